@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+)
+
+// FleetFlags select the clusters a fleet verb looks at: the control-plane context (the current one, or
+// --context) for release skoala, and the workspace contexts for release skoala-init.
+type FleetFlags struct {
+	Workspaces      []string
+	AllContexts     bool
+	SkoalaRelease   string
+	InitRelease     string
+	ClusterTimeout  time.Duration
+	MaxConcurrency  int
+	NoControlPlane  bool
+}
+
+// NewFleetFlags returns the defaults.
+func NewFleetFlags() FleetFlags {
+	return FleetFlags{SkoalaRelease: "skoala", InitRelease: "skoala-init", ClusterTimeout: 30 * time.Second, MaxConcurrency: 16}
+}
+
+// Add registers the flags on cmd.
+func (f *FleetFlags) Add(cmd *cobra.Command, g *Globals) {
+	fs := cmd.Flags()
+	fs.StringSliceVarP(&f.Workspaces, "workspace-context", "w", f.Workspaces, "Workspace cluster context(s) with the skoala-init release (repeatable, or a comma list)")
+	fs.BoolVar(&f.AllContexts, "all-contexts", f.AllContexts, "Treat every other context of the kubeconfig as a workspace cluster")
+	fs.StringVar(&f.SkoalaRelease, "release", f.SkoalaRelease, "Name of the control-plane release")
+	fs.StringVar(&f.InitRelease, "init-release", f.InitRelease, "Name of the workspace release")
+	fs.DurationVar(&f.ClusterTimeout, "timeout", f.ClusterTimeout, "Time allowed for each cluster")
+	_ = cmd.RegisterFlagCompletionFunc("workspace-context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		ctxs, err := g.Factory().Contexts()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return ctxs, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// Validate checks the flag values.
+func (f *FleetFlags) Validate() error {
+	if f.AllContexts && len(f.Workspaces) > 0 {
+		return exit.Usagef("--all-contexts and --workspace-context are mutually exclusive")
+	}
+	if f.ClusterTimeout <= 0 {
+		return exit.Usagef("--timeout must be positive")
+	}
+	if strings.TrimSpace(f.SkoalaRelease) == "" || strings.TrimSpace(f.InitRelease) == "" {
+		return exit.Usagef("--release and --init-release must not be empty")
+	}
+	return nil
+}
+
+// Target is one cluster of the fleet and the release expected there.
+type Target struct {
+	Context string `json:"context"`
+	// Role is "control-plane" or "workspace".
+	Role    string `json:"role"`
+	Release string `json:"release"`
+}
+
+// Roles of a cluster.
+const (
+	RoleControlPlane = "control-plane"
+	RoleWorkspace    = "workspace"
+)
+
+// Resolve turns the flags into the list of targets: the control plane first, then the workspaces in the
+// order given (sorted for --all-contexts). A context named twice is looked at once.
+func (f *FleetFlags) Resolve(g *Globals) ([]Target, error) {
+	fac := g.Factory()
+	cp, err := fac.CurrentContext()
+	if err != nil {
+		return nil, err
+	}
+	var out []Target
+	if !f.NoControlPlane {
+		out = append(out, Target{Context: cp, Role: RoleControlPlane, Release: f.SkoalaRelease})
+	}
+	seen := map[string]bool{cp: true}
+	var ws []string
+	if f.AllContexts {
+		all, err := fac.Contexts()
+		if err != nil {
+			return nil, err
+		}
+		ws = all
+	} else {
+		for _, w := range f.Workspaces {
+			for _, p := range strings.Split(w, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					ws = append(ws, p)
+				}
+			}
+		}
+	}
+	for _, w := range ws {
+		if seen[w] {
+			if w == cp && !f.AllContexts {
+				return nil, exit.Usagef("context %q is both the control plane and a workspace: pick the control plane with --context", w)
+			}
+			continue
+		}
+		seen[w] = true
+		out = append(out, Target{Context: w, Role: RoleWorkspace, Release: f.InitRelease})
+	}
+	return out, nil
+}
+
+// RunContext returns a context bounded by nothing but the caller (per-cluster timeouts apply inside).
+func RunContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// UsageHint is the hint of every usage error.
+func UsageHint(name, verb string) string {
+	if verb == "" {
+		return fmt.Sprintf("see '%s --help' for usage", name)
+	}
+	return fmt.Sprintf("see '%s %s --help' for usage", name, verb)
+}

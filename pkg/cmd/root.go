@@ -1,0 +1,178 @@
+// Package cmd builds the kubectl-skoala command tree: the root command with kubectl's standard flags and
+// the verbs, each in its own package under pkg/cmd.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
+)
+
+// ExitCodesHelp documents the exit-code contract, in every verb's help and in the README.
+const ExitCodesHelp = `Exit codes:
+  0    success
+  1    the tool could not do its job (error)
+  2    usage error (unknown verb or flag, bad or conflicting values)
+  3    the verb ran and found problems (doctor failures, a missing or failed release,
+       an upgrade rolled back; with --exit-code, an upgrade is available)
+  124  a --wait timed out`
+
+const rootLong = `Day-two operations for the DCE 5.0 Microservice Engine (skoala).
+
+It reads the skoala release on the control-plane cluster and the skoala-init releases on the
+workspace clusters, compares them with the Helm repository index, checks their health, backs up
+their values and upgrades them together.
+
+It works as a kubectl plugin (kubectl skoala) and as a Helm plugin (helm skoala); as a Helm plugin
+it honours helm's --kube-context, -n, --kubeconfig and repository settings.`
+
+var rootExample = templates.Examples(`
+	# What is installed where, and what can it be upgraded to?
+	kubectl skoala status --workspace-context workspace-1,workspace-2
+
+	# Check a platform before an upgrade
+	kubectl skoala doctor --all-contexts
+
+	# The versions the repository offers
+	kubectl skoala versions skoala`)
+
+// Verbs reserved by the design; each is built in its own package.
+var reserved = map[string]string{}
+
+// NewCmdSkoala returns the root command.
+func NewCmdSkoala(streams genericiooptions.IOStreams) *cobra.Command {
+	g := cli.NewGlobals(streams)
+	name := g.Name
+	root := &cobra.Command{
+		Use:           "kubectl-skoala",
+		Short:         "Inspect, check, back up and upgrade the DCE 5.0 Microservice Engine (skoala)",
+		Long:          rootLong + "\n\n" + ExitCodesHelp,
+		Example:       forInvocation(rootExample, name),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: name},
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return exit.New(exit.Usage, fmt.Errorf("unknown command %q for %q", args[0], name), cli.UsageHint(name, ""))
+			}
+			return nil
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.Validate()
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+	}
+	g.ConfigFlags.AddFlags(root.PersistentFlags())
+	root.PersistentFlags().StringVar(&g.Color, "color", g.Color, "Colour the output: "+strings.Join(render.ColorModes, "|")+" (auto: only on a terminal and when NO_COLOR is unset)")
+	_ = root.RegisterFlagCompletionFunc("color", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return render.ColorModes, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = root.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		ctxs, err := g.Factory().Contexts()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return ctxs, cobra.ShellCompDirectiveNoFileComp
+	})
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exit.New(exit.Usage, err, cli.UsageHint(name, verbPath(c)))
+	})
+
+	root.AddCommand(version.NewCmdVersion(g))
+	for _, c := range verbs(g) {
+		root.AddCommand(c)
+	}
+	for _, c := range root.Commands() {
+		c.Example = forInvocation(c.Example, name)
+		if c.Long != "" && !strings.Contains(c.Long, "Exit codes:") {
+			c.Long += "\n\n" + ExitCodesHelp
+		}
+	}
+	return root
+}
+
+// forInvocation shows examples as the user invoked the tool.
+func forInvocation(s, name string) string {
+	if name == "kubectl skoala" {
+		return s
+	}
+	return strings.ReplaceAll(s, "kubectl skoala", name)
+}
+
+func verbPath(c *cobra.Command) string {
+	if c == nil || !c.HasParent() {
+		return ""
+	}
+	root := c.Root()
+	return strings.TrimSpace(strings.TrimPrefix(c.CommandPath(), root.CommandPath()))
+}
+
+// Main runs the command line and returns the exit code. It is the one place that prints an error.
+func Main(streams genericiooptions.IOStreams, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// A second Ctrl-C after the first one cancelled the work ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	root := NewCmdSkoala(streams)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	c, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exit.OK
+	}
+	code := exit.CodeOf(err)
+	if isCobraUsageError(err) {
+		code = exit.Usage
+		err = exit.New(exit.Usage, err, cli.UsageHint(root.Annotations[cobra.CommandDisplayNameAnnotation], verbPath(c)))
+	}
+	if code == exit.Usage && exit.HintOf(err) == "" {
+		err = exit.New(exit.Usage, err, cli.UsageHint(root.Annotations[cobra.CommandDisplayNameAnnotation], verbPath(c)))
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(streams.ErrOut, "error: interrupted")
+		return 130
+	}
+	if !exit.IsSilent(err) {
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", exit.OneLine(err.Error()))
+		if h := exit.HintOf(err); h != "" {
+			fmt.Fprintf(streams.ErrOut, "hint: %s\n", exit.OneLine(h))
+		}
+	}
+	return code
+}
+
+// isCobraUsageError recognises the argument errors cobra produces itself.
+func isCobraUsageError(err error) bool {
+	var e *exit.Error
+	if errors.As(err, &e) {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "requires exactly", "invalid argument", "flag needs an argument", "invalid argument \""} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

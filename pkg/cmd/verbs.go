@@ -1,0 +1,12 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+)
+
+// verbs returns the verb commands. Each verb lives in its own package under pkg/cmd.
+func verbs(g *cli.Globals) []*cobra.Command {
+	return []*cobra.Command{}
+}

@@ -1,0 +1,238 @@
+// Package kube builds Kubernetes clients for the contexts of a kubeconfig from kubectl's standard flags
+// (k8s.io/cli-runtime ConfigFlags), one client and one transport per cluster, and explains API errors in one
+// line with a hint.
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec, oidc, ... credential plugins, as kubectl has
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/transport"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Cluster is one kubeconfig context with its clients.
+type Cluster struct {
+	// Context is the kubeconfig context name.
+	Context string
+	// Getter builds further clients (Helm's action.Configuration takes it); its context is pinned.
+	Getter genericclioptions.RESTClientGetter
+	// Config is the REST config of the context (with the request timeout and rates set).
+	Config *rest.Config
+	// Client is the typed clientset.
+	Client kubernetes.Interface
+}
+
+// WrapTransport, when set, wraps every cluster's HTTP transport (request counting for benchmarks).
+var WrapTransport func(context string) transport.WrapperFunc
+
+// Factory creates Clusters from the user's kubeconfig flags.
+type Factory struct {
+	Flags *genericclioptions.ConfigFlags
+	// DefaultContext is used when --context was not given (helm passes HELM_KUBECONTEXT).
+	DefaultContext string
+
+	mu       sync.Mutex
+	raw      *clientcmdapi.Config
+	rawErr   error
+	clusters map[string]*Cluster
+}
+
+// NewFactory returns a factory over flags.
+func NewFactory(flags *genericclioptions.ConfigFlags) *Factory {
+	return &Factory{Flags: flags, clusters: map[string]*Cluster{}}
+}
+
+// RawConfig loads the merged kubeconfig once.
+func (f *Factory) RawConfig() (*clientcmdapi.Config, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.raw == nil && f.rawErr == nil {
+		cfg, err := f.Flags.ToRawKubeConfigLoader().RawConfig()
+		if err != nil {
+			f.rawErr = &ConfigError{Err: err}
+		} else {
+			f.raw = &cfg
+		}
+	}
+	return f.raw, f.rawErr
+}
+
+// CurrentContext is --context, else the helm-provided default, else the kubeconfig's current-context.
+func (f *Factory) CurrentContext() (string, error) {
+	if f.Flags.Context != nil && *f.Flags.Context != "" {
+		return *f.Flags.Context, nil
+	}
+	if f.DefaultContext != "" {
+		return f.DefaultContext, nil
+	}
+	raw, err := f.RawConfig()
+	if err != nil {
+		return "", err
+	}
+	if raw.CurrentContext == "" {
+		if f.Flags.APIServer != nil && *f.Flags.APIServer != "" {
+			return "", nil // --server without a kubeconfig context
+		}
+		return "", &ConfigError{Err: fmt.Errorf("no current context in the kubeconfig")}
+	}
+	return raw.CurrentContext, nil
+}
+
+// Contexts lists the kubeconfig's context names, sorted.
+func (f *Factory) Contexts() ([]string, error) {
+	raw, err := f.RawConfig()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(raw.Contexts))
+	for name := range raw.Contexts {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Cluster returns the clients for a context, building them once.
+func (f *Factory) Cluster(name string) (*Cluster, error) {
+	f.mu.Lock()
+	if c, ok := f.clusters[name]; ok {
+		f.mu.Unlock()
+		return c, nil
+	}
+	f.mu.Unlock()
+	if name != "" {
+		raw, err := f.RawConfig()
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := raw.Contexts[name]; !ok {
+			return nil, &UnknownContextError{Context: name}
+		}
+	}
+	getter := f.pinned(name)
+	cfg, err := getter.ToRESTConfig()
+	if err != nil {
+		return nil, &ConfigError{Context: name, Err: err}
+	}
+	cfg = rest.CopyConfig(cfg)
+	// One client per cluster, no client-side throttling worth the name: the plugin makes few requests,
+	// and the default 5 QPS turns a concurrent doctor into a queue.
+	cfg.QPS = 100
+	cfg.Burst = 200
+	cfg.UserAgent = "kubectl-skoala"
+	if WrapTransport != nil {
+		cfg.Wrap(WrapTransport(name))
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, &ConfigError{Context: name, Err: err}
+	}
+	c := &Cluster{Context: name, Getter: &fixedConfigGetter{RESTClientGetter: getter, cfg: cfg}, Config: cfg, Client: client}
+	f.mu.Lock()
+	f.clusters[name] = c
+	f.mu.Unlock()
+	return c, nil
+}
+
+// pinned returns a copy of the flags with the context set.
+func (f *Factory) pinned(name string) *genericclioptions.ConfigFlags {
+	src := f.Flags
+	cp := genericclioptions.NewConfigFlags(true)
+	str := func(p *string) *string {
+		if p == nil {
+			return nil
+		}
+		v := *p
+		return &v
+	}
+	cp.KubeConfig = str(src.KubeConfig)
+	cp.ClusterName = str(src.ClusterName)
+	cp.AuthInfoName = str(src.AuthInfoName)
+	cp.Namespace = str(src.Namespace)
+	cp.APIServer = str(src.APIServer)
+	cp.TLSServerName = str(src.TLSServerName)
+	cp.Insecure = src.Insecure
+	cp.CertFile = str(src.CertFile)
+	cp.KeyFile = str(src.KeyFile)
+	cp.CAFile = str(src.CAFile)
+	cp.BearerToken = str(src.BearerToken)
+	cp.Impersonate = str(src.Impersonate)
+	cp.ImpersonateUID = str(src.ImpersonateUID)
+	cp.ImpersonateGroup = src.ImpersonateGroup
+	cp.Username = str(src.Username)
+	cp.Password = str(src.Password)
+	cp.Timeout = str(src.Timeout)
+	cp.CacheDir = str(src.CacheDir)
+	cp.DisableCompression = src.DisableCompression
+	ctx := name
+	cp.Context = &ctx
+	cp.WrapConfigFn = src.WrapConfigFn
+	return cp
+}
+
+// fixedConfigGetter returns the tuned REST config from ToRESTConfig.
+type fixedConfigGetter struct {
+	genericclioptions.RESTClientGetter
+	cfg *rest.Config
+}
+
+func (g *fixedConfigGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
+
+// RequestTimeout returns the --request-timeout given, or 0.
+func (f *Factory) RequestTimeout() time.Duration {
+	if f.Flags.Timeout == nil || *f.Flags.Timeout == "" || *f.Flags.Timeout == "0" {
+		return 0
+	}
+	d, err := time.ParseDuration(*f.Flags.Timeout)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// ForEach runs fn for every item concurrently, at most limit at a time, each with its own timeout, and
+// waits for all. fn must record its own results; ForEach never fails as a whole.
+func ForEach[T any](ctx context.Context, items []T, limit int, timeout time.Duration, fn func(ctx context.Context, i int, item T)) {
+	if limit <= 0 {
+		limit = 16
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		go func(i int, it T) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cctx := ctx
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				cctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			fn(cctx, i, it)
+		}(i, it)
+	}
+	wg.Wait()
+}
+
+// IsConfigError reports whether err is a kubeconfig problem (not a cluster problem).
+func IsConfigError(err error) bool {
+	switch err.(type) {
+	case *ConfigError, *UnknownContextError:
+		return true
+	}
+	return false
+}
+
+// ensure clientcmd is linked for its error helpers.
+var _ = clientcmd.IsEmptyConfig
