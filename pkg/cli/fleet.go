@@ -14,13 +14,13 @@ import (
 // FleetFlags select the clusters a fleet verb looks at: the control-plane context (the current one, or
 // --context) for release skoala, and the workspace contexts for release skoala-init.
 type FleetFlags struct {
-	Workspaces      []string
-	AllContexts     bool
-	SkoalaRelease   string
-	InitRelease     string
-	ClusterTimeout  time.Duration
-	MaxConcurrency  int
-	NoControlPlane  bool
+	Workspaces     []string
+	AllContexts    bool
+	SkoalaRelease  string
+	InitRelease    string
+	ClusterTimeout time.Duration
+	MaxConcurrency int
+	NoControlPlane bool
 }
 
 // NewFleetFlags returns the defaults.

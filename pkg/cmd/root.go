@@ -16,9 +16,9 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
-	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 )
 
 // ExitCodesHelp documents the exit-code contract, in every verb's help and in the README.

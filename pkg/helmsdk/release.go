@@ -23,16 +23,16 @@ import (
 
 // Release is what kubectl-skoala knows of one revision of a Helm release.
 type Release struct {
-	Name         string
-	Namespace    string
-	Revision     int
-	Status       string
-	Chart        string
-	ChartVersion string
-	AppVersion   string
-	Description  string
+	Name          string
+	Namespace     string
+	Revision      int
+	Status        string
+	Chart         string
+	ChartVersion  string
+	AppVersion    string
+	Description   string
 	FirstDeployed time.Time
-	LastDeployed time.Time
+	LastDeployed  time.Time
 	// Manifest is the rendered manifest of the release (YAML documents).
 	Manifest string
 	// Values are the user-supplied values (what `helm get values` prints).

@@ -15,8 +15,8 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec, oidc, ... credential plugins, as kubectl has
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/transport"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/transport"
 )
 
 // Cluster is one kubeconfig context with its clients.

@@ -24,15 +24,15 @@ import (
 
 // Fleet is the running local fleet, read from .cache/cluster/env.
 type Fleet struct {
-	Root        string // the repository
-	Dir         string // .cache/cluster
-	BinDir      string // .cache/bin (helm3, helm4, kubectl-krew, ...)
-	Env         map[string]string
-	Kubeconfig  string
+	Root               string // the repository
+	Dir                string // .cache/cluster
+	BinDir             string // .cache/bin (helm3, helm4, kubectl-krew, ...)
+	Env                map[string]string
+	Kubeconfig         string
 	ReadOnlyKubeconfig string
-	RepoURL     string
-	Clusters    []string
-	Skoala      string // the kubectl-skoala binary under test
+	RepoURL            string
+	Clusters           []string
+	Skoala             string // the kubectl-skoala binary under test
 }
 
 var fleet *Fleet
