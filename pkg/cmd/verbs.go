@@ -4,9 +4,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
 )
 
 // verbs returns the verb commands. Each verb lives in its own package under pkg/cmd.
 func verbs(g *cli.Globals) []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		status.NewCmdStatus(g),
+		versions.NewCmdVersions(g),
+	}
 }

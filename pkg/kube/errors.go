@@ -64,9 +64,9 @@ func Explain(err error, verb, resource string) (msg, hint string) {
 	case errors.Is(err, context.Canceled):
 		return "interrupted", ""
 	case isConnRefused(err):
-		return "connection refused: " + serverOf(err), "is the API server up? check the cluster address in the kubeconfig"
+		return joinColon("connection refused", serverOf(err)), "is the API server up? check the cluster address in the kubeconfig"
 	case isDNS(err):
-		return "cannot resolve the API server host: " + serverOf(err), "check the server address in the kubeconfig and your DNS"
+		return joinColon("cannot resolve the API server host", serverOf(err)), "check the server address in the kubeconfig and your DNS"
 	}
 	var se *apierrors.StatusError
 	if errors.As(err, &se) {
@@ -114,4 +114,11 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+func joinColon(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + ": " + b
 }

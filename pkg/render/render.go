@@ -213,3 +213,22 @@ func (p *Palette) Table(headers []string, rows [][]Cell) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// Wrap splits text into lines of at most width columns, at spaces.
+func Wrap(text string, width int) []string {
+	words := strings.Fields(text)
+	if len(words) == 0 {
+		return []string{""}
+	}
+	var lines []string
+	cur := words[0]
+	for _, w := range words[1:] {
+		if len([]rune(cur))+1+len([]rune(w)) > width {
+			lines = append(lines, cur)
+			cur = w
+			continue
+		}
+		cur += " " + w
+	}
+	return append(lines, cur)
+}

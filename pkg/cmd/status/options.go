@@ -1,0 +1,100 @@
+package status
+
+import (
+	"context"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/status"
+)
+
+// Options are the status command's options.
+type Options struct {
+	g        *cli.Globals
+	Fleet    cli.FleetFlags
+	Output   string
+	Refresh  bool
+	Repo     string
+	ExitCode bool
+	format   render.Format
+}
+
+// NewOptions returns the defaults.
+func NewOptions(g *cli.Globals) *Options {
+	return &Options{g: g, Fleet: cli.NewFleetFlags(), Output: "table"}
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	f, err := cli.ParseOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	o.format = f
+	return o.Fleet.Validate()
+}
+
+// Run gathers and prints the report.
+func (o *Options) Run(ctx context.Context) error {
+	targets, err := o.Fleet.Resolve(o.g)
+	if err != nil {
+		return explain(err)
+	}
+	fac := o.g.Factory()
+	// Kubeconfig problems (unknown context, unreadable file) are the user's input, not a cluster's state.
+	for _, t := range targets {
+		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
+			return explain(err)
+		}
+	}
+	repo, idx, warnings := status.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
+	rep := status.Gather(ctx, fac, status.Config{
+		Namespace:      o.g.Namespace(),
+		Targets:        targets,
+		Driver:         o.g.Helm.Driver,
+		ClusterTimeout: o.Fleet.ClusterTimeout,
+		MaxConcurrency: o.Fleet.MaxConcurrency,
+		Index:          idx,
+		Repo:           repo,
+		ExitOnUpgrade:  o.ExitCode,
+		Name:           o.g.Name,
+	})
+	rep.Warnings = append(rep.Warnings, warnings...)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// A single cluster that could not be read: the command could not do its job.
+	if len(rep.Clusters) == 1 && !rep.Clusters[0].Reachable {
+		c := rep.Clusters[0]
+		return exit.Failf(c.Hint, "cluster %s: %s", c.Context, c.Error)
+	}
+	out := o.g.Streams.Out
+	switch o.format {
+	case render.JSON:
+		err = rep.WriteJSON(out)
+	case render.YAML:
+		err = rep.WriteYAML(out)
+	default:
+		err = rep.WriteTable(out, o.g.Palette(out))
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Repository != nil && rep.Repository.Error != "" && o.format != render.Table {
+		o.g.Warnf("%s (hint: %s)", rep.Repository.Error, rep.Repository.Hint)
+	}
+	if rep.Problems > 0 {
+		return exit.Silent{Code: exit.Problems}
+	}
+	return nil
+}
+
+func explain(err error) error {
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	msg, hint := kube.Explain(err, "", "")
+	return exit.Failf(hint, "%s", msg)
+}

@@ -1,0 +1,87 @@
+// Package helmtest builds Helm release records for unit tests of the packages above pkg/helmsdk, which
+// must not import the Helm SDK themselves.
+package helmtest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	rspb "helm.sh/helm/v3/pkg/release"
+	helmtime "helm.sh/helm/v3/pkg/time"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Spec describes a release revision.
+type Spec struct {
+	Name, Namespace string
+	Revision        int
+	Status          string
+	Chart, Version  string
+	AppVersion      string
+	Values          map[string]any
+	ChartValues     map[string]any
+	Manifest        string
+	Deployed        time.Time
+	Description     string
+}
+
+// Encode returns the record as Helm stores it: base64 of gzipped JSON.
+func Encode(s Spec) []byte {
+	b, err := json.Marshal(raw(s))
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return []byte(base64.StdEncoding.EncodeToString(buf.Bytes()))
+}
+
+func raw(s Spec) *rspb.Release {
+	if s.AppVersion == "" {
+		s.AppVersion = s.Version
+	}
+	if s.Deployed.IsZero() {
+		s.Deployed = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	}
+	return &rspb.Release{
+		Name:      s.Name,
+		Namespace: s.Namespace,
+		Version:   s.Revision,
+		Config:    s.Values,
+		Manifest:  s.Manifest,
+		Info: &rspb.Info{
+			FirstDeployed: helmtime.Time{Time: s.Deployed},
+			LastDeployed:  helmtime.Time{Time: s.Deployed},
+			Status:        rspb.Status(s.Status),
+			Description:   s.Description,
+		},
+		Chart: &chart.Chart{
+			Metadata: &chart.Metadata{Name: s.Chart, Version: s.Version, AppVersion: s.AppVersion, APIVersion: "v2"},
+			Values:   s.ChartValues,
+		},
+	}
+}
+
+// Secret returns the release record as Helm's Secret storage driver writes it.
+func Secret(s Spec) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      fmt.Sprintf("sh.helm.release.v1.%s.v%d", s.Name, s.Revision),
+			Namespace: s.Namespace,
+			Labels: map[string]string{
+				"owner": "helm", "name": s.Name, "status": s.Status, "version": strconv.Itoa(s.Revision),
+			},
+		},
+		Type: "helm.sh/release.v1",
+		Data: map[string][]byte{"release": Encode(s)},
+	}
+}

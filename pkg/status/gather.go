@@ -1,0 +1,207 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+)
+
+// Config is what Gather needs, with no flags in sight.
+type Config struct {
+	Namespace string
+	Targets   []cli.Target
+	// Driver is the Helm storage driver (HELM_DRIVER).
+	Driver string
+	// ClusterTimeout bounds the work on each cluster.
+	ClusterTimeout time.Duration
+	MaxConcurrency int
+	// Index is the repository index (nil when it could not be loaded; Repo says why).
+	Index *helmsdk.Index
+	Repo  *Repository
+	// ExitOnUpgrade counts an available upgrade as a problem (--exit-code).
+	ExitOnUpgrade bool
+	// Name is how the tool was invoked, for hints.
+	Name string
+	// SkipComponents reads the releases only (versions).
+	SkipComponents bool
+}
+
+// ClusterSource returns the clients of a context.
+type ClusterSource interface {
+	Cluster(context string) (*kube.Cluster, error)
+}
+
+// Gather reads every target concurrently, each bounded by its own timeout. An unreachable cluster becomes
+// one entry with the reason; it never stops the others.
+func Gather(ctx context.Context, src ClusterSource, cfg Config) *Report {
+	rep := &Report{Schema: SchemaVersion, Namespace: cfg.Namespace, Repository: cfg.Repo, Clusters: make([]Cluster, len(cfg.Targets))}
+	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t cli.Target) {
+		rep.Clusters[i] = gatherCluster(ctx, src, cfg, t)
+	})
+	compare(rep, cfg)
+	return rep
+}
+
+func gatherCluster(ctx context.Context, src ClusterSource, cfg Config, t cli.Target) Cluster {
+	c := Cluster{Context: t.Context, Role: t.Role, Releases: []Release{}}
+	kc, err := src.Cluster(t.Context)
+	if err != nil {
+		c.Error, c.Hint = kube.Explain(err, "", "")
+		return c
+	}
+	rel := Release{Name: t.Release, Namespace: cfg.Namespace, Status: StatusUnknown, Components: []inspect.Component{}}
+	hr, err := helmsdk.GetCurrent(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Driver)
+	var nf *helmsdk.NotFoundError
+	var corrupt *helmsdk.CorruptError
+	switch {
+	case err == nil:
+	case errors.As(err, &nf):
+		c.Reachable = true
+		rel.Status = StatusMissing
+		rel.Error = nf.Error()
+		if nf.OtherDriver != "" {
+			rel.Hint = fmt.Sprintf("set HELM_DRIVER=%s", nf.OtherDriver)
+		} else {
+			rel.Hint = installHint(cfg, t)
+		}
+		c.Releases = append(c.Releases, rel)
+		return c
+	case errors.As(err, &corrupt):
+		c.Reachable = true
+		rel.Error = corrupt.Error()
+		rel.Hint = fmt.Sprintf("inspect it with 'kubectl -n %s get %s -o yaml'; 'helm -n %s history %s' shows the other revisions", cfg.Namespace, corrupt.Object[len(cfg.Namespace)+1:], cfg.Namespace, t.Release)
+		c.Releases = append(c.Releases, rel)
+		return c
+	default:
+		c.Error, c.Hint = kube.Explain(err, "list", "secrets in namespace "+cfg.Namespace)
+		return c
+	}
+	c.Reachable = true
+	rel.Installed = true
+	rel.Chart = hr.Chart
+	rel.Version = hr.ChartVersion
+	rel.AppVersion = hr.AppVersion
+	rel.Revision = hr.Revision
+	rel.Status = hr.Status
+	rel.LastDeployed = hr.LastDeployed.UTC()
+	var comps []inspect.Component
+	if !cfg.SkipComponents {
+		comps, err = inspect.Release(ctx, kc.Client, hr)
+	}
+	if err != nil {
+		var le *inspect.ListError
+		verb, res := "list", "workloads in namespace "+cfg.Namespace
+		if errors.As(err, &le) {
+			res = le.Resource + " in namespace " + le.Namespace
+		}
+		rel.Error, rel.Hint = kube.Explain(err, verb, res)
+	} else if comps != nil {
+		rel.Components = comps
+	}
+	switch {
+	case hr.Pending():
+		rel.Hint = fmt.Sprintf("helm refuses to upgrade a %s release: if no helm operation is still running, roll back with 'helm -n %s rollback %s' (or '%s doctor' for the steps)", hr.Status, cfg.Namespace, t.Release, cfg.Name)
+	case hr.Status == "failed":
+		rel.Hint = fmt.Sprintf("the last operation failed (%s): see '%s doctor', then upgrade again or 'helm -n %s rollback %s'", hr.Description, cfg.Name, cfg.Namespace, t.Release)
+	}
+	c.Releases = append(c.Releases, rel)
+	return c
+}
+
+func installHint(cfg Config, t cli.Target) string {
+	chart := "skoala"
+	if t.Role == cli.RoleWorkspace {
+		chart = "skoala-init"
+	}
+	return fmt.Sprintf("install it with 'helm upgrade --install %s skoala-release/%s -n %s --create-namespace --kube-context %s'", t.Release, chart, cfg.Namespace, t.Context)
+}
+
+// compare fills latest versions, upgrade availability, skew and the problem count.
+func compare(rep *Report, cfg Config) {
+	cp := ""
+	for _, c := range rep.Clusters {
+		if c.Role == cli.RoleControlPlane {
+			for _, r := range c.Releases {
+				if r.Installed {
+					cp = r.Version
+				}
+			}
+		}
+	}
+	for ci := range rep.Clusters {
+		c := &rep.Clusters[ci]
+		if !c.Reachable {
+			rep.Problems++
+			continue
+		}
+		for ri := range c.Releases {
+			r := &c.Releases[ri]
+			if r.Problem() {
+				rep.Problems++
+			}
+			if cfg.Index != nil && r.Installed {
+				chart := r.Chart
+				var vs []string
+				for _, v := range cfg.Index.Versions(chart) {
+					vs = append(vs, v.Version)
+				}
+				r.Latest = versions.Latest(vs, false)
+				r.LatestPatch = versions.LatestPatch(vs, r.Version)
+				r.UpgradeAvailable = r.Latest != "" && versions.Compare(r.Latest, r.Version) > 0
+				if r.UpgradeAvailable && cfg.ExitOnUpgrade {
+					rep.Problems++
+				}
+			}
+			if c.Role == cli.RoleWorkspace {
+				r.SkewWith = cp
+				r.Skew = skewOf(cp, r.Version)
+			}
+		}
+	}
+}
+
+// LoadRepository finds the skoala repository in repositories.yaml and loads its cached index, refreshing it
+// first when refresh is set. It never fails: problems land in the returned Repository's Error and Hint, and
+// versions are then not compared.
+func LoadRepository(ctx context.Context, env helmsdk.Env, want string, refresh bool, timeout time.Duration) (*Repository, *helmsdk.Index, []string) {
+	var warnings []string
+	repos, err := helmsdk.LoadRepositories(env.RepositoryConfig, env.RepositoryCache)
+	if err != nil {
+		return &Repository{Error: err.Error(), Hint: "add the repository: " + AddRepoCommand}, nil, nil
+	}
+	r, err := helmsdk.FindRepository(repos, want)
+	if err != nil {
+		return &Repository{Error: fmt.Sprintf("%v in %s", err, env.RepositoryConfig), Hint: "add it: " + AddRepoCommand}, nil, nil
+	}
+	out := &Repository{Name: r.Name, URL: r.URL, Index: r.IndexPath}
+	if refresh {
+		if err := helmsdk.RefreshIndex(ctx, r, timeout); err != nil {
+			warnings = append(warnings, fmt.Sprintf("could not refresh the index of %s, using the cached one: %v", r.Name, err))
+		} else {
+			out.Refreshed = true
+		}
+	}
+	idx, err := helmsdk.LoadIndex(r.IndexPath)
+	if err != nil {
+		out.Error = err.Error()
+		out.Hint = fmt.Sprintf("download it with 'helm repo update %s' (or --refresh)", r.Name)
+		return out, nil, warnings
+	}
+	out.IndexTime = idx.ModTime.UTC()
+	if len(idx.Versions("skoala")) == 0 && len(idx.Versions("skoala-init")) == 0 {
+		out.Error = fmt.Sprintf("the index of repository %s has no skoala or skoala-init chart", r.Name)
+		out.Hint = fmt.Sprintf("is %s the skoala repository? the official one is %s", r.URL, helmsdk.OfficialRepoURL)
+		return out, nil, warnings
+	}
+	return out, idx, warnings
+}
+
+// AddRepoCommand is the exact command that adds the product's repository.
+const AddRepoCommand = "helm repo add skoala-release " + helmsdk.OfficialRepoURL

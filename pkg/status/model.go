@@ -1,0 +1,100 @@
+// Package status implements 'kubectl skoala status': what is installed on every cluster of the fleet, is it
+// healthy, and what can it be upgraded to. Gather builds the Report (a plain view model with a stable JSON
+// schema); the renderers in render.go print it.
+package status
+
+import (
+	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+)
+
+// SchemaVersion is the version of the JSON/YAML schema of the report; it changes only when a field is
+// removed or changes meaning.
+const SchemaVersion = "skoala.status/v1"
+
+// Report is the result of 'status'.
+type Report struct {
+	Schema     string      `json:"schema"`
+	Namespace  string      `json:"namespace"`
+	Repository *Repository `json:"repository,omitempty"`
+	Clusters   []Cluster   `json:"clusters"`
+	// Problems counts what makes the exit code 3 (missing, failed, pending release; unreachable cluster;
+	// with --exit-code, an available upgrade).
+	Problems int `json:"problems"`
+	// Warnings are fleet-level notes (repository not configured, index stale...).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Repository is the chart repository the report compares with.
+type Repository struct {
+	Name      string    `json:"name,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Index     string    `json:"index,omitempty"`
+	IndexTime time.Time `json:"indexTime,omitempty"`
+	Refreshed bool      `json:"refreshed,omitempty"`
+	// Error says why versions could not be compared ("" when they could).
+	Error string `json:"error,omitempty"`
+	Hint  string `json:"hint,omitempty"`
+}
+
+// Cluster is one kubeconfig context of the fleet.
+type Cluster struct {
+	Context string `json:"context"`
+	// Role is control-plane or workspace.
+	Role      string    `json:"role"`
+	Reachable bool      `json:"reachable"`
+	Error     string    `json:"error,omitempty"`
+	Hint      string    `json:"hint,omitempty"`
+	Releases  []Release `json:"releases"`
+}
+
+// Release is a release found (or looked for) in a cluster.
+type Release struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// Installed is false when the release was not found.
+	Installed    bool      `json:"installed"`
+	Chart        string    `json:"chart,omitempty"`
+	Version      string    `json:"version,omitempty"`
+	AppVersion   string    `json:"appVersion,omitempty"`
+	Revision     int       `json:"revision,omitempty"`
+	Status       string    `json:"status"`
+	LastDeployed time.Time `json:"lastDeployed,omitempty"`
+	// Latest is the newest stable version in the repository, LatestPatch the newest of the installed minor.
+	Latest           string `json:"latest,omitempty"`
+	LatestPatch      string `json:"latestPatch,omitempty"`
+	UpgradeAvailable bool   `json:"upgradeAvailable"`
+	// Skew compares a workspace's skoala-init with the control plane's skoala: ok, warning, error, unknown
+	// ("" on the control plane).
+	Skew       string              `json:"skew,omitempty"`
+	SkewWith   string              `json:"skewWith,omitempty"`
+	Components []inspect.Component `json:"components"`
+	Error      string              `json:"error,omitempty"`
+	Hint       string              `json:"hint,omitempty"`
+}
+
+// Status values besides Helm's own (deployed, failed, pending-install, pending-upgrade, pending-rollback,
+// superseded, uninstalling, uninstalled).
+const (
+	StatusMissing = "not-installed"
+	StatusUnknown = "unknown"
+)
+
+// Problem reports whether the release needs attention (missing, failed, pending, unreadable).
+func (r Release) Problem() bool {
+	switch r.Status {
+	case "deployed":
+		return false
+	}
+	return true
+}
+
+// skewOf classifies a workspace release against the control plane's version.
+func skewOf(cp, ws string) string {
+	if cp == "" || ws == "" {
+		return string(versions.SkewUnknown)
+	}
+	return string(versions.SkewOf(cp, ws))
+}

@@ -1,0 +1,137 @@
+package status
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+)
+
+// VersionsSchema is the schema version of the 'versions' report.
+const VersionsSchema = "skoala.versions/v1"
+
+// VersionsReport is the result of 'kubectl skoala versions'.
+type VersionsReport struct {
+	Schema     string        `json:"schema"`
+	Repository *Repository   `json:"repository"`
+	Charts     []ChartReport `json:"charts"`
+	Warnings   []string      `json:"warnings,omitempty"`
+}
+
+// ChartReport lists one chart's versions, newest first by semver.
+type ChartReport struct {
+	Chart    string         `json:"chart"`
+	Versions []VersionEntry `json:"versions"`
+}
+
+// VersionEntry is one version of a chart.
+type VersionEntry struct {
+	Version    string    `json:"version"`
+	AppVersion string    `json:"appVersion"`
+	Created    time.Time `json:"created"`
+	Prerelease bool      `json:"prerelease,omitempty"`
+	Latest     bool      `json:"latest,omitempty"`
+	// InstalledOn lists the contexts running this version.
+	InstalledOn []string `json:"installedOn,omitempty"`
+}
+
+// BuildVersions lists the versions of charts in idx (stable only unless all), newest first, marking the
+// versions installed according to st (may be nil).
+func BuildVersions(idx *helmsdk.Index, repo *Repository, charts []string, all bool, st *Report) *VersionsReport {
+	rep := &VersionsReport{Schema: VersionsSchema, Repository: repo, Charts: []ChartReport{}}
+	installed := map[string]map[string][]string{} // chart -> version -> contexts
+	if st != nil {
+		for _, c := range st.Clusters {
+			for _, r := range c.Releases {
+				if !r.Installed {
+					continue
+				}
+				if installed[r.Chart] == nil {
+					installed[r.Chart] = map[string][]string{}
+				}
+				v := versions.Normalize(r.Version)
+				installed[r.Chart][v] = append(installed[r.Chart][v], c.Context)
+			}
+		}
+	}
+	for _, chart := range charts {
+		cr := ChartReport{Chart: chart, Versions: []VersionEntry{}}
+		var vs []string
+		for _, v := range idx.Versions(chart) {
+			vs = append(vs, v.Version)
+		}
+		latest := versions.Latest(vs, false)
+		for _, v := range idx.Versions(chart) {
+			pre := versions.IsPrerelease(v.Version)
+			if pre && !all {
+				continue
+			}
+			if _, err := versions.Parse(v.Version); err != nil {
+				continue
+			}
+			e := VersionEntry{Version: v.Version, AppVersion: v.AppVersion, Created: v.Created.UTC(), Prerelease: pre, Latest: v.Version == latest}
+			e.InstalledOn = installed[chart][versions.Normalize(v.Version)]
+			sort.Strings(e.InstalledOn)
+			cr.Versions = append(cr.Versions, e)
+		}
+		sort.SliceStable(cr.Versions, func(i, j int) bool { return versions.Compare(cr.Versions[i].Version, cr.Versions[j].Version) > 0 })
+		rep.Charts = append(rep.Charts, cr)
+	}
+	return rep
+}
+
+// WriteJSON writes the report as JSON.
+func (r *VersionsReport) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+
+// WriteYAML writes the report as YAML.
+func (r *VersionsReport) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
+
+// WriteTable writes a table per chart, as 'helm search repo --versions' does, with the installed versions
+// marked.
+func (r *VersionsReport) WriteTable(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	if r.Repository != nil {
+		fmt.Fprintf(&b, "repository: %s (%s)\n\n", r.Repository.Name, r.Repository.URL)
+	}
+	for i, c := range r.Charts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		rows := make([][]render.Cell, 0, len(c.Versions))
+		for _, v := range c.Versions {
+			note := ""
+			lvl := render.None
+			switch {
+			case len(v.InstalledOn) > 0:
+				note = "installed: " + strings.Join(v.InstalledOn, ", ")
+				lvl = render.OK
+			case v.Latest:
+				note = "latest"
+			case v.Prerelease:
+				note = "pre-release"
+				lvl = render.Unknown
+			}
+			if v.Latest && len(v.InstalledOn) > 0 {
+				note = "latest, " + note
+			}
+			rows = append(rows, []render.Cell{
+				render.C(c.Chart), render.C(v.Version), render.C(v.AppVersion),
+				render.C(v.Created.Format("2006-01-02")), render.L(lvl, note),
+			})
+		}
+		b.WriteString(p.Table([]string{"chart", "version", "app version", "created", ""}, rows))
+		if len(c.Versions) == 0 {
+			fmt.Fprintf(&b, "no versions of %s in the index\n", c.Chart)
+		}
+	}
+	for _, wm := range r.Warnings {
+		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), wm)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
