@@ -1,0 +1,158 @@
+// Package dsn parses, builds and masks the database DSN skoala's hive uses
+// (hive.configMap.database[0].dsn, go-sql-driver/mysql syntax:
+// user:password@tcp(host:port)/db?charset=utf8&parseTime=true&loc=Local&timeout=10s).
+// No function of this package returns an error or a string that contains the password.
+package dsn
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// DSN is a parsed DSN. Password is kept for connecting; String masks it.
+type DSN struct {
+	User     string
+	Password string
+	Net      string
+	Host     string
+	Port     int
+	Database string
+	Params   map[string]string
+	cfg      *mysql.Config
+}
+
+// Mask replaces a password in output.
+const Mask = "******"
+
+// ParseError says a DSN does not parse; its message never contains the DSN itself.
+type ParseError struct{ Reason string }
+
+func (e *ParseError) Error() string { return "the database DSN does not parse: " + e.Reason }
+
+// Parse parses a go-sql-driver/mysql DSN.
+func Parse(s string) (*DSN, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, &ParseError{Reason: "it is empty"}
+	}
+	cfg, err := mysql.ParseDSN(s)
+	if err != nil {
+		return nil, &ParseError{Reason: scrub(err.Error(), s)}
+	}
+	switch cfg.Net {
+	case "tcp", "tcp4", "tcp6", "unix":
+	default:
+		return nil, &ParseError{Reason: fmt.Sprintf("network %q is not tcp or unix", cfg.Net)}
+	}
+	d := &DSN{User: cfg.User, Password: cfg.Passwd, Net: cfg.Net, Database: cfg.DBName, Params: cfg.Params, cfg: cfg}
+	if cfg.Net != "unix" {
+		host, port, err := net.SplitHostPort(cfg.Addr)
+		if err != nil {
+			return nil, &ParseError{Reason: "the address is not host:port"}
+		}
+		d.Host = host
+		d.Port, err = strconv.Atoi(port)
+		if err != nil || d.Port <= 0 || d.Port > 65535 {
+			return nil, &ParseError{Reason: "the port is not a number from 1 to 65535"}
+		}
+	} else {
+		d.Host = cfg.Addr
+	}
+	if d.Database == "" {
+		return nil, &ParseError{Reason: "it names no database (…/skoala?…)"}
+	}
+	if d.User == "" {
+		return nil, &ParseError{Reason: "it names no user"}
+	}
+	return d, nil
+}
+
+// scrub removes the DSN (and its password) from a driver error message.
+func scrub(msg, dsn string) string {
+	msg = strings.ReplaceAll(msg, dsn, "<dsn>")
+	if i := strings.Index(dsn, "@"); i > 0 {
+		if j := strings.Index(dsn[:i], ":"); j >= 0 && j+1 < i {
+			if pw := dsn[j+1 : i]; len(pw) >= 3 {
+				msg = strings.ReplaceAll(msg, pw, Mask)
+			}
+		}
+	}
+	return msg
+}
+
+// Addr is host:port.
+func (d *DSN) Addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Port)) }
+
+// String is the DSN with the password masked.
+func (d *DSN) String() string {
+	c := *d.cfg
+	if c.Passwd != "" {
+		c.Passwd = Mask
+	}
+	return c.FormatDSN()
+}
+
+// Secret returns the full DSN, for a driver or for values sent to the cluster. Never print it.
+func (d *DSN) Secret() string { return d.cfg.FormatDSN() }
+
+// Config returns a copy of the driver configuration, with a timeout for connecting.
+func (d *DSN) Config(timeout time.Duration) *mysql.Config {
+	c := d.cfg.Clone()
+	if timeout > 0 {
+		c.Timeout = timeout
+		c.ReadTimeout = timeout
+		c.WriteTimeout = timeout
+	}
+	return c
+}
+
+// Build makes a DSN as the product guide does, from its parts.
+func Build(user, password, host string, port int, database string) (string, error) {
+	if user == "" || host == "" || database == "" {
+		return "", errors.New("a database user, host and name are all needed")
+	}
+	if port <= 0 || port > 65535 {
+		return "", fmt.Errorf("database port %d is out of range", port)
+	}
+	c := mysql.NewConfig()
+	c.User = user
+	c.Passwd = password
+	c.Net = "tcp"
+	c.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+	c.DBName = database
+	c.Params = map[string]string{"charset": "utf8"}
+	c.ParseTime = true
+	c.Timeout = 10 * time.Second
+	c.Loc = time.Local
+	return c.FormatDSN(), nil
+}
+
+// MaskInString replaces the password of every DSN-looking user:password@ in s.
+func MaskInString(s string) string {
+	var b strings.Builder
+	for {
+		at := strings.Index(s, "@tcp(")
+		if at < 0 {
+			at = strings.Index(s, "@unix(")
+		}
+		if at < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		head := s[:at]
+		start := strings.LastIndexAny(head, " \t\n\"'=,;") + 1
+		if c := strings.Index(head[start:], ":"); c >= 0 {
+			b.WriteString(head[:start+c+1])
+			b.WriteString(Mask)
+		} else {
+			b.WriteString(head)
+		}
+		b.WriteString("@")
+		s = s[at+1:]
+	}
+}

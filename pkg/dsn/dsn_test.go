@@ -1,0 +1,80 @@
+package dsn
+
+import (
+	"strings"
+	"testing"
+)
+
+const pw = `p@ss:w/rd?&=`
+
+func TestParseKeepsSpecialPasswordAndMasksIt(t *testing.T) {
+	s, err := Build("skoala", pw, "mcamel-common-mysql-cluster-mysql-master.mcamel-system.svc.cluster.local", 3306, "skoala")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Parse(s)
+	if err != nil {
+		t.Fatalf("Parse(Build(...)): %v", err)
+	}
+	if d.Password != pw || d.User != "skoala" || d.Port != 3306 || d.Database != "skoala" {
+		t.Fatalf("parsed %+v", d)
+	}
+	if strings.Contains(d.String(), pw) || !strings.Contains(d.String(), Mask) {
+		t.Fatalf("String() = %q", d.String())
+	}
+	if d.Secret() == d.String() {
+		t.Fatal("Secret() is masked")
+	}
+}
+
+func TestParseErrorsNeverContainThePassword(t *testing.T) {
+	for _, s := range []string{
+		"skoala:hunter2secret@tcp(host:99999)/skoala",
+		"skoala:hunter2secret@tcp(host:3306)/",
+		"skoala:hunter2secret@bogus(host:3306)/skoala?x",
+		"skoala:hunter2secret@tcp(host:3306)/skoala?parseTime=maybe",
+		"",
+	} {
+		_, err := Parse(s)
+		if err == nil {
+			t.Errorf("Parse(%q) accepted", s)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2secret") {
+			t.Errorf("error leaks the password: %v", err)
+		}
+	}
+}
+
+func TestMaskInString(t *testing.T) {
+	in := `dsn: "skoala:hunter2@tcp(db:3306)/skoala?charset=utf8" and root:toor@tcp(x:1)/y`
+	out := MaskInString(in)
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "toor") {
+		t.Fatalf("MaskInString = %q", out)
+	}
+	if !strings.Contains(out, "skoala:"+Mask+"@tcp(db:3306)") {
+		t.Fatalf("MaskInString = %q", out)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("skoala:pw@tcp(db:3306)/skoala?charset=utf8&parseTime=true&loc=Local&timeout=10s")
+	f.Add("u:p@unix(/tmp/s)/d")
+	f.Add(":@/")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := Parse(s)
+		if err != nil {
+			if len(s) > 8 {
+				if i := strings.Index(s, ":"); i >= 0 {
+					if j := strings.LastIndex(s, "@"); j > i+8 && strings.Contains(err.Error(), s[i+1:j]) {
+						t.Fatalf("error leaks the password part: %v", err)
+					}
+				}
+			}
+			return
+		}
+		if d.Password != "" && len(d.Password) > 3 && strings.Contains(d.String(), d.Password) && d.Password != Mask {
+			t.Fatalf("String() leaks the password: %q", d.String())
+		}
+	})
+}
