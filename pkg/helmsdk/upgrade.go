@@ -1,0 +1,293 @@
+package helmsdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	helmkube "helm.sh/helm/v3/pkg/kube"
+	rspb "helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v3/pkg/strvals"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"sigs.k8s.io/yaml"
+)
+
+// Client performs Helm operations on the releases of one namespace of one cluster, through Helm's
+// action.Configuration built from the cluster's pinned RESTClientGetter and the storage driver.
+type Client struct {
+	Namespace string
+	cfg       *action.Configuration
+}
+
+// NewClient builds a client for namespace with the storage driver of HELM_DRIVER (driver). log receives
+// Helm's debug lines (nil discards them); callers must scrub them before printing.
+func NewClient(getter genericclioptions.RESTClientGetter, namespace, driverName string, log func(format string, v ...any)) (*Client, error) {
+	drv, err := NormalizeDriver(driverName)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = func(string, ...any) {}
+	}
+	cfg := new(action.Configuration)
+	if err := cfg.Init(getter, namespace, drv, log); err != nil {
+		return nil, fmt.Errorf("preparing helm for namespace %s: %w", namespace, err)
+	}
+	if kc, ok := cfg.KubeClient.(*helmkube.Client); ok {
+		kc.Namespace = namespace
+	}
+	return &Client{Namespace: namespace, cfg: cfg}, nil
+}
+
+// Last returns the newest revision of a release, whatever its status (*NotFoundError when none).
+func (c *Client) Last(name string) (*Release, error) {
+	r, err := c.cfg.Releases.Last(name)
+	if err != nil {
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			return nil, &NotFoundError{Name: name, Namespace: c.Namespace}
+		}
+		return nil, fmt.Errorf("reading release %s: %w", name, err)
+	}
+	return fromRaw(r), nil
+}
+
+// Deployed returns the deployed revision of a release (*NotFoundError when no revision is deployed).
+func (c *Client) Deployed(name string) (*Release, error) {
+	r, err := c.cfg.Releases.Deployed(name)
+	if err != nil {
+		if errors.Is(err, driver.ErrReleaseNotFound) || errors.Is(err, driver.ErrNoDeployedReleases) {
+			return nil, &NotFoundError{Name: name, Namespace: c.Namespace}
+		}
+		return nil, fmt.Errorf("reading the deployed revision of %s: %w", name, err)
+	}
+	return fromRaw(r), nil
+}
+
+// Unlock marks a release revision that an interrupted operation left pending-* as failed, so that Helm
+// accepts the next upgrade (Helm refuses to upgrade a pending release). The revision must be the newest
+// and still pending.
+func (c *Client) Unlock(name string, revision int, description string) error {
+	last, err := c.cfg.Releases.Last(name)
+	if err != nil {
+		return fmt.Errorf("reading release %s: %w", name, err)
+	}
+	if last.Version != revision || !last.Info.Status.IsPending() {
+		return fmt.Errorf("release %s changed: revision %d is %s, not the pending revision %d", name, last.Version, last.Info.Status, revision)
+	}
+	last.Info.Status = rspb.StatusFailed
+	last.Info.Description = description
+	if err := c.cfg.Releases.Update(last); err != nil {
+		return fmt.Errorf("marking revision %d of %s failed: %w", revision, name, err)
+	}
+	return nil
+}
+
+// UpgradeOptions are the settings of an upgrade or install.
+type UpgradeOptions struct {
+	// Values are the complete user-supplied values of the new revision (nothing is reused implicitly).
+	Values  map[string]any
+	Timeout time.Duration
+	Wait    bool
+	// WaitForJobs also waits for the release's Jobs to complete.
+	WaitForJobs   bool
+	Atomic        bool
+	CleanupOnFail bool
+	MaxHistory    int
+	// DryRun renders the operation against the cluster (server-side: lookups and schema validation) and
+	// changes nothing.
+	DryRun      bool
+	Description string
+}
+
+// OperationError is a failed upgrade or install, classified.
+type OperationError struct {
+	Op      string // "upgrade" or "install"
+	Release string
+	// RolledBack is set when Helm rolled the release back (--atomic) after the failure; for an install, it
+	// was uninstalled.
+	RolledBack bool
+	// TimedOut is set when the wait for the resources ran out of time.
+	TimedOut bool
+	// Interrupted is set when the context was cancelled (Ctrl-C).
+	Interrupted bool
+	// RollbackFailed is set when the failure's rollback failed in turn.
+	RollbackFailed bool
+	Err            error
+}
+
+func (e *OperationError) Error() string { return fmt.Sprintf("%s of %s: %v", e.Op, e.Release, e.Err) }
+func (e *OperationError) Unwrap() error { return e.Err }
+
+func classify(op, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	oe := &OperationError{Op: op, Release: name, Err: err}
+	oe.RolledBack = strings.Contains(msg, "has been rolled back due to atomic being set") ||
+		strings.Contains(msg, "has been uninstalled due to atomic being set")
+	oe.RollbackFailed = strings.Contains(msg, "an error occurred while rolling back the release") ||
+		strings.Contains(msg, "an error occurred while uninstalling the release")
+	oe.TimedOut = errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting for the condition")
+	oe.Interrupted = errors.Is(err, context.Canceled) || strings.Contains(msg, "context canceled")
+	return oe
+}
+
+// IsPendingError reports whether err is Helm's refusal to touch a release another operation holds.
+func IsPendingError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "another operation (install/upgrade/rollback) is in progress")
+}
+
+// Upgrade upgrades release name to chart ch with exactly opts.Values as its user-supplied values.
+func (c *Client) Upgrade(ctx context.Context, name string, ch *Chart, opts UpgradeOptions) (*Release, error) {
+	if ch == nil || ch.raw == nil {
+		return nil, errors.New("no chart to upgrade with")
+	}
+	u := action.NewUpgrade(c.cfg)
+	u.Namespace = c.Namespace
+	u.Timeout = opts.Timeout
+	u.Wait = opts.Wait
+	u.WaitForJobs = opts.WaitForJobs
+	u.Atomic = opts.Atomic
+	u.CleanupOnFail = opts.CleanupOnFail
+	u.MaxHistory = opts.MaxHistory
+	u.Description = opts.Description
+	u.ResetValues = true // the values given are the whole set
+	if opts.DryRun {
+		u.DryRun = true
+		u.DryRunOption = "server"
+	}
+	vals := opts.Values
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	r, err := u.RunWithContext(ctx, name, copyChart(ch), deepCopy(vals))
+	if err != nil {
+		return releaseOrNil(r), classify("upgrade", name, err)
+	}
+	return fromRaw(r), nil
+}
+
+// Install installs release name from chart ch, creating the namespace when it is missing.
+func (c *Client) Install(ctx context.Context, name string, ch *Chart, opts UpgradeOptions) (*Release, error) {
+	if ch == nil || ch.raw == nil {
+		return nil, errors.New("no chart to install")
+	}
+	in := action.NewInstall(c.cfg)
+	in.ReleaseName = name
+	in.Namespace = c.Namespace
+	in.CreateNamespace = true
+	in.Timeout = opts.Timeout
+	in.Wait = opts.Wait
+	in.WaitForJobs = opts.WaitForJobs
+	in.Atomic = opts.Atomic
+	in.Description = opts.Description
+	if opts.DryRun {
+		in.DryRun = true
+		in.DryRunOption = "server"
+	}
+	vals := opts.Values
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	r, err := in.RunWithContext(ctx, copyChart(ch), deepCopy(vals))
+	if err != nil {
+		return releaseOrNil(r), classify("install", name, err)
+	}
+	return fromRaw(r), nil
+}
+
+func releaseOrNil(r *rspb.Release) *Release {
+	if r == nil {
+		return nil
+	}
+	return fromRaw(r)
+}
+
+// copyChart gives each operation a freshly loaded chart: Helm's dependency processing edits the chart it
+// is given (it drops disabled subcharts), so one loaded chart must not serve two releases.
+func copyChart(ch *Chart) *chart.Chart {
+	if ch.reload != nil {
+		if c, err := ch.reload(); err == nil {
+			return c
+		}
+	}
+	return ch.raw
+}
+
+func deepCopy(v map[string]any) map[string]any {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out map[string]any
+	if err := yaml.Unmarshal(b, &out); err != nil || out == nil {
+		return v
+	}
+	return out
+}
+
+// ParseSet applies --set style assignments (a.b=c, list[0].x=y) to vals, as helm does.
+func ParseSet(assignments []string, vals map[string]any) error {
+	for _, a := range assignments {
+		if err := strvals.ParseInto(a, vals); err != nil {
+			return fmt.Errorf("parsing --set %s: %v", firstField(a), err)
+		}
+	}
+	return nil
+}
+
+// ParseSetString applies --set-string style assignments (values are always strings).
+func ParseSetString(assignments []string, vals map[string]any) error {
+	for _, a := range assignments {
+		if err := strvals.ParseIntoString(a, vals); err != nil {
+			return fmt.Errorf("parsing --set-string %s: %v", firstField(a), err)
+		}
+	}
+	return nil
+}
+
+// firstField is the key of an assignment, never its value (which may be a secret).
+func firstField(a string) string {
+	k, _, _ := strings.Cut(a, "=")
+	return k
+}
+
+// ReadValuesFile reads a values file (-f) as helm does.
+func ReadValuesFile(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading values file %s: %w", path, err)
+	}
+	v, err := chartutil.ReadValues(b)
+	if err != nil {
+		return nil, fmt.Errorf("parsing values file %s: %w", path, err)
+	}
+	return v.AsMap(), nil
+}
+
+// MergeValues merges src into dst as helm merges -f files and --set: maps merge key by key, anything else
+// in src replaces what dst has.
+func MergeValues(dst, src map[string]any) map[string]any {
+	out := make(map[string]any, len(dst))
+	for k, v := range dst {
+		out[k] = v
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := out[k].(map[string]any); ok {
+				out[k] = MergeValues(dm, sm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
