@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/backupvalues"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
 )
@@ -13,5 +14,6 @@ func verbs(g *cli.Globals) []*cobra.Command {
 	return []*cobra.Command{
 		status.NewCmdStatus(g),
 		versions.NewCmdVersions(g),
+		backupvalues.NewCmdBackupValues(g),
 	}
 }

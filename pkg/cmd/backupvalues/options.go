@@ -1,0 +1,114 @@
+package backupvalues
+
+import (
+	"context"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
+	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+)
+
+// Options are the backup-values command's options.
+type Options struct {
+	g      *cli.Globals
+	Fleet  cli.FleetFlags
+	Output string
+	Dir    string
+	All    bool
+	Redact bool
+	List   bool
+	format render.Format
+}
+
+// NewOptions returns the defaults.
+func NewOptions(g *cli.Globals) *Options {
+	return &Options{g: g, Fleet: cli.NewFleetFlags(), Output: "table"}
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	f, err := cli.ParseOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	o.format = f
+	if o.List && (o.All || o.Redact) {
+		return exit.Usagef("--list and --all/--redact are mutually exclusive")
+	}
+	return o.Fleet.Validate()
+}
+
+// Run writes (or lists) the backups and prints what it did.
+func (o *Options) Run(ctx context.Context) error {
+	dir := o.Dir
+	if dir == "" {
+		d, err := backup.DefaultDir()
+		if err != nil {
+			return exit.Failf("give the directory with --dir", "%v", err)
+		}
+		dir = d
+	}
+	var rep *backup.Report
+	if o.List {
+		entries, err := backup.List(dir)
+		if err != nil {
+			return exit.Failf("check --dir", "%v", err)
+		}
+		rep = &backup.Report{Schema: backup.SchemaVersion, Dir: dir, Entries: entries}
+	} else {
+		targets, err := o.Fleet.Resolve(o.g)
+		if err != nil {
+			return explain(err)
+		}
+		fac := o.g.Factory()
+		for _, t := range targets {
+			if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
+				return explain(err)
+			}
+		}
+		warn, err := backup.EnsureDir(dir)
+		if err != nil {
+			return exit.Failf("check --dir", "%v", err)
+		}
+		rep = backup.Take(ctx, fac, backup.Config{
+			Namespace: o.g.Namespace(), Targets: targets, Driver: o.g.Helm.Driver,
+			ClusterTimeout: o.Fleet.ClusterTimeout, MaxConcurrency: o.Fleet.MaxConcurrency,
+			Options: backup.Options{Dir: dir, Computed: o.All, Redacted: o.Redact},
+			Tool:    buildinfo.Get().Version,
+		})
+		if warn != "" {
+			rep.Warnings = append(rep.Warnings, warn)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	out := o.g.Streams.Out
+	var err error
+	switch o.format {
+	case render.JSON:
+		err = rep.WriteJSON(out)
+	case render.YAML:
+		err = rep.WriteYAML(out)
+	default:
+		err = rep.WriteTable(out, o.g.Palette(out), o.List)
+	}
+	if err != nil {
+		return err
+	}
+	if len(rep.Errors) > 0 {
+		return exit.Silent{Code: exit.Failure}
+	}
+	return nil
+}
+
+func explain(err error) error {
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	msg, hint := kube.Explain(err, "", "")
+	return exit.Failf(hint, "%s", msg)
+}
