@@ -75,6 +75,17 @@ for v in "${VERSIONS[@]}"; do
 done
 last=$((EPOCH + (k - 1) * 21 * 86400 + 7200))
 
+# Re-pack every archive reproducibly (sorted entries, fixed mtime and owner, no gzip timestamp) so that the
+# digests in index.yaml do not change from one packaging to the next.
+for tgz in "$tmp/out"/*.tgz; do
+  rm -rf "$tmp/x" && mkdir -p "$tmp/x"
+  tar -xzf "$tgz" -C "$tmp/x"
+  # files only, no "./" prefix and no directory entries: helm skips archives that have them
+  (cd "$tmp/x" && find . -type f | sed 's|^\./||' | LC_ALL=C sort |
+    tar --no-recursion --mtime=@"$EPOCH" --owner=0 --group=0 --numeric-owner --mode=u+rw,go+r,go-w \
+      -cf - -T - | gzip -n -9 >"$tgz")
+done
+
 "$HELM" repo index "$tmp/out"
 # Rewrite every entry's `created` (helm stamps the indexing time) and `generated` with the fixed publication times.
 awk -v map="$tmp/created" -v generated="$(iso "$last")" '

@@ -28,6 +28,8 @@ case " $SKOALA_CLUSTERS " in
   *) echo "demo: the fleet has no workspace-1 (CLUSTERS>=2 needed): $SKOALA_CLUSTERS" >&2; exit 1 ;;
 esac
 HELM=$SKOALA_BIN/helm3
+# re-package the fixtures if test/charts changed since `up` (cached: a no-op otherwise); served live
+HELM=$HELM "$ROOT/hack/charts.sh" "$STATE/charts"
 "$HELM" repo update skoala-release >/dev/null
 
 t0=$(date +%s)

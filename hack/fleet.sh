@@ -11,7 +11,8 @@
 #                                      packaged charts and .cache/bin; last logs go to .cache/fleet-last-logs)
 #   hack/fleet.sh status               one line per cluster; exit 0 all up, 1 degraded, 3 not up
 #   hack/fleet.sh stop-cluster NAME [--kill]   stop NAME's kube-apiserver only (SIGTERM, or SIGKILL with --kill);
-#                                      etcd, its data and the other components stay
+#                                      etcd, its data and the other components stay. The port closes at once;
+#                                      SIGKILL follows after FLEET_STOP_GRACE s (default 3) if it still drains
 #   hack/fleet.sh start-cluster NAME   start NAME's kube-apiserver again and wait until it is ready
 #
 # Environment: CLUSTERS (default 2), FLEET_PORT_BASE (default 27000), CHARTREPO_PORT (default base+99),
@@ -27,6 +28,15 @@
 #   readonly-token  user readonly, no groups (system:authenticated); `up` binds it to ClusterRole view
 #                   (ClusterRoleBinding skoala-fleet-readonly-view; view cannot read Secrets, so no helm list)
 #   nobody-token    user nobody,   no groups, no bindings
+#
+# Pods (kwok, stages of .cache/kwok-stages.yaml plus kwok-extra-stages.yaml written here):
+#   every pod on node kwok-node-0 becomes Running/Ready within ~1 s; pods owned by a Job then become Succeeded
+#   (Completed), so Jobs complete. Failure on demand, set on the pod template:
+#   - annotation skoala.fixture/crash-loop=<container> (+ optional skoala.fixture/restart-count=N, default 5):
+#     that container shows CrashLoopBackOff with N restarts, pod Running, Ready=False (this fleet's own stage)
+#   - label pod-container-running-failed.stage.kwok.x-k8s.io=true (kwok's chaos stage; annotations
+#     pod-container-running-failed.stage.kwok.x-k8s.io/{container-name,reason,message,exit-code}): the pod turns
+#     Failed, so a ReplicaSet keeps creating replacements that fail too (a pile of Failed pods, no restarts)
 #
 # Outputs (.cache/cluster/):
 #   kubeconfig, kubeconfig-readonly   one context per cluster, named after it; current-context global
@@ -104,7 +114,9 @@ start() {
   die "$name did not start (see $LOGS/$name.log)"
 }
 
-# stop NAME... [signal]: signal every named process, wait for all, SIGKILL what is left after ~10 s.
+# stop_all SIGNAL NAME...: signal every named process, wait for all, SIGKILL what is left after STOP_GRACE
+# seconds (10 by default).
+STOP_GRACE=10
 stop_all() {
   local sig=$1 name pid i left
   shift
@@ -112,7 +124,7 @@ stop_all() {
     pid=$(pid_of "$name")
     if alive "$pid"; then kill "-$sig" "$pid" 2>/dev/null || true; fi
   done
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < STOP_GRACE * 10; i++)); do
     left=0
     for name in "$@"; do alive "$(pid_of "$name")" && left=1; done
     [ $left = 0 ] && break
@@ -121,7 +133,7 @@ stop_all() {
   for name in "$@"; do
     pid=$(pid_of "$name")
     if alive "$pid"; then
-      log "$name (pid $pid) still running after 10 s: SIGKILL"
+      log "$name (pid $pid) still running after ${STOP_GRACE}s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
       alive "$pid" && log "WARNING: $name (pid $pid) survived SIGKILL"
@@ -420,9 +432,11 @@ export HELM_CONFIG_HOME=$STATE/helm/config
 export HELM_DATA_HOME=$STATE/helm/data
 export HELM_CACHE_HOME=$STATE/helm/cache-home
 export SKOALA_CHARTREPO_URL=$url
-export SKOALA_CLUSTERS="$(recorded_clusters | tr '\n' ' ' | sed 's/ $//')"
+export SKOALA_CLUSTERS="$(recorded_clusters | paste -sd' ')"
 export SKOALA_FLEET_DIR=$STATE
 export SKOALA_BIN=$BIN
+# fixed bearer tokens of every cluster (loopback test fleet): admin (system:masters), readonly (ClusterRole view), nobody
+export SKOALA_TOKEN_ADMIN=$ADMIN_TOKEN SKOALA_TOKEN_READONLY=$READONLY_TOKEN SKOALA_TOKEN_NOBODY=$NOBODY_TOKEN
 EOF
 }
 
@@ -453,7 +467,7 @@ fleet_health() {
 }
 
 cmd_up() {
-  local t0 names c h
+  local t0 names c h p
   t0=$(now)
   [ "$CLUSTERS" -ge 1 ] 2>/dev/null || die "CLUSTERS must be a number >= 1 (got $CLUSTERS)"
   mapfile -t names < <(cluster_names "$CLUSTERS")
@@ -462,8 +476,8 @@ cmd_up() {
     log "fleet already up (${names[*]}); nothing to do. export KUBECONFIG=$STATE/kubeconfig"
     return 0
   fi
-  if [ "$h" != down ] || [ -s "$STATE/clusters" ]; then
-    log "fleet is $h with [$(recorded_clusters | tr '\n' ' ')]: stopping it first"
+  if [ "$h" != down ] || [ -s "$STATE/clusters" ] || compgen -G "$PIDS/*.pid" >/dev/null; then
+    log "fleet is $h with [$(recorded_clusters | paste -sd' ')]: stopping it first"
     cmd_down
   fi
 
@@ -479,16 +493,20 @@ cmd_up() {
   check_ports_free "${ports[@]}"
 
   mkdir -p "$PIDS" "$LOGS"
+  # a failed up stops what it started (its logs are kept in .cache/fleet-last-logs)
+  trap 'rc=$?; trap - EXIT; if [ $rc != 0 ]; then log "up failed: stopping what it started"; cmd_down; fi; exit $rc' EXIT
   printf '%s\n' "${names[@]}" >"$STATE/clusters"
   HELM="$BIN/helm3" "$ROOT/hack/charts.sh" "$STATE/charts"
   write_extra_stages
 
   log "starting ${names[*]} (ports from $PORT_BASE)"
+  local pki=()
   for c in "${names[@]}"; do
     mkdir -p "$STATE/$c"
     make_pki "$c" &
+    pki+=($!)
   done
-  wait
+  for p in "${pki[@]}"; do wait "$p" || die "could not make the certificates (openssl)"; done
   for c in "${names[@]}"; do
     write_tokens "$c"
     kubeconfig_yaml admin "$ADMIN_TOKEN" "$c" >"$STATE/$c/admin.kubeconfig"
@@ -503,25 +521,29 @@ cmd_up() {
   kubeconfig_yaml admin "$ADMIN_TOKEN" "${names[@]}" >"$STATE/kubeconfig"
   kubeconfig_yaml readonly "$READONLY_TOKEN" "${names[@]}" >"$STATE/kubeconfig-readonly"
   chmod 600 "$STATE/kubeconfig" "$STATE/kubeconfig-readonly"
+  local bg=() failed=0
   for c in "${names[@]}"; do
     node_yaml | "$KUBECTL" --kubeconfig "$STATE/kubeconfig" --context "$c" apply -f - >/dev/null &
+    bg+=($!)
   done
-  wait
+  for p in "${bg[@]}"; do wait "$p" || failed=1; done
+  [ $failed = 0 ] || die "could not create the kwok node / readonly binding (logs in $LOGS)"
   write_env
+  bg=()
   setup_helm_repo &
-  local helm_pid=$!
+  bg+=($!)
   for c in "${names[@]}"; do
     "$KUBECTL" --kubeconfig "$STATE/kubeconfig" --context "$c" wait --for=condition=Ready "node/$NODE_NAME" \
       --timeout=90s >/dev/null &
+    bg+=($!)
   done
-  local failed=0 p
-  for p in $(jobs -p); do wait "$p" || failed=1; done
-  wait "$helm_pid" 2>/dev/null || true
+  for p in "${bg[@]}"; do wait "$p" || failed=1; done
   [ $failed = 0 ] || die "node $NODE_NAME did not become Ready, or helm repo setup failed (logs in $LOGS)"
   for c in "${names[@]}"; do
     for p in $(components_of "$c"); do running "$p" || die "$p exited (see $LOGS/$p.log)"; done
   done
 
+  trap - EXIT
   log "fleet up in $(since "$t0")s: ${names[*]}; chart repository $(cat "$STATE/chartrepo.url") (helm repo skoala-release)"
   cat <<EOF
 Fleet is up: ${names[*]} (contexts of the same names; current-context global).
@@ -580,6 +602,9 @@ cmd_stop_cluster() {
   [ "${2:-}" = --kill ] && sig=KILL
   known_cluster "$c"
   running "$c-kube-apiserver" || { log "$c: kube-apiserver is not running"; return 0; }
+  # It stops listening at once; then it drains its clients' connections (controller-manager, scheduler and
+  # kwok stay connected) for up to --request-timeout (60 s): do not wait that long.
+  STOP_GRACE=${FLEET_STOP_GRACE:-3}
   stop_all "$sig" "$c-kube-apiserver"
   log "$c: kube-apiserver stopped (SIG$sig); etcd and the other components keep running"
 }

@@ -26,7 +26,7 @@ metadata:
     app.kubernetes.io/name: {{ .name }}
     {{- include "skoala.labels" $root | nindent 4 }}
 spec:
-  replicas: {{ .c.replicas | default 1 }}
+  replicas: {{ .c.replicas }}
   selector:
     matchLabels:
       app.kubernetes.io/name: {{ .name }}
