@@ -5,15 +5,19 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/backupvalues"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
 )
 
 // verbs returns the verb commands. Each verb lives in its own package under pkg/cmd.
 func verbs(g *cli.Globals) []*cobra.Command {
 	return []*cobra.Command{
+		doctor.NewCmdDoctor(g),
 		status.NewCmdStatus(g),
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
+		upgrade.NewCmdUpgrade(g),
 	}
 }

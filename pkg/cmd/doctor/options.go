@@ -1,0 +1,154 @@
+package doctor
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+)
+
+// Options are the doctor command's options.
+type Options struct {
+	g                *cli.Globals
+	Fleet            cli.FleetFlags
+	Output           string
+	Strict           bool
+	Pre              bool
+	To               string
+	DB               bool
+	DBDSN            string
+	Repo             string
+	Refresh          bool
+	Manifest         string
+	Categories       []string
+	CheckTimeout     time.Duration
+	InsightNamespace string
+
+	format render.Format
+}
+
+// NewOptions returns the defaults.
+func NewOptions(g *cli.Globals) *Options {
+	f := cli.NewFleetFlags()
+	f.ClusterTimeout = doctor.DefaultTimeout
+	return &Options{g: g, Fleet: f, Output: "table", CheckTimeout: doctor.DefaultCheckTimeout, InsightNamespace: "insight-system"}
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	f, err := cli.ParseOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	o.format = f
+	if err := o.Fleet.Validate(); err != nil {
+		return err
+	}
+	if o.CheckTimeout <= 0 {
+		return exit.Usagef("--check-timeout must be positive")
+	}
+	if o.To != "" {
+		if _, err := versions.Parse(o.To); err != nil {
+			return exit.Usagef("--to: %v", err)
+		}
+	}
+	for _, c := range o.Categories {
+		ok := false
+		for _, k := range doctor.Categories {
+			if string(k) == strings.TrimSpace(c) {
+				ok = true
+			}
+		}
+		if !ok {
+			return exit.Usagef("--category %q is not a category (want one of: %s)", c, categories())
+		}
+	}
+	if strings.TrimSpace(o.InsightNamespace) == "" {
+		return exit.Usagef("--insight-namespace must not be empty")
+	}
+	return nil
+}
+
+// Config turns the options into doctor's configuration.
+func (o *Options) Config(targets []cli.Target) doctor.Config {
+	cfg := doctor.Config{
+		Mode:             doctor.ModeDefault,
+		TargetVersion:    o.To,
+		Namespace:        o.g.Namespace(),
+		Driver:           o.g.Helm.Driver,
+		InsightNamespace: o.InsightNamespace,
+		Timeout:          o.Fleet.ClusterTimeout,
+		CheckTimeout:     o.CheckTimeout,
+		DB:               o.DB,
+		DSN:              o.DBDSN,
+		Repo:             o.Repo,
+		Refresh:          o.Refresh,
+		Manifest:         o.Manifest,
+		Name:             o.g.Name,
+	}
+	switch {
+	case o.Pre:
+		cfg.Mode = doctor.ModePreInstall
+	case o.To != "":
+		cfg.Mode = doctor.ModePreUpgrade
+	}
+	for _, t := range targets {
+		cfg.Targets = append(cfg.Targets, doctor.Target{Context: t.Context, Role: t.Role, Release: t.Release})
+	}
+	for _, c := range o.Categories {
+		cfg.Categories = append(cfg.Categories, doctor.CategoryID(strings.TrimSpace(c)))
+	}
+	return cfg
+}
+
+// Run runs the checks and prints the report.
+func (o *Options) Run(ctx context.Context) error {
+	targets, err := o.Fleet.Resolve(o.g)
+	if err != nil {
+		return explain(err)
+	}
+	fac := o.g.Factory()
+	// Kubeconfig problems (an unreadable file) are the user's input, not a cluster's state: doctor cannot run.
+	for _, t := range targets {
+		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
+			return explain(err)
+		}
+	}
+	rep, err := doctor.Run(ctx, doctor.Deps{Clusters: fac, Helm: o.g.Helm}, o.Config(targets), nil)
+	if err != nil {
+		return exit.Failf(cli.UsageHint(o.g.Name, "doctor"), "%v", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	out := o.g.Streams.Out
+	switch o.format {
+	case render.JSON:
+		err = rep.WriteJSON(out)
+	case render.YAML:
+		err = rep.WriteYAML(out)
+	default:
+		err = rep.WriteTable(out, o.g.Palette(out))
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Failed() || (o.Strict && rep.FailedStrict()) {
+		return exit.Silent{Code: exit.Problems}
+	}
+	return nil
+}
+
+func explain(err error) error {
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	msg, hint := kube.Explain(err, "", "")
+	return exit.Failf(hint, "%s", msg)
+}

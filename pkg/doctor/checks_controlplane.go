@@ -1,0 +1,58 @@
+package doctor
+
+// Check IDs of the control-plane category.
+const (
+	IDCPNamespace  = "control-plane.namespace"
+	IDCPRelease    = "control-plane.release"
+	IDCPHive       = "control-plane.hive"
+	IDCPSesame     = "control-plane.sesame"
+	IDCPUI         = "control-plane.skoala-ui"
+	IDCPImageTags  = "control-plane.image-tags"
+	IDCPPinnedTags = "control-plane.pinned-tags"
+	IDCPRegistry   = "control-plane.registry"
+)
+
+var installed = []Mode{ModeDefault, ModePreUpgrade}
+
+func controlPlaneChecks() []Check {
+	comp := func(id, desc string, names ...string) Check {
+		return Check{ID: id, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed, Description: desc,
+			Needs: []string{IDCPRelease}, Uses: readWorkloads, Run: checkComponent(names...)}
+	}
+	return []Check{
+		{
+			ID: IDCPNamespace, Category: CatControlPlane, Scope: ScopeControlPlane,
+			Description: "namespace skoala-system",
+			Needs:       []string{IDReachable}, Uses: readNamespaces,
+			Run: checkNamespace,
+		},
+		{
+			ID: IDCPRelease, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
+			Description: "release skoala deployed",
+			Needs:       []string{IDReachable, IDCPNamespace}, Uses: readRelease,
+			Run: checkRelease,
+		},
+		comp(IDCPHive, "hive available", "hive"),
+		comp(IDCPSesame, "sesame available", "sesame"),
+		// Releases up to 0.13 named the UI workload "ui".
+		comp(IDCPUI, "skoala-ui available", "skoala-ui", "ui"),
+		{
+			ID: IDCPImageTags, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
+			Description: "image tags match the chart version",
+			Needs:       []string{IDCPRelease}, Uses: readWorkloads,
+			Run: checkImageTags,
+		},
+		{
+			ID: IDCPPinnedTags, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
+			Description: "no stale *.image.tag pinned in the values",
+			Needs:       []string{IDCPRelease},
+			Run:         checkPinnedTags,
+		},
+		{
+			ID: IDCPRegistry, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
+			Description: "images from one registry (global.imageRegistry)",
+			Needs:       []string{IDCPRelease}, Uses: readWorkloads,
+			Run: checkRegistry,
+		},
+	}
+}

@@ -1,0 +1,209 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	authv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Namespace placeholders of Access.Namespace, resolved from the Config.
+const (
+	// NSRelease is the releases' namespace (skoala-system).
+	NSRelease = "{release}"
+	// NSInsight is insight-agent's namespace (insight-system).
+	NSInsight = "{insight}"
+	// NSMySQL is common-mysql's namespace (mcamel-system, or the one the DSN names).
+	NSMySQL = "{mysql}"
+)
+
+// Access is one API permission: a verb on a resource, in a namespace ("" for cluster-scoped or all).
+type Access struct {
+	Verb      string `json:"verb"`
+	Group     string `json:"group,omitempty"`
+	Resource  string `json:"resource"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+func (a Access) resolve(cfg *Config, mysqlNS string) Access {
+	switch a.Namespace {
+	case NSRelease:
+		a.Namespace = cfg.Namespace
+	case NSInsight:
+		a.Namespace = cfg.InsightNamespace
+	case NSMySQL:
+		a.Namespace = mysqlNS
+	}
+	return a
+}
+
+// String is "list secrets in skoala-system".
+func (a Access) String() string {
+	res := a.Resource
+	if a.Group != "" {
+		res += "." + a.Group
+	}
+	if a.Namespace == "" {
+		return a.Verb + " " + res
+	}
+	return fmt.Sprintf("%s %s in %s", a.Verb, res, a.Namespace)
+}
+
+// CanI is the kubectl command that checks the permission.
+func (a Access) CanI() string {
+	res := a.Resource
+	if a.Group != "" {
+		res += "." + a.Group
+	}
+	s := "kubectl auth can-i " + a.Verb + " " + res
+	if a.Namespace != "" {
+		s += " -n " + a.Namespace
+	}
+	return s
+}
+
+func (a Access) key() string { return a.Verb + "|" + a.Group + "|" + a.Resource + "|" + a.Namespace }
+
+// Permission sets. Doctor only reads; upgrade also writes the release (Secrets), the workloads, the
+// admission Jobs and the CRDs Helm does not upgrade.
+var (
+	readRelease = []Access{
+		{Verb: "list", Resource: "secrets", Namespace: NSRelease},
+	}
+	readWorkloads = []Access{
+		{Verb: "list", Group: "apps", Resource: "deployments", Namespace: NSRelease},
+		{Verb: "list", Resource: "pods", Namespace: NSRelease},
+	}
+	readJobs       = []Access{{Verb: "list", Group: "batch", Resource: "jobs", Namespace: NSRelease}}
+	readNamespaces = []Access{{Verb: "get", Resource: "namespaces"}}
+	readInsight    = []Access{
+		{Verb: "list", Resource: "pods", Namespace: NSInsight},
+	}
+	readServiceMonitors = []Access{{Verb: "list", Group: "monitoring.coreos.com", Resource: "servicemonitors", Namespace: NSRelease}}
+	readMySQL           = []Access{{Verb: "list", Group: "apps", Resource: "statefulsets", Namespace: NSMySQL}}
+
+	upgradeWrites = []Access{
+		{Verb: "create", Resource: "secrets", Namespace: NSRelease},
+		{Verb: "update", Resource: "secrets", Namespace: NSRelease},
+		{Verb: "patch", Group: "apps", Resource: "deployments", Namespace: NSRelease},
+		{Verb: "create", Group: "apps", Resource: "deployments", Namespace: NSRelease},
+		{Verb: "patch", Resource: "services", Namespace: NSRelease},
+		{Verb: "delete", Group: "batch", Resource: "jobs", Namespace: NSRelease},
+		{Verb: "create", Group: "batch", Resource: "jobs", Namespace: NSRelease},
+	}
+	upgradeWorkspaceWrites = []Access{
+		{Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+		{Verb: "patch", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+	}
+)
+
+func join(sets ...[]Access) []Access {
+	var out []Access
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// needed lists what doctor and upgrade need on a cluster of the role, tagged with who needs it.
+func needed(role string, mode Mode) (doctor, upgrade []Access) {
+	doctor = join(readNamespaces, readRelease, readWorkloads, readJobs)
+	upgrade = append([]Access{}, upgradeWrites...)
+	switch role {
+	case RoleControlPlane:
+		doctor = append(doctor, readMySQL...)
+	case RoleWorkspace:
+		doctor = join(doctor, readInsight, readServiceMonitors)
+		upgrade = append(upgrade, upgradeWorkspaceWrites...)
+	}
+	if mode == ModePreInstall {
+		upgrade = append(upgrade, Access{Verb: "create", Resource: "namespaces"})
+	}
+	return doctor, upgrade
+}
+
+// access memoizes SelfSubjectAccessReviews of one cluster.
+type access struct {
+	mu sync.Mutex
+	m  map[string]*lazy[accessAnswer]
+}
+
+type accessAnswer struct {
+	allowed bool
+	// known is false when the review itself could not be made (the check then finds out by trying).
+	known  bool
+	reason string
+}
+
+// can asks the API server whether the user may do a (SelfSubjectAccessReview, once per permission).
+func (e *Env) can(ctx context.Context, a Access) accessAnswer {
+	cs := e.cs
+	if cs == nil || cs.client == nil {
+		return accessAnswer{allowed: true}
+	}
+	cs.access.mu.Lock()
+	if cs.access.m == nil {
+		cs.access.m = map[string]*lazy[accessAnswer]{}
+	}
+	l, ok := cs.access.m[a.key()]
+	if !ok {
+		l = &lazy[accessAnswer]{}
+		cs.access.m[a.key()] = l
+	}
+	cs.access.mu.Unlock()
+	ans, err := l.get(ctx, e.r.base, e.r.cfg.CheckTimeout, func(ctx context.Context) (accessAnswer, error) {
+		rev := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{
+			Verb: a.Verb, Group: a.Group, Resource: a.Resource, Namespace: a.Namespace,
+		}}}
+		out, err := cs.client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, rev, metav1.CreateOptions{})
+		if err != nil {
+			return accessAnswer{}, err
+		}
+		return accessAnswer{allowed: out.Status.Allowed, known: true, reason: out.Status.Reason}, nil
+	})
+	if err != nil {
+		return accessAnswer{allowed: true}
+	}
+	return ans
+}
+
+// denied returns the permissions of list that the user does not have, resolved and sorted.
+func (e *Env) denied(ctx context.Context, list []Access) []Access {
+	type res struct {
+		a  Access
+		ok bool
+	}
+	out := make([]res, len(list))
+	var wg sync.WaitGroup
+	for i, a := range list {
+		wg.Add(1)
+		go func(i int, a Access) {
+			defer wg.Done()
+			a = a.resolve(e.Config, e.mysqlNamespace())
+			out[i] = res{a: a, ok: e.can(ctx, a).allowed}
+		}(i, a)
+	}
+	wg.Wait()
+	var d []Access
+	seen := map[string]bool{}
+	for _, r := range out {
+		if !r.ok && !seen[r.a.key()] {
+			seen[r.a.key()] = true
+			d = append(d, r.a)
+		}
+	}
+	sort.SliceStable(d, func(i, j int) bool { return d[i].String() < d[j].String() })
+	return d
+}
+
+func accessList(list []Access) string {
+	s := make([]string, len(list))
+	for i, a := range list {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
