@@ -99,7 +99,9 @@ func (e *Env) dynamic() dynamic.Interface {
 // Now is the run's clock.
 func (e *Env) Now() time.Time { return e.r.deps.Now() }
 
-func (e *Env) fact(ctx context.Context) (context.Context, time.Duration) { return e.r.base, e.r.cfg.CheckTimeout }
+func (e *Env) fact(ctx context.Context) (context.Context, time.Duration) {
+	return e.r.base, e.r.cfg.CheckTimeout
+}
 
 // ServerVersion asks the API server for its version.
 func (e *Env) ServerVersion(ctx context.Context) (*version.Info, error) {
