@@ -8,6 +8,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
 )
 
@@ -18,6 +19,7 @@ func verbs(g *cli.Globals) []*cobra.Command {
 		status.NewCmdStatus(g),
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
+		upgrade.NewCmdUpgrade(g),
 		upgrade.NewCmdUpgrade(g),
 	}
 }

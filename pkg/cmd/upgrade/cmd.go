@@ -1,0 +1,110 @@
+// Package upgrade implements 'kubectl skoala upgrade'.
+package upgrade
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+)
+
+var example = templates.Examples(`
+	# Plan and run the upgrade of skoala (current context) and skoala-init on two workspace clusters
+	# to the newest version in the repository; it asks before changing anything
+	kubectl skoala upgrade -w workspace-1,workspace-2
+
+	# What would change? (values and manifests, per resource; nothing is changed)
+	kubectl skoala upgrade -w workspace-1 --version 0.57.2 --dry-run
+
+	# The newest patch of the installed minor, without a prompt (CI)
+	kubectl skoala upgrade -w workspace-1 --to-latest-patch --yes
+
+	# Offline: the original-chart folders of the bundles, images from the local registry
+	kubectl skoala upgrade -w workspace-1 --chart ./skoala/original-chart --chart ./skoala-init/original-chart --image-registry 10.16.23.145 --yes
+
+	# First install of skoala, with the database of the product guide
+	kubectl skoala upgrade --db-host mcamel-common-mysql-cluster-mysql-master.mcamel-system.svc.cluster.local --db-user skoala --db-password-file ./db-password --yes`)
+
+// NewCmdUpgrade returns the upgrade command.
+func NewCmdUpgrade(g *cli.Globals) *cobra.Command {
+	o := NewOptions(g)
+	cmd := &cobra.Command{
+		Use:   "upgrade",
+		Short: "Upgrade skoala and every skoala-init together, with backups, checks and rollback",
+		Long: `Upgrade the skoala release on the control-plane cluster (the current context, or --context) and
+the skoala-init release on every workspace cluster (-w, or --all-contexts) to one version: the newest
+in the repository, --version, or with --to-latest-patch the newest patch of the installed minor.
+
+It first prints the plan: from -> to per cluster and release, the image tags it sets (v<version>),
+the values it changes, the steps in order and the manual steps the product needs for the version
+range (the 0.19.0 DB migration; the CRDs of 0.35, 0.37 and 0.52.1, which it applies itself; the
+gateway-api-admission Jobs, which it deletes). Then it runs the pre-upgrade checks (a failure stops
+it unless --force), asks for confirmation (--yes skips it; without a terminal and without --yes
+nothing is changed), backs up the values of every release it will touch (mode 0600 in
+--backup-dir), and upgrades the releases one by one, control plane first, each with Helm's
+--atomic --wait (a failed rollout is rolled back) and --cleanup-on-fail, showing the rollout as it
+happens and then checking that every component is ready and runs the new tags. It stops at the
+first failure and reports what was and was not upgraded.
+
+A release is upgraded with its own user-supplied values (the backup), minus a pinned ui.image.tag
+(unless --ui-tag), plus -f/--set. A missing release is installed (skoala needs --db-dsn or --db-*).
+A Lease in the namespace keeps two upgrades of a release from running at once. A release left
+pending-* by an interrupted kubectl-skoala upgrade is resumed once its lock expires; any other
+pending release is refused with the recovery steps. Passwords never appear in the output.
+
+Offline: --chart takes the original-chart folder (or a .tgz) of an offline bundle instead of the
+repository, and --image-registry sets global.imageRegistry (with a warning for every per-image
+registry override in the saved values).
+
+--dry-run renders the upgrade server-side and prints the unified diff of the values and of every
+resource, and changes nothing.`,
+		Example: example,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			cmd.SilenceUsage = true
+			return o.Run(cli.RunContext(cmd))
+		},
+	}
+	o.Fleet.Add(cmd, g)
+	if f := cmd.Flags().Lookup("timeout"); f != nil {
+		f.Usage = "Time allowed for each release's rollout (helm --wait --timeout)"
+		f.DefValue = (5 * time.Minute).String()
+	}
+	cli.AddOutputFlag(cmd, &o.Output)
+	fs := cmd.Flags()
+	fs.StringVar(&o.Version, "version", o.Version, "Chart version to upgrade to (default: the newest stable version in the repository)")
+	fs.BoolVar(&o.ToLatestPatch, "to-latest-patch", o.ToLatestPatch, "Upgrade each release to the newest patch of its installed minor")
+	fs.StringArrayVar(&o.Charts, "chart", o.Charts, "Local chart (directory such as an offline bundle's original-chart, or .tgz) named skoala or skoala-init, instead of the repository (repeatable)")
+	fs.StringVar(&o.ImageRegistry, "image-registry", o.ImageRegistry, "Set global.imageRegistry (offline: your registry)")
+	fs.StringVar(&o.UITag, "ui-tag", o.UITag, "Pin ui.image.tag (default: drop a pinned one, the chart's own UI version applies)")
+	fs.StringVar(&o.DB.DSN, "db-dsn", o.DB.DSN, "Database DSN of hive (user:password@tcp(host:port)/db?...) for an install or to replace it")
+	fs.StringVar(&o.DB.Driver, "db-driver", o.DB.Driver, "Database driver of hive (mysql)")
+	fs.StringVar(&o.DB.Host, "db-host", o.DB.Host, "Database host (builds the DSN as the product guide does)")
+	fs.IntVar(&o.DB.Port, "db-port", o.DB.Port, "Database port")
+	fs.StringVar(&o.DB.User, "db-user", o.DB.User, "Database user")
+	fs.StringVar(&o.DB.Name, "db-name", o.DB.Name, "Database name")
+	fs.StringVar(&o.DB.Password, "db-password", o.DB.Password, "Database password (prefer --db-password-file: a flag is visible in ps)")
+	fs.StringVar(&o.DBPasswordFile, "db-password-file", o.DBPasswordFile, "File holding the database password")
+	fs.StringArrayVarP(&o.ValuesFiles, "values", "f", o.ValuesFiles, "Values file applied over the backed-up values of every release (repeatable)")
+	fs.StringArrayVar(&o.Set, "set", o.Set, "Value applied over the backed-up values of every release, as helm --set (repeatable)")
+	fs.StringArrayVar(&o.SetString, "set-string", o.SetString, "String value applied over the backed-up values, as helm --set-string (repeatable)")
+	fs.BoolVar(&o.Atomic, "atomic", o.Atomic, "Roll a release back to its previous revision when its rollout fails")
+	fs.BoolVar(&o.CleanupOnFail, "cleanup-on-fail", o.CleanupOnFail, "Delete the resources a failed upgrade created")
+	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Render the upgrade server-side, print the diff of values and manifests, change nothing")
+	fs.BoolVar(&o.Force, "force", o.Force, "Go on despite failed pre-upgrade checks, a downgrade or a mandatory stop")
+	fs.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation")
+	fs.StringVar(&o.BackupDir, "backup-dir", o.BackupDir, "Directory of the values backups (default: <user config dir>/kubectl-skoala/backups)")
+	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml (default: found by URL, then by name)")
+	fs.BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index first (as 'helm repo update')")
+	_ = cmd.MarkFlagDirname("backup-dir")
+	_ = cmd.MarkFlagFilename("values", "yaml", "yml")
+	return cmd
+}

@@ -1,0 +1,294 @@
+package upgrade
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
+	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
+	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+)
+
+// Options are the upgrade command's options.
+type Options struct {
+	g              *cli.Globals
+	Fleet          cli.FleetFlags
+	Output         string
+	Version        string
+	ToLatestPatch  bool
+	Charts         []string
+	ImageRegistry  string
+	UITag          string
+	DB             upgrade.DB
+	DBPasswordFile string
+	ValuesFiles    []string
+	Set            []string
+	SetString      []string
+	Atomic         bool
+	CleanupOnFail  bool
+	DryRun         bool
+	Force          bool
+	Yes            bool
+	BackupDir      string
+	Repo           string
+	Refresh        bool
+
+	format    render.Format
+	extra     map[string]any
+	extraKeys []string
+}
+
+// NewOptions returns the defaults.
+func NewOptions(g *cli.Globals) *Options {
+	f := cli.NewFleetFlags()
+	f.ClusterTimeout = 5 * time.Minute
+	return &Options{g: g, Fleet: f, Output: "table", Atomic: true, CleanupOnFail: true, DB: upgrade.DB{Port: 3306}}
+}
+
+// Complete reads the files the flags name.
+func (o *Options) Complete(cmd *cobra.Command) error {
+	if o.DBPasswordFile != "" {
+		b, err := os.ReadFile(o.DBPasswordFile)
+		if err != nil {
+			return exit.Usagef("--db-password-file: %v", err)
+		}
+		o.DB.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	o.extra = map[string]any{}
+	for _, f := range o.ValuesFiles {
+		v, err := helmsdk.ReadValuesFile(f)
+		if err != nil {
+			return exit.Usagef("%v", err)
+		}
+		o.extra = helmsdk.MergeValues(o.extra, v)
+		o.extraKeys = append(o.extraKeys, "-f "+f)
+	}
+	if err := helmsdk.ParseSet(o.Set, o.extra); err != nil {
+		return exit.Usagef("%v", err)
+	}
+	if err := helmsdk.ParseSetString(o.SetString, o.extra); err != nil {
+		return exit.Usagef("%v", err)
+	}
+	for _, s := range append(append([]string{}, o.Set...), o.SetString...) {
+		k, _, _ := strings.Cut(s, "=")
+		o.extraKeys = append(o.extraKeys, k)
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	f, err := cli.ParseOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	o.format = f
+	if err := o.Fleet.Validate(); err != nil {
+		return err
+	}
+	if o.Version != "" {
+		if _, err := versions.Parse(o.Version); err != nil {
+			return exit.Usagef("--version: %v", err)
+		}
+	}
+	switch {
+	case o.Version != "" && o.ToLatestPatch:
+		return exit.Usagef("--version and --to-latest-patch are mutually exclusive")
+	case len(o.Charts) > 0 && o.ToLatestPatch:
+		return exit.Usagef("--chart and --to-latest-patch are mutually exclusive")
+	case len(o.Charts) > 0 && (o.Repo != "" || o.Refresh):
+		return exit.Usagef("--chart and --repo/--refresh are mutually exclusive")
+	case o.DB.DSN != "" && (o.DB.Host != "" || o.DB.User != "" || o.DB.Password != "" || o.DB.Name != ""):
+		return exit.Usagef("--db-dsn and --db-host/--db-user/--db-password/--db-name are mutually exclusive")
+	case o.DBPasswordFile != "" && o.DB.Password != "" && o.DB.DSN != "":
+		return exit.Usagef("--db-dsn and --db-password-file are mutually exclusive")
+	case o.DB.Port <= 0 || o.DB.Port > 65535:
+		return exit.Usagef("--db-port must be from 1 to 65535")
+	case o.DryRun && o.Yes:
+		// harmless
+	}
+	if o.DB.Given() && o.DB.DSN == "" {
+		if o.DB.Password == "" {
+			return exit.Usagef("--db-host/--db-user need --db-password or --db-password-file")
+		}
+		if o.DB.Host == "" {
+			o.DB.Host = "mcamel-common-mysql-cluster-mysql-master.mcamel-system.svc.cluster.local"
+		}
+		if o.DB.User == "" {
+			o.DB.User = "skoala"
+		}
+		if o.DB.Name == "" {
+			o.DB.Name = "skoala"
+		}
+		if _, err := o.DB.Build(); err != nil {
+			return exit.Usagef("%v", err)
+		}
+	}
+	if o.DB.DSN != "" {
+		if _, err := o.DB.Build(); err != nil {
+			return exit.Usagef("%v", err)
+		}
+	}
+	return nil
+}
+
+// Run plans, confirms, executes and reports.
+func (o *Options) Run(ctx context.Context) error {
+	targets, err := o.Fleet.Resolve(o.g)
+	if err != nil {
+		return explain(err)
+	}
+	fac := o.g.Factory()
+	for _, t := range targets {
+		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
+			return explain(err)
+		}
+	}
+	dir := o.BackupDir
+	if dir == "" {
+		if dir, err = backup.DefaultDir(); err != nil {
+			return exit.Failf("give --backup-dir", "%v", err)
+		}
+	}
+	maxHistory := o.g.Helm.MaxHistory
+	if maxHistory == 0 {
+		maxHistory = 10 // helm upgrade's --history-max default
+	}
+	reqTimeout := fac.RequestTimeout()
+	if reqTimeout == 0 {
+		reqTimeout = time.Minute
+	}
+	streams := o.g.Streams
+	deps := upgrade.Deps{
+		Clusters: fac, Out: streams.Out, ErrOut: streams.ErrOut,
+		OutPalette: o.g.Palette(streams.Out), ErrPalette: o.g.Palette(streams.ErrOut),
+		Format:    o.format,
+		Preflight: preflight(o.g),
+	}
+	if isTerminal(streams.In) && !o.DryRun {
+		deps.Confirm = func(q string) (bool, error) { return confirm(streams.In, streams.ErrOut, q) }
+	}
+	cfg := upgrade.Config{
+		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
+		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
+		UITag: o.UITag, DB: o.DB, Extra: o.extra, ExtraKeys: o.extraKeys, Timeout: o.Fleet.ClusterTimeout,
+		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
+		Force: o.Force, Yes: o.Yes, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
+		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,
+	}
+	rep, runErr := upgrade.Run(ctx, deps, cfg)
+	if rep == nil || (len(rep.Releases) == 0 && runErr != nil) {
+		return planError(runErr)
+	}
+	out := streams.Out
+	switch o.format {
+	case render.JSON:
+		err = rep.WriteJSON(out)
+	case render.YAML:
+		err = rep.WriteYAML(out)
+	default:
+		executed := false
+		for _, r := range rep.Releases {
+			executed = executed || (r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate)
+		}
+		if executed {
+			err = rep.WriteResult(out, o.g.Palette(out))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return runErr
+		}
+		return planError(runErr)
+	}
+	return outcomeError(rep)
+}
+
+// outcomeError maps the outcome onto the exit-code contract.
+func outcomeError(rep *upgrade.Report) error {
+	msg := rep.Message
+	if msg == "" {
+		msg = rep.Outcome
+	}
+	switch rep.Outcome {
+	case upgrade.OutcomeUpgraded, upgrade.OutcomeUpToDate, upgrade.OutcomeDryRun:
+		return nil
+	case upgrade.OutcomeRefused, upgrade.OutcomeRolledBack:
+		return exit.New(exit.Problems, errors.New(msg), rep.Hint)
+	case upgrade.OutcomeTimedOut:
+		return exit.New(exit.Timeout, errors.New(msg), rep.Hint)
+	case upgrade.OutcomeInterrupted:
+		return context.Canceled
+	}
+	return exit.New(exit.Failure, errors.New(msg), rep.Hint)
+}
+
+func planError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *upgrade.HintError
+	if errors.As(err, &he) {
+		return exit.New(exit.Failure, err, he.Hint)
+	}
+	var ne *helmsdk.ChartNameError
+	if errors.As(err, &ne) {
+		return exit.New(exit.Usage, err, "--chart takes the skoala and skoala-init charts only")
+	}
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	return exit.New(exit.Failure, err, "")
+}
+
+func explain(err error) error {
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	msg, hint := kube.Explain(err, "", "")
+	return exit.Failf(hint, "%s", msg)
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
+	fmt.Fprintf(out, "%s [y/N]: ", q)
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// preflight returns the pre-upgrade checks to run (doctor's, once it exports them).
+func preflight(g *cli.Globals) upgrade.PreflightFunc {
+	return nil
+}

@@ -1,0 +1,138 @@
+// Package upgrade implements 'kubectl skoala upgrade': it plans the upgrade of skoala on the control-plane
+// cluster and of skoala-init on every workspace cluster (versions, values, image tags, the product's
+// version-specific steps), runs the pre-upgrade checks, backs up every release it will touch, and upgrades
+// the releases one by one, control plane first, with Helm's atomic wait, a live view of the rollout and a
+// verification of the new image tags, stopping at the first failure with a report of what was and was not
+// upgraded. A Lease per release keeps two upgrades from running at once; a pending revision left by an
+// interrupted upgrade is resumed, any other pending revision is refused with the recovery steps.
+package upgrade
+
+import (
+	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+)
+
+// SchemaVersion is the version of the JSON/YAML schema of the upgrade report.
+const SchemaVersion = "skoala.upgrade/v1"
+
+// Actions of a release plan.
+const (
+	ActionUpgrade  = "upgrade"
+	ActionInstall  = "install"
+	ActionResume   = "resume"
+	ActionUpToDate = "up-to-date"
+	ActionRefused  = "refused"
+)
+
+// Outcomes of the whole run and of each release.
+const (
+	OutcomePlanned     = "planned"     // printed, nothing done (no confirmation)
+	OutcomeDryRun      = "dry-run"     // rendered, nothing done
+	OutcomeRefused     = "refused"     // a release cannot be upgraded now (pending, locked, stop needed, checks failed)
+	OutcomeCancelled   = "cancelled"   // the operator said no
+	OutcomeUpgraded    = "upgraded"    // every release upgraded and verified
+	OutcomeInstalled   = "installed"   // (per release)
+	OutcomeUpToDate    = "up-to-date"  // nothing to do
+	OutcomeRolledBack  = "rolled-back" // a release failed and Helm rolled it back
+	OutcomeTimedOut    = "timed-out"   // a release's wait ran out of time and it was not rolled back
+	OutcomeFailed      = "failed"      // a release failed
+	OutcomeInterrupted = "interrupted" // Ctrl-C
+	OutcomeNotStarted  = "not-started" // a release after the first failure
+)
+
+// Report is the plan and, once executed, the result of 'upgrade'.
+type Report struct {
+	Schema    string `json:"schema"`
+	Namespace string `json:"namespace"`
+	// Source is where the charts come from: "repository <name> (<url>)" or the --chart paths.
+	Source  string `json:"source"`
+	DryRun  bool   `json:"dryRun"`
+	Timeout string `json:"timeout"`
+	Atomic  bool   `json:"atomic"`
+	// BackupDir is where the backups go.
+	BackupDir string          `json:"backupDir"`
+	Releases  []ReleasePlan   `json:"releases"`
+	Preflight *PreflightResult `json:"preflight,omitempty"`
+	Outcome   string          `json:"outcome"`
+	// Message and Hint explain the outcome in one line each.
+	Message  string   `json:"message,omitempty"`
+	Hint     string   `json:"hint,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ReleasePlan is one release of the plan and what became of it.
+type ReleasePlan struct {
+	Context string `json:"context"`
+	Role    string `json:"role"`
+	Release string `json:"release"`
+	Chart   string `json:"chart"`
+	// From is the installed chart version ("" when absent), FromRevision its revision, Status Helm's status.
+	From         string `json:"from,omitempty"`
+	FromRevision int    `json:"fromRevision,omitempty"`
+	Status       string `json:"status"`
+	To           string `json:"to"`
+	Action       string `json:"action"`
+	// Reason explains a refusal or a resume; Hint says what to do.
+	Reason string `json:"reason,omitempty"`
+	Hint   string `json:"hint,omitempty"`
+	// ImageTags are the components whose image tag the upgrade sets, and the tag.
+	ImageTags []ImageTag `json:"imageTags,omitempty"`
+	Overrides []Override `json:"overrides,omitempty"`
+	Dropped   []Override `json:"dropped,omitempty"`
+	Steps     []Step     `json:"steps"`
+	Manual    []Step     `json:"manual,omitempty"`
+	Warnings  []string   `json:"warnings,omitempty"`
+	Diff      []FileDiff `json:"diff,omitempty"`
+	Result    *Result    `json:"result,omitempty"`
+}
+
+// ImageTag is a component and the tag it will run.
+type ImageTag struct {
+	Component string `json:"component"`
+	Key       string `json:"key"`
+	Tag       string `json:"tag"`
+}
+
+// Step is one step of a release's upgrade, in order.
+type Step struct {
+	Kind        string   `json:"kind"`
+	Description string   `json:"description"`
+	Automated   bool     `json:"automated"`
+	Mandatory   bool     `json:"mandatory,omitempty"`
+	Command     string   `json:"command,omitempty"`
+	Files       []string `json:"files,omitempty"`
+}
+
+// Step kinds of the plan (besides upgradepath's).
+const (
+	StepBackup = "backup"
+	StepUnlock = "unlock"
+	StepJobs   = "admission-jobs"
+	StepCRDs   = "crds"
+	StepHelm   = "helm"
+	StepVerify = "verify"
+	StepManual = "manual"
+)
+
+// Result is what happened to one release.
+type Result struct {
+	Outcome  string   `json:"outcome"`
+	Revision int      `json:"revision,omitempty"`
+	Backups  []string `json:"backups,omitempty"`
+	// Done lists the steps completed, in order.
+	Done       []string            `json:"done,omitempty"`
+	Components []inspect.Component `json:"components,omitempty"`
+	Error      string              `json:"error,omitempty"`
+	Hint       string              `json:"hint,omitempty"`
+	Duration   string              `json:"duration,omitempty"`
+}
+
+// PreflightResult is the outcome of the pre-upgrade checks (doctor).
+type PreflightResult struct {
+	// Ran is false when no checks were available.
+	Ran    bool `json:"ran"`
+	Failed bool `json:"failed"`
+	// Forced is set when --force went on despite failures.
+	Forced bool `json:"forced,omitempty"`
+	// Lines are the failures and warnings, one per line.
+	Lines []string `json:"lines,omitempty"`
+}

@@ -1,0 +1,236 @@
+package upgrade
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+)
+
+// WriteJSON writes the report as JSON.
+func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+
+// WriteYAML writes the report as YAML.
+func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
+
+func actionLevel(a string) render.Level {
+	switch a {
+	case ActionUpgrade, ActionInstall:
+		return render.Warn
+	case ActionResume:
+		return render.Warn
+	case ActionUpToDate:
+		return render.OK
+	case ActionRefused:
+		return render.Error
+	}
+	return render.None
+}
+
+func revisions(p ReleasePlan) string {
+	switch p.Action {
+	case ActionInstall:
+		return "- -> 1"
+	case ActionUpgrade, ActionResume:
+		return fmt.Sprintf("%d -> %d", p.FromRevision, p.FromRevision+1)
+	}
+	if p.FromRevision == 0 {
+		return "-"
+	}
+	return fmt.Sprint(p.FromRevision)
+}
+
+// WritePlan writes the plan: a table of the releases (from -> to), then per release the image tags, the
+// values changed, the steps in order, the manual steps and the warnings.
+func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	title := "Upgrade plan"
+	if r.DryRun {
+		title += " (dry run: nothing will be changed)"
+	}
+	fmt.Fprintf(&b, "%s\n", p.Bold(title))
+	fmt.Fprintf(&b, "namespace %s, charts from %s\n\n", r.Namespace, r.Source)
+	rows := make([][]render.Cell, 0, len(r.Releases))
+	for _, rp := range r.Releases {
+		rows = append(rows, []render.Cell{
+			render.C(rp.Context), render.C(rp.Role), render.C(rp.Release), render.C(orDash(rp.From)), render.C(rp.To),
+			render.C(revisions(rp)), render.C(rp.Status), render.L(actionLevel(rp.Action), rp.Action),
+		})
+	}
+	b.WriteString(p.Table([]string{"cluster", "role", "release", "from", "to", "revision", "status", "action"}, rows))
+	for _, rp := range r.Releases {
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "%s %s -> %s: %s\n", p.Bold(rp.Context+"/"+rp.Release), orDash(rp.From), rp.To, p.State(actionLevel(rp.Action), rp.Action))
+		if rp.Reason != "" {
+			fmt.Fprintf(&b, "  %s\n", rp.Reason)
+		}
+		if rp.Hint != "" {
+			fmt.Fprintf(&b, "  hint: %s\n", rp.Hint)
+		}
+		if rp.Action == ActionUpToDate || rp.Action == ActionRefused {
+			continue
+		}
+		if len(rp.ImageTags) > 0 {
+			var parts []string
+			for _, it := range rp.ImageTags {
+				parts = append(parts, it.Component+"="+it.Tag)
+			}
+			fmt.Fprintf(&b, "  image tags: %s\n", strings.Join(parts, ", "))
+		}
+		for _, o := range rp.Overrides {
+			if o.Reason == "image tag" {
+				continue
+			}
+			fmt.Fprintf(&b, "  set %s=%s (%s)\n", o.Key, o.Value, o.Reason)
+		}
+		for _, o := range rp.Dropped {
+			fmt.Fprintf(&b, "  drop %s=%s: %s\n", o.Key, o.Value, o.Reason)
+		}
+		b.WriteString("  steps:\n")
+		for i, s := range rp.Steps {
+			fmt.Fprintf(&b, "    %d. %s\n", i+1, s.Description)
+		}
+		if len(rp.Manual) > 0 {
+			b.WriteString("  manual steps (kubectl-skoala does not do these):\n")
+			for _, s := range rp.Manual {
+				m := ""
+				if s.Mandatory {
+					m = p.State(render.Warn, "mandatory: ")
+				}
+				fmt.Fprintf(&b, "    - %s%s\n", m, s.Description)
+				if s.Command != "" {
+					fmt.Fprintf(&b, "      %s\n", s.Command)
+				}
+			}
+		}
+		for _, wmsg := range rp.Warnings {
+			fmt.Fprintf(&b, "  %s %s\n", p.State(render.Warn, "warning:"), wmsg)
+		}
+	}
+	if pf := r.Preflight; pf != nil && pf.Ran {
+		b.WriteString("\n")
+		switch {
+		case pf.Failed && pf.Forced:
+			fmt.Fprintf(&b, "%s the pre-upgrade checks failed; going on because of --force:\n", p.State(render.Warn, "pre-upgrade checks:"))
+		case pf.Failed:
+			fmt.Fprintf(&b, "%s failed:\n", p.State(render.Error, "pre-upgrade checks:"))
+		default:
+			fmt.Fprintf(&b, "%s passed\n", p.State(render.OK, "pre-upgrade checks:"))
+		}
+		for _, l := range pf.Lines {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
+	b.WriteString("\n")
+	if r.Outcome != OutcomeDryRun && (r.Outcome != OutcomePlanned || r.Message != "") {
+		r.writeOutcome(&b, p)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func outcomeLevel(o string) render.Level {
+	switch o {
+	case OutcomeUpgraded, OutcomeInstalled, OutcomeUpToDate, OutcomeDryRun:
+		return render.OK
+	case OutcomePlanned, OutcomeCancelled, OutcomeNotStarted:
+		return render.Warn
+	}
+	return render.Error
+}
+
+func (r *Report) writeOutcome(b *strings.Builder, p *render.Palette) {
+	if r.Message != "" {
+		fmt.Fprintf(b, "%s %s\n", p.State(outcomeLevel(r.Outcome), r.Outcome+":"), r.Message)
+	}
+	if r.Hint != "" {
+		fmt.Fprintf(b, "hint: %s\n", r.Hint)
+	}
+	for _, wmsg := range r.Warnings {
+		fmt.Fprintf(b, "%s %s\n", p.State(render.Warn, "warning:"), wmsg)
+	}
+}
+
+// WriteDiff writes the dry run's unified diffs, values first, then each changed resource, coloured.
+func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	for _, rp := range r.Releases {
+		if len(rp.Diff) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n", p.Bold(fmt.Sprintf("diff of %s/%s (%s -> %s)", rp.Context, rp.Release, orDash(rp.From), rp.To)))
+		changed := 0
+		for _, d := range rp.Diff {
+			if d.Diff == "" {
+				continue
+			}
+			changed++
+			fmt.Fprintf(&b, "%s %s\n", p.Faint("#"), p.Faint(d.Name+": "+d.Change))
+			for _, line := range strings.Split(strings.TrimRight(d.Diff, "\n"), "\n") {
+				switch {
+				case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+					b.WriteString(p.Bold(line))
+				case strings.HasPrefix(line, "@@"):
+					b.WriteString(p.State(render.Unknown, line))
+				case strings.HasPrefix(line, "+"):
+					b.WriteString(p.State(render.OK, line))
+				case strings.HasPrefix(line, "-"):
+					b.WriteString(p.State(render.Error, line))
+				default:
+					b.WriteString(line)
+				}
+				b.WriteString("\n")
+			}
+		}
+		if changed == 0 {
+			b.WriteString("no change\n")
+		}
+		b.WriteString("\n")
+	}
+	if r.Message != "" {
+		fmt.Fprintf(&b, "%s %s\n", p.State(outcomeLevel(r.Outcome), r.Outcome+":"), r.Message)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteResult writes what happened: a table of the releases with their outcome, revision and backup,
+// then the errors, the outcome line and its hint.
+func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	b.WriteString(p.Bold("Upgrade result") + "\n")
+	rows := [][]render.Cell{}
+	for _, rp := range r.Releases {
+		res := rp.Result
+		if res == nil {
+			continue
+		}
+		backup := "-"
+		if len(res.Backups) > 0 {
+			backup = res.Backups[0]
+		}
+		rev := "-"
+		if res.Revision > 0 {
+			rev = fmt.Sprint(res.Revision)
+		}
+		rows = append(rows, []render.Cell{
+			render.C(rp.Context), render.C(rp.Release), render.C(orDash(rp.From)), render.C(rp.To),
+			render.L(outcomeLevel(res.Outcome), res.Outcome), render.C(rev), render.C(orDash(res.Duration)), render.C(backup),
+		})
+	}
+	b.WriteString(p.Table([]string{"cluster", "release", "from", "to", "result", "revision", "took", "backup"}, rows))
+	for _, rp := range r.Releases {
+		if rp.Result == nil || rp.Result.Error == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %s/%s: %s\n", p.State(render.Error, "error:"), rp.Context, rp.Release, rp.Result.Error)
+		if len(rp.Result.Done) > 0 {
+			fmt.Fprintf(&b, "  steps done: %s\n", strings.Join(rp.Result.Done, ", "))
+		}
+	}
+	b.WriteString("\n")
+	r.writeOutcome(&b, p)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
