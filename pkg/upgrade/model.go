@@ -49,10 +49,10 @@ type Report struct {
 	Timeout string `json:"timeout"`
 	Atomic  bool   `json:"atomic"`
 	// BackupDir is where the backups go.
-	BackupDir string          `json:"backupDir"`
-	Releases  []ReleasePlan   `json:"releases"`
+	BackupDir string           `json:"backupDir"`
+	Releases  []ReleasePlan    `json:"releases"`
 	Preflight *PreflightResult `json:"preflight,omitempty"`
-	Outcome   string          `json:"outcome"`
+	Outcome   string           `json:"outcome"`
 	// Message and Hint explain the outcome in one line each.
 	Message  string   `json:"message,omitempty"`
 	Hint     string   `json:"hint,omitempty"`

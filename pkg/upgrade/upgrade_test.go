@@ -1,0 +1,278 @@
+package upgrade
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const password = `Pa$$w0rd:@/?&=x`
+const testDSN = "skoala:" + password + "@tcp(mysql.mcamel-system.svc:3306)/skoala?charset=utf8&parseTime=true&loc=Local&timeout=10s"
+
+func baseValues() map[string]any {
+	return map[string]any{
+		"hive": map[string]any{"configMap": map[string]any{"database": []any{map[string]any{"driver": "mysql", "dsn": testDSN}}}},
+		"ui":   map[string]any{"image": map[string]any{"tag": "v0.19.0"}},
+		"sesame": map[string]any{"image": map[string]any{
+			"repository": "harbor.old.example:8443/skoala/sesame"}},
+		"extra": map[string]any{"image": map[string]any{"tag": "v0.20.0"}},
+	}
+}
+
+func TestNewValues(t *testing.T) {
+	t.Run("sets the image tags and drops a pinned ui tag", func(t *testing.T) {
+		r, err := NewValues(ValuesInput{Chart: ChartSkoala, Version: "0.57.2", Base: baseValues()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := getPath(r.Values, "hive.image.tag"); v != "v0.57.2" {
+			t.Errorf("hive tag %v", v)
+		}
+		if _, ok := getPath(r.Values, "ui.image.tag"); ok {
+			t.Errorf("ui tag kept")
+		}
+		if _, ok := r.Values["ui"]; ok {
+			t.Errorf("empty ui map left: %v", r.Values["ui"])
+		}
+		if len(r.Dropped) != 1 || r.Dropped[0].Value != "v0.19.0" {
+			t.Errorf("dropped %v", r.Dropped)
+		}
+		if !strings.Contains(strings.Join(r.Warnings, "\n"), "extra.image.tag=v0.20.0") {
+			t.Errorf("no warning for the pinned tag: %v", r.Warnings)
+		}
+		// the base is not changed
+		if v, _ := getPath(baseValues(), "ui.image.tag"); v != "v0.19.0" {
+			t.Errorf("base changed")
+		}
+	})
+	t.Run("keeps the ui tag given with --ui-tag", func(t *testing.T) {
+		r, _ := NewValues(ValuesInput{Chart: ChartSkoala, Version: "0.57.2", Base: baseValues(), UITag: "v0.30.0"})
+		if v, _ := getPath(r.Values, "ui.image.tag"); v != "v0.30.0" {
+			t.Errorf("ui tag %v", v)
+		}
+	})
+	t.Run("skoala-init tags, seata from 0.28.0", func(t *testing.T) {
+		if k := TagKeys(ChartInit, "0.27.2"); len(k) != 3 {
+			t.Errorf("%v", k)
+		}
+		r, _ := NewValues(ValuesInput{Chart: ChartInit, Version: "0.57.2"})
+		if v, _ := getPath(r.Values, "seata-operator.image.tag"); v != "v0.57.2" {
+			t.Errorf("seata %v", v)
+		}
+	})
+	t.Run("--image-registry sets global.imageRegistry and warns about per-image registries", func(t *testing.T) {
+		r, _ := NewValues(ValuesInput{Chart: ChartSkoala, Version: "0.57.2", Base: baseValues(), ImageRegistry: "10.16.23.145"})
+		if v, _ := getPath(r.Values, "global.imageRegistry"); v != "10.16.23.145" {
+			t.Errorf("registry %v", v)
+		}
+		if !strings.Contains(strings.Join(r.Warnings, "\n"), "sesame.image.repository") {
+			t.Errorf("warnings %v", r.Warnings)
+		}
+	})
+	t.Run("--db-* builds the DSN and the plan never shows the password", func(t *testing.T) {
+		db := &DB{User: "skoala", Password: password, Host: "mysql", Port: 3306, Name: "skoala"}
+		r, err := NewValues(ValuesInput{Chart: ChartSkoala, Version: "0.57.2", DB: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, _ := getPath(r.Values, "hive.configMap.database")
+		d := list.([]any)[0].(map[string]any)["dsn"].(string)
+		if !strings.Contains(d, password) {
+			t.Errorf("the DSN sent to the cluster lost the password: %s", d)
+		}
+		for _, o := range r.Overrides {
+			if strings.Contains(o.Value, "Pa$$") {
+				t.Errorf("override shows the password: %+v", o)
+			}
+		}
+	})
+	t.Run("a bad --db-dsn is an error that does not echo it", func(t *testing.T) {
+		_, err := NewValues(ValuesInput{Chart: ChartSkoala, Version: "0.57.2", DB: &DB{DSN: "skoala:" + password + "@nope"}})
+		if err == nil || strings.Contains(err.Error(), "Pa$$") {
+			t.Errorf("err %v", err)
+		}
+	})
+}
+
+func TestDiffMasksSecrets(t *testing.T) {
+	old := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hive-config\n  namespace: ns\nstringData:\n  config.yaml: |\n    dsn: " + testDSN + "\n" +
+		"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hive\n  namespace: ns\nspec:\n  template:\n    spec:\n      containers:\n      - image: hive:v0.28.1\n        env:\n        - name: DSN\n          value: " + `"` + testDSN + `"` + "\n"
+	new := strings.ReplaceAll(old, "v0.28.1", "v0.57.2") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added\n  namespace: ns\ndata:\n  a: b\n"
+	new = strings.Replace(new, "dsn: skoala:", "dsn: skoala2:", 1)
+	secrets := redact.Secrets(baseValues())
+	diffs := ManifestDiff(old, new, secrets)
+	vd := ValuesDiff(baseValues(), map[string]any{"hive": map[string]any{"image": map[string]any{"tag": "v0.57.2"}}}, secrets)
+	all := []FileDiff{vd}
+	all = append(all, diffs...)
+	var b bytes.Buffer
+	rep := &Report{Releases: []ReleasePlan{{Context: "global", Release: "skoala", From: "0.28.1", To: "0.57.2", Diff: all}}, Outcome: OutcomeDryRun, Message: "nothing was changed"}
+	if err := rep.WriteDiff(&b, render.NewPalette(&b, false)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Contains(out, "Pa$$w0rd") {
+		t.Fatalf("the diff leaks the password:\n%s", out)
+	}
+	for _, want := range []string{"# ConfigMap/ns/added: added", "-        image: hive:v0.28.1", "+        image: hive:v0.57.2", "(masked, sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q\n%s", want, out)
+		}
+	}
+	golden(t, "diff.txt", b.Bytes())
+	b.Reset()
+	_ = rep.WriteDiff(&b, render.NewPalette(&b, true))
+	golden(t, "diff-color.txt", b.Bytes())
+}
+
+func TestUnified(t *testing.T) {
+	a := "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"
+	b := "a\nb\nC\nd\ne\nf\ng\nh\ni\nJ\nk\n"
+	got := Unified("a", "b", a, b, 1)
+	want := "--- a\n+++ b\n@@ -2,3 +2,3 @@\n b\n-c\n+C\n d\n@@ -9,2 +9,3 @@\n i\n-j\n+J\n+k\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if Unified("a", "b", a, a, 3) != "" {
+		t.Errorf("equal texts differ")
+	}
+}
+
+func TestLock(t *testing.T) {
+	client := fake.NewSimpleClientset()
+	ctx := context.Background()
+	now := time.Now
+	l1, err := AcquireLock(ctx, client, "ns", "skoala", "0.57.2", now)
+	if err != nil || l1.Previous != nil {
+		t.Fatalf("first lock: %v %+v", err, l1)
+	}
+	t.Run("a second upgrade is refused while the lock is held", func(t *testing.T) {
+		_, err := AcquireLock(ctx, client, "ns", "skoala", "0.57.2", now)
+		var le *LockedError
+		if !errors.As(err, &le) || !strings.Contains(err.Error(), "another upgrade of skoala") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	if err := l1.SetRevision(4); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("an expired lock is taken over, with what it said", func(t *testing.T) {
+		later := func() time.Time { return time.Now().Add(time.Minute) }
+		l2, err := AcquireLock(ctx, client, "ns", "skoala", "0.57.2", later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l2.Previous == nil || l2.Previous.Revision != 4 {
+			t.Fatalf("previous %+v", l2.Previous)
+		}
+		li, _ := PeekLock(ctx, client, "ns", "skoala")
+		if li == nil || li.Revision != 4 {
+			t.Errorf("the revision annotation of the previous holder is lost: %+v", li)
+		}
+		if err := l2.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if li, _ := PeekLock(ctx, client, "ns", "skoala"); li != nil {
+			t.Errorf("lock not deleted")
+		}
+	})
+}
+
+func TestPendingReason(t *testing.T) {
+	now := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	rel := &helmsdk.Release{Revision: 5, Status: "pending-upgrade"}
+	fresh := &LockInfo{Holder: "h", Renewed: now.Add(-5 * time.Second), Duration: 30 * time.Second, Revision: 5}
+	stale := &LockInfo{Holder: "h", Renewed: now.Add(-time.Minute), Duration: 30 * time.Second, Revision: 5}
+	older := &LockInfo{Holder: "h", Renewed: now.Add(-time.Minute), Duration: 30 * time.Second, Revision: 6}
+	cases := []struct {
+		name string
+		li   *LockInfo
+		want string
+	}{
+		{"no lock: someone else's helm", nil, "no kubectl-skoala upgrade left it"},
+		{"a live upgrade holds it", fresh, "holds the lock"},
+		{"left by an interrupted upgrade: resumable", stale, ""},
+		{"older than the interrupted upgrade", older, "newer than what"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := pendingReason(rel, c.li, now)
+			if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func sampleReport() *Report {
+	return &Report{
+		Schema: SchemaVersion, Namespace: "skoala-system", Source: "repository skoala-release (https://release.daocloud.io/chartrepo/skoala)",
+		Timeout: "5m0s", Atomic: true, BackupDir: "/home/op/.config/kubectl-skoala/backups", Outcome: OutcomePlanned,
+		Releases: []ReleasePlan{
+			{Context: "global", Role: "control-plane", Release: "skoala", Chart: "skoala", From: "0.28.1", FromRevision: 2, Status: "deployed", To: "0.57.2", Action: ActionUpgrade,
+				ImageTags: []ImageTag{{"hive", "hive.image.tag", "v0.57.2"}, {"sesame", "sesame.image.tag", "v0.57.2"}},
+				Overrides: []Override{{Key: "hive.image.tag", Value: "v0.57.2", Reason: "image tag"}, {Key: "global.imageRegistry", Value: "10.16.23.145", Reason: "--image-registry"}},
+				Dropped:   []Override{{Key: UITagKey, Value: "v0.19.0", Reason: "pinned UI tag goes stale"}},
+				Steps: []Step{{Kind: StepBackup, Description: "back up the values of revision 2 to /b", Automated: true},
+					{Kind: StepHelm, Description: "helm upgrade skoala to skoala 0.57.2 (atomic, wait 5m0s, cleanup-on-fail)", Automated: true},
+					{Kind: StepVerify, Description: "verify that every component is ready and that hive, sesame run v0.57.2", Automated: true}},
+				Manual: []Step{{Kind: "db-migration", Description: "crossing 0.19.0 needs the sweet DB-upgrade job", Mandatory: true, Command: "kubectl apply -f job.yaml"}},
+				Result: &Result{Outcome: OutcomeUpgraded, Revision: 3, Backups: []string{"/b/global_skoala-system_skoala_r2.yaml"}, Duration: "12s"}},
+			{Context: "workspace-1", Role: "workspace", Release: "skoala-init", Chart: "skoala-init", From: "0.28.1", FromRevision: 1, Status: "pending-upgrade", To: "0.57.2", Action: ActionRefused,
+				Reason: "revision 1 is pending-upgrade and no kubectl-skoala upgrade left it", Hint: "helm rollback", Steps: []Step{},
+				Result: &Result{Outcome: OutcomeRolledBack, Revision: 4, Error: "upgrade of skoala-init: release failed, and has been rolled back", Done: []string{"backup", "admission-jobs"}}},
+			{Context: "workspace-2", Role: "workspace", Release: "skoala-init", Chart: "skoala-init", Status: "not-installed", To: "0.57.2", Action: ActionInstall, Steps: []Step{},
+				Warnings: []string{"the saved values pin x.image.tag=v1"}, Result: &Result{Outcome: OutcomeNotStarted}},
+		},
+		Preflight: &PreflightResult{Ran: true, Failed: true, Forced: true, Lines: []string{"FAIL database: cannot connect"}},
+		Message:   "workspace-1/skoala-init: rolled back", Hint: "see status", Warnings: []string{"lock not released"},
+	}
+}
+
+func TestRender(t *testing.T) {
+	rep := sampleReport()
+	var plain, color, res, js, ym bytes.Buffer
+	if err := rep.WritePlan(&plain, render.NewPalette(&plain, false)); err != nil {
+		t.Fatal(err)
+	}
+	_ = rep.WritePlan(&color, render.NewPalette(&color, true))
+	_ = rep.WriteResult(&res, render.NewPalette(&res, false))
+	_ = rep.WriteJSON(&js)
+	_ = rep.WriteYAML(&ym)
+	golden(t, "plan.txt", plain.Bytes())
+	golden(t, "plan-color.txt", color.Bytes())
+	golden(t, "result.txt", res.Bytes())
+	golden(t, "report.json", js.Bytes())
+	golden(t, "report.yaml", ym.Bytes())
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the output (go test ./pkg/upgrade -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
+	}
+}
