@@ -211,16 +211,15 @@ func stopCluster(t *testing.T, name string) {
 
 func TestStatusLongHistoryReportsTheDeployedRevision(t *testing.T) {
 	ns := Namespace(t, "hist")
-	InstallChart(t, "global", ns, "skoala", "skoala", "0.28.1")
-	// helm keeps 10 revisions by default: --history-max 0 keeps them all, as a long-lived site may.
 	const revisions = 200
-	for i := 2; i <= revisions; i++ {
-		MustHelm(t, "upgrade", "skoala", "skoala-release/skoala", "--version", "0.28.1", "--kube-context", "global", "-n", ns,
-			"--history-max", "0", "--reuse-values", "--set", fmt.Sprintf("hive.podAnnotations.rev=r%d", i%3))
-	}
+	MakeHistory(t, "global", ns, "skoala", "skoala", "0.28.1", revisions)
 	secrets := MustKubectl(t, "--context", "global", "-n", ns, "get", "secrets", "-l", "owner=helm,name=skoala", "-o", "name")
 	if n := len(strings.Fields(secrets.Stdout)); n != revisions {
 		t.Fatalf("%d release secrets, want %d", n, revisions)
+	}
+	hist := MustHelm(t, "history", "skoala", "--kube-context", "global", "-n", ns, "--max", "2")
+	if !strings.Contains(hist.Stdout, fmt.Sprintf("%d ", revisions)) || !strings.Contains(hist.Stdout, "deployed") {
+		t.Fatalf("helm history does not show revision %d deployed:\n%s", revisions, hist.Stdout)
 	}
 	r := Skoala(t, "status", "-n", ns, "-o", "json")
 	if r.Code != 0 {
