@@ -45,6 +45,11 @@ func (e *Env) installCommand(version string) string {
 	return fmt.Sprintf("helm upgrade --install %s skoala-release/%s -n %s --create-namespace%s%s", e.Target.Release, e.chart(), e.Config.Namespace, v, e.kubeContextFlag())
 }
 
+// upgradeCommand is helm's upgrade of the release to version, keeping its values.
+func (e *Env) upgradeCommand(version string) string {
+	return fmt.Sprintf("helm upgrade %s skoala-release/%s -n %s --version %s --reuse-values%s", e.Target.Release, e.chart(), e.Config.Namespace, version, e.kubeContextFlag())
+}
+
 func checkNamespace(ctx context.Context, e *Env) Outcome {
 	ns := e.Config.Namespace
 	obj, err := e.Namespace(ctx, ns)
@@ -102,7 +107,7 @@ func checkRelease(ctx context.Context, e *Env) Outcome {
 		if desc == "" {
 			desc = "no description"
 		}
-		return Fail(fmt.Sprintf("fix what the other checks report, then upgrade again (%s ... --version %s) or roll back ('%s rollback %s')", e.installCommand(""), rel.ChartVersion, h, name),
+		return Fail(fmt.Sprintf("fix what the other checks report, then upgrade again ('%s') or roll back ('%s rollback %s')", e.upgradeCommand(rel.ChartVersion), h, name),
 			"release %s %s failed (revision %d): %s", name, rel.ChartVersion, rel.Revision, desc)
 	default:
 		return Fail(fmt.Sprintf("'%s history %s' shows what happened", h, name),
@@ -134,7 +139,7 @@ func componentsErr(err error, ns string) Outcome {
 func componentVerdict(e *Env, c *inspect.Component) Outcome {
 	kind := strings.ToLower(c.Kind)
 	if !c.Found {
-		return Fail(fmt.Sprintf("helm upgrade recreates it (%s ... --version <installed> --reuse-values), or roll back: 'helm -n %s%s rollback %s'", e.installCommand(""), e.Config.Namespace, e.kubeContextFlag(), e.Target.Release),
+		return Fail(fmt.Sprintf("helm upgrade recreates it ('%s'), or roll back: 'helm -n %s%s rollback %s'", e.upgradeCommand("<installed version>"), e.Config.Namespace, e.kubeContextFlag(), e.Target.Release),
 			"%s %s of the release is missing from the cluster", kind, c.Name)
 	}
 	counts := fmt.Sprintf("%d/%d pods ready, %d/%d containers ready, %d restarts", c.Ready, c.Desired, c.ContainersReady, c.Containers, c.Restarts)
@@ -258,7 +263,7 @@ func checkImageTags(ctx context.Context, e *Env) Outcome {
 		}
 	}
 	if len(differ) > 0 {
-		return Warn(fmt.Sprintf("if the values pin the tags (see the pinned-tags check), drop them; then '%s ... --version %s --reuse-values' puts every image on the chart's version", e.installCommand(""), rel.ChartVersion),
+		return Warn(fmt.Sprintf("if the values pin the tags (see the pinned-tags check), drop them; then '%s' puts every image on the chart's version", e.upgradeCommand(rel.ChartVersion)),
 			"image tags differ from chart %s %s: %s", e.chart(), rel.ChartVersion, strings.Join(differ, ", "))
 	}
 	if len(same) == 0 {

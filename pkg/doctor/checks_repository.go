@@ -3,7 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
-	"sort"
+	"path"
 	"strings"
 	"time"
 
@@ -255,7 +255,6 @@ func checkUpgradePath(ctx context.Context, e *Env) Outcome {
 	if len(stops) > 0 {
 		path = base + " -> " + strings.Join(stops, " -> ") + " -> " + to
 	}
-	sort.Strings(auto)
 	if len(stops) > 0 || len(manual) > 0 {
 		var hints []string
 		if len(stops) > 0 {
@@ -285,7 +284,11 @@ func checkUpgradePath(ctx context.Context, e *Env) Outcome {
 func describeStep(s upgradepath.Step) string {
 	switch s.Kind {
 	case upgradepath.KindCRDs:
-		return fmt.Sprintf("apply %s CRDs (%s)", s.At, strings.Join(s.Files, ", "))
+		var files []string
+		for _, f := range s.Files {
+			files = append(files, path.Base(f))
+		}
+		return fmt.Sprintf("apply %s (%s CRDs)", strings.Join(files, ", "), s.At)
 	case upgradepath.KindAdmissionJobs:
 		if s.Mandatory {
 			return "delete the admission Jobs (mandatory across 0.24.2)"

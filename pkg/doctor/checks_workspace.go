@@ -57,10 +57,7 @@ func workspaceChecks() []Check {
 	}
 }
 
-func (e *Env) upgradeInitCommand(version string) string {
-	return fmt.Sprintf("helm upgrade %s skoala-release/skoala-init -n %s --version %s --reuse-values%s",
-		e.Target.Release, e.Config.Namespace, version, e.kubeContextFlag())
-}
+func (e *Env) upgradeInitCommand(version string) string { return e.upgradeCommand(version) }
 
 func checkSkew(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
@@ -122,7 +119,7 @@ func checkInsightAgent(ctx context.Context, e *Env) Outcome {
 	}
 	v := e.initVersion(ctx)
 	if ns == nil {
-		if v != "" && upgradepath.NeedsInsightNamespace(v) {
+		if e.Config.Mode != ModeDefault && v != "" && upgradepath.NeedsInsightNamespace(v) {
 			return Fail(install, "namespace %s does not exist: skoala-init %s (below 0.31.2) fails to install without it", ins, v)
 		}
 		return Warn(install, "insight-agent is not installed (no namespace %s): no metrics or tracing, and skoala-init creates no ServiceMonitors", ins)
