@@ -24,10 +24,6 @@ type ClusterSource interface {
 	Cluster(context string) (*kube.Cluster, error)
 }
 
-// PreflightFunc runs the pre-upgrade checks (doctor's) on the targets. A nil func means none are
-// available.
-type PreflightFunc func(ctx context.Context, targets []cli.Target) (*PreflightResult, error)
-
 // Config is what Run needs, with no flags in sight.
 type Config struct {
 	Namespace string
@@ -149,7 +145,7 @@ func Run(ctx context.Context, d Deps, cfg Config) (*Report, error) {
 	}
 	// Pre-upgrade checks.
 	if d.Preflight != nil {
-		pf, err := d.Preflight(ctx, cfg.Targets)
+		pf, err := d.Preflight(ctx, preflightInput(ws))
 		if err != nil {
 			pf = &PreflightResult{Ran: true, Failed: true, Lines: []string{"the pre-upgrade checks could not run: " + scrub(err.Error(), ws)}}
 		}
@@ -186,6 +182,28 @@ func Run(ctx context.Context, d Deps, cfg Config) (*Report, error) {
 		}
 	}
 	return rep, execute(ctx, d, cfg, rep, ws)
+}
+
+func preflightInput(ws []*work) PreflightInput {
+	in := PreflightInput{Recovering: map[string]bool{}}
+	for _, w := range ws {
+		p := w.plan
+		switch p.Action {
+		case ActionUpgrade, ActionResume:
+			in.Upgrades = append(in.Upgrades, w.target)
+		case ActionInstall:
+			in.Installs = append(in.Installs, w.target)
+		default:
+			continue
+		}
+		if in.TargetVersion == "" || versions.Compare(p.To, in.TargetVersion) > 0 {
+			in.TargetVersion = p.To
+		}
+		if p.Action == ActionResume || (w.last != nil && w.last.Status != "deployed") {
+			in.Recovering[p.Context] = true
+		}
+	}
+	return in
 }
 
 func firstHint(rep *Report) string {

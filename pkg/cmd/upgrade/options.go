@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -177,7 +179,7 @@ func (o *Options) Run(ctx context.Context) error {
 		Clusters: fac, Out: streams.Out, ErrOut: streams.ErrOut,
 		OutPalette: o.g.Palette(streams.Out), ErrPalette: o.g.Palette(streams.ErrOut),
 		Format:    o.format,
-		Preflight: preflight(o.g),
+		Preflight: preflight(o.g, o.g.Namespace()),
 	}
 	if isTerminal(streams.In) && !o.DryRun {
 		deps.Confirm = func(q string) (bool, error) { return confirm(streams.In, streams.ErrOut, q) }
@@ -266,13 +268,10 @@ func explain(err error) error {
 	return exit.Failf(hint, "%s", msg)
 }
 
+// isTerminal reports whether r is a terminal to ask on (/dev/null is a character device, not a terminal).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
@@ -288,7 +287,8 @@ func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
 	return false, nil
 }
 
-// preflight returns the pre-upgrade checks to run (doctor's, once it exports them).
-func preflight(g *cli.Globals) upgrade.PreflightFunc {
-	return nil
+// preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.
+func preflight(g *cli.Globals, ns string) upgrade.PreflightFunc {
+	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm},
+		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name})
 }
