@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"os"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ func (o *Options) Config(targets []cli.Target) doctor.Config {
 		Timeout:          o.Fleet.ClusterTimeout,
 		CheckTimeout:     o.CheckTimeout,
 		DB:               o.DB,
-		DSN:              o.DBDSN,
+		DSN:              o.dsn(),
 		Repo:             o.Repo,
 		Refresh:          o.Refresh,
 		Manifest:         o.Manifest,
@@ -105,6 +106,17 @@ func (o *Options) Config(targets []cli.Target) doctor.Config {
 		cfg.Categories = append(cfg.Categories, doctor.CategoryID(strings.TrimSpace(c)))
 	}
 	return cfg
+}
+
+// DSNEnv is the environment variable that may hold --db-dsn, so that the password stays out of the
+// process list and the shell history.
+const DSNEnv = "SKOALA_DB_DSN"
+
+func (o *Options) dsn() string {
+	if o.DBDSN != "" {
+		return o.DBDSN
+	}
+	return os.Getenv(DSNEnv)
 }
 
 // Run runs the checks and prints the report.
