@@ -22,13 +22,13 @@ func controlPlaneChecks() []Check {
 	return []Check{
 		{
 			ID: IDCPNamespace, Category: CatControlPlane, Scope: ScopeControlPlane,
-			Description: "namespace skoala-system",
+			Description: "the namespace of the release exists",
 			Needs:       []string{IDReachable}, Uses: readNamespaces,
 			Run: checkNamespace,
 		},
 		{
 			ID: IDCPRelease, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
-			Description: "release skoala deployed",
+			Description: "the skoala release is deployed",
 			Needs:       []string{IDReachable, IDCPNamespace}, Uses: readRelease,
 			Run: checkRelease,
 		},

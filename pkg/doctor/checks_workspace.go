@@ -44,8 +44,8 @@ func workspaceChecks() []Check {
 		return c
 	}
 	return []Check{
-		ws(Check{ID: IDWSNamespace, Description: "namespace skoala-system", Needs: []string{IDReachable}, Uses: readNamespaces, Run: checkNamespace}),
-		ws(Check{ID: IDWSRelease, Description: "release skoala-init deployed", Modes: installed, Needs: []string{IDReachable, IDWSNamespace}, Uses: readRelease, Run: checkRelease}),
+		ws(Check{ID: IDWSNamespace, Description: "the namespace of the release exists", Needs: []string{IDReachable}, Uses: readNamespaces, Run: checkNamespace}),
+		ws(Check{ID: IDWSRelease, Description: "the skoala-init release is deployed", Modes: installed, Needs: []string{IDReachable, IDWSNamespace}, Uses: readRelease, Run: checkRelease}),
 		ws(Check{ID: IDWSComponents, Description: "skoala-init components ready", Modes: installed, Needs: []string{IDWSRelease}, Uses: join(readWorkloads, readJobs), Run: checkAllComponents}),
 		ws(Check{ID: IDWSSkew, Description: "skoala-init version matches skoala", Modes: installed, Needs: []string{IDWSRelease}, Run: checkSkew}),
 		ws(Check{ID: IDWSImageTags, Description: "image tags match the chart version", Modes: installed, Needs: []string{IDWSRelease}, Uses: readWorkloads, Run: checkImageTags}),

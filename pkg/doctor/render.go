@@ -25,7 +25,8 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	const cont = "        "
 	cat := CategoryID("")
 	cluster := "\x00"
-	for _, c := range r.Checks {
+	for i := 0; i < len(r.Checks); i++ {
+		c := r.Checks[i]
 		if c.Category != cat {
 			if cat != "" {
 				b.WriteString("\n")
@@ -40,7 +41,21 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 				b.WriteString("  " + p.Faint("["+cluster+"]") + "\n")
 			}
 		}
-		lines := render.Wrap(c.Message, Width-len(indent)-len(cont))
+		msg := c.Message
+		// Checks skipped because what they need did not pass are folded into one line.
+		if c.Cascade {
+			j := i
+			var names []string
+			for j < len(r.Checks) && r.Checks[j].Cascade && r.Checks[j].Category == c.Category && r.Checks[j].Cluster == c.Cluster {
+				names = append(names, r.Checks[j].Description)
+				j++
+			}
+			if len(names) > 1 {
+				msg = fmt.Sprintf("%d checks not run, they need a check above that did not pass: %s", len(names), strings.Join(names, "; "))
+				i = j - 1
+			}
+		}
+		lines := render.Wrap(msg, Width-len(indent)-len(cont))
 		b.WriteString(indent + p.State(levels[c.Status], glyphs[c.Status]) + "  " + lines[0] + "\n")
 		for _, l := range lines[1:] {
 			b.WriteString(indent + cont + l + "\n")

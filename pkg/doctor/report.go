@@ -29,6 +29,10 @@ type Result struct {
 	Hint     string     `json:"hint"`
 	// Duration is how long the check took (not part of the JSON: goldens and diffs stay stable).
 	Duration time.Duration `json:"-"`
+	// Cascade marks a skip because a check it needs did not pass (the table folds these).
+	Cascade bool `json:"-"`
+	// Description is the check's description (the table names folded checks by it).
+	Description string `json:"-"`
 }
 
 // Summary counts the verdicts.

@@ -237,7 +237,7 @@ func (r *runner) run(ctx context.Context, observe func(Result)) *Report {
 
 func (r *runner) runInstance(ctx context.Context, in *instance, byKey map[string]*instance, sem chan struct{}) Result {
 	c := in.check
-	res := Result{ID: c.ID, Category: c.Category, Cluster: in.cluster}
+	res := Result{ID: c.ID, Category: c.Category, Cluster: in.cluster, Description: c.Description}
 	finish := func(o Outcome, d time.Duration) Result {
 		res.Status, res.Message, res.Hint, res.Duration = o.Status, r.scrub(o.Message), r.scrub(o.Hint), d
 		return res
@@ -257,6 +257,7 @@ func (r *runner) runInstance(ctx context.Context, in *instance, byKey map[string
 			return finish(Skip("%s: not checked, doctor's time (--timeout %s) ran out", c.Description, r.cfg.Timeout), 0)
 		}
 		if dep.res.Status == StatusFail || dep.res.Status == StatusSkip {
+			res.Cascade = true
 			return finish(Skip("%s: not checked, needs %q (%s)", c.Description, dep.check.Description, dep.res.Status), 0)
 		}
 	}
