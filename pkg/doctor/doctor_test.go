@@ -316,6 +316,9 @@ func TestPreUpgradeAPI(t *testing.T) {
 	if r := get(t, rep, IDWSAdmissionJobs, "workspace-1"); r.Status != StatusWarn || !strings.Contains(r.Message, "must be deleted before upgrading to 0.57.2") {
 		t.Errorf("admission Jobs before an upgrade: %+v", r)
 	}
+	if r := get(t, rep, IDRepoTarget, ""); r.Status != StatusOK || !strings.Contains(r.Message, "0.57.2 are in repository skoala-release") {
+		t.Errorf("target version: %+v", r)
+	}
 	if r := get(t, rep, IDRepoUpgradePath, ""); r.Status != StatusOK || !strings.Contains(r.Message, "0.28.1 -> 0.57.2") {
 		t.Errorf("upgrade path: %+v", r)
 	}
