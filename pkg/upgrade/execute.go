@@ -451,6 +451,20 @@ func componentLine(c inspect.Component) string {
 	if len(c.Problems) > 0 {
 		s += " (" + c.Problems[0] + ")"
 	}
+	phases := map[string]int{}
+	var order []string
+	for _, p := range c.Pods {
+		if p.Phase == "Running" || p.Phase == "Succeeded" {
+			continue
+		}
+		if phases[p.Phase] == 0 {
+			order = append(order, p.Phase)
+		}
+		phases[p.Phase]++
+	}
+	for _, ph := range order {
+		s += fmt.Sprintf(" (%d pod %s)", phases[ph], ph)
+	}
 	return strings.TrimRight(s, " ")
 }
 
