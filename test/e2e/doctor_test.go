@@ -87,6 +87,21 @@ func dsnArgs(dsn string) []string {
 	return []string{"--set", "hive.configMap.database[0].driver=mysql", "--set-string", "hive.configMap.database[0].dsn=" + strings.ReplaceAll(dsn, ",", `\,`)}
 }
 
+// dsnValuesFile writes the DSN into a values file (0600) and returns helm's -f for it: a real password never
+// appears on a command line (nor in the captured ones).
+func dsnValuesFile(t *testing.T, dsn string) []string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"hive": map[string]any{"configMap": map[string]any{"database": []any{map[string]any{"driver": "mysql", "dsn": dsn}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "dsn-values.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"-f", p}
+}
+
 // parallel runs the functions concurrently and waits for them.
 func parallel(fns ...func()) {
 	var wg sync.WaitGroup
@@ -430,6 +445,13 @@ func mariadbSQL(t *testing.T, stmts string) {
 	}
 }
 
+// withDSN runs doctor with the DSN in SKOALA_DB_DSN (as --db-dsn, but kept out of the process list, and
+// out of the captured command lines that the secret scanner reads).
+func withDSN(t *testing.T, dsn string, args ...string) Result {
+	t.Helper()
+	return SkoalaEnv(t, []string{"SKOALA_DB_DSN=" + dsn}, args...)
+}
+
 // TestDoctorDatabase runs doctor --db against a real MariaDB: a good database, one missing a table, a wrong
 // password; no password ever appears in what doctor prints.
 func TestDoctorDatabase(t *testing.T) {
@@ -451,7 +473,7 @@ func TestDoctorDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	mariadbSQL(t, string(schema)+"DROP TABLE `"+broken+"`.book;")
-	InstallChart(t, "global", ns, "skoala", "skoala", "0.28.1", dsnArgs(dsnOf(pw, broken))...)
+	InstallChart(t, "global", ns, "skoala", "skoala", "0.28.1", dsnValuesFile(t, dsnOf(pw, broken))...)
 
 	noSecret := func(t *testing.T, r Result, secrets ...string) {
 		t.Helper()
@@ -482,7 +504,7 @@ func TestDoctorDatabase(t *testing.T) {
 	})
 
 	t.Run("a good database passes", func(t *testing.T) {
-		r := Skoala(t, append(base, "--db-dsn", dsnOf(pw, "skoala"), "-o", "json")...)
+		r := withDSN(t, dsnOf(pw, "skoala"), append(base, "-o", "json")...)
 		noSecret(t, r, pw)
 		if r.Code != 0 {
 			t.Fatalf("exit %d\n%s", r.Code, r)
@@ -494,7 +516,7 @@ func TestDoctorDatabase(t *testing.T) {
 	t.Run("a wrong password fails without printing any password", func(t *testing.T) {
 		wrong := "Wr0ng-" + pw[:6] + "-e2e"
 		for _, o := range []string{"table", "json", "yaml"} {
-			r := Skoala(t, append(base, "--db-dsn", dsnOf(wrong, "skoala"), "-o", o)...)
+			r := withDSN(t, dsnOf(wrong, "skoala"), append(base, "-o", o)...)
 			noSecret(t, r, pw, wrong)
 			if r.Code != 3 {
 				t.Errorf("-o %s: exit %d, want 3\n%s", o, r.Code, r)
@@ -506,7 +528,7 @@ func TestDoctorDatabase(t *testing.T) {
 	})
 
 	t.Run("a missing database is named", func(t *testing.T) {
-		r := Skoala(t, append(base, "--db-dsn", dsnOf(pw, "skoala_absent"), "-o", "json")...)
+		r := withDSN(t, dsnOf(pw, "skoala_absent"), append(base, "-o", "json")...)
 		noSecret(t, r, pw)
 		d := parseDoctor(t, r)
 		wantStatus(t, d.check(t, "database.database", "global"), "fail", "database skoala_absent does not exist", "CREATE DATABASE skoala_absent")
@@ -514,8 +536,8 @@ func TestDoctorDatabase(t *testing.T) {
 
 	t.Run("before the first install the database and dependencies are checked without releases", func(t *testing.T) {
 		fresh := Namespace(t, "drdp")
-		r := Skoala(t, "doctor", "--pre", "-n", fresh, "-w", "workspace-2", "--insight-namespace", fresh+"-none",
-			"--db", "--db-dsn", dsnOf(pw, "skoala"), "-o", "json")
+		r := withDSN(t, dsnOf(pw, "skoala"), "doctor", "--pre", "-n", fresh, "-w", "workspace-2", "--insight-namespace", fresh+"-none",
+			"--db", "-o", "json")
 		noSecret(t, r, pw)
 		if r.Code != 0 {
 			t.Fatalf("exit %d, want 0\n%s", r.Code, r)
