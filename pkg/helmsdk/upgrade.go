@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -24,6 +25,7 @@ import (
 type Client struct {
 	Namespace string
 	cfg       *action.Configuration
+	driver    string
 }
 
 // NewClient builds a client for namespace with the storage driver of HELM_DRIVER (driver). log receives
@@ -43,7 +45,7 @@ func NewClient(getter genericclioptions.RESTClientGetter, namespace, driverName 
 	if kc, ok := cfg.KubeClient.(*helmkube.Client); ok {
 		kc.Namespace = namespace
 	}
-	return &Client{Namespace: namespace, cfg: cfg}, nil
+	return &Client{Namespace: namespace, cfg: cfg, driver: drv}, nil
 }
 
 // Last returns the newest revision of a release, whatever its status (*NotFoundError when none).
@@ -53,9 +55,38 @@ func (c *Client) Last(name string) (*Release, error) {
 		if errors.Is(err, driver.ErrReleaseNotFound) {
 			return nil, &NotFoundError{Name: name, Namespace: c.Namespace}
 		}
+		// Helm's storage skips the records it cannot decode, so a release whose records are corrupt reads as
+		// "no revision": decode them here to say which record is corrupt.
+		if strings.Contains(err.Error(), "no revision for release") {
+			if ce := c.corrupt(name); ce != nil {
+				return nil, fmt.Errorf("reading release %s: %w", name, ce)
+			}
+		}
 		return nil, fmt.Errorf("reading release %s: %w", name, err)
 	}
 	return fromRaw(r), nil
+}
+
+// corrupt returns the *CorruptError of the current record of a release, or nil.
+func (c *Client) corrupt(name string) error {
+	if c.cfg.RESTClientGetter == nil {
+		return nil
+	}
+	rc, err := c.cfg.RESTClientGetter.ToRESTConfig()
+	if err != nil {
+		return nil
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var ce *CorruptError
+	if _, err := GetCurrent(ctx, cs, c.Namespace, name, c.driver); errors.As(err, &ce) {
+		return ce
+	}
+	return nil
 }
 
 // Deployed returns the deployed revision of a release (*NotFoundError when no revision is deployed).
