@@ -55,6 +55,10 @@ func (o *Options) Validate() error {
 func (o *Options) Run(ctx context.Context) error {
 	repo, idx, warnings := status.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
 	if idx == nil {
+		// Why there is no index may be in a warning (a --refresh that failed): say it before failing.
+		for _, w := range warnings {
+			o.g.Warnf("%s", w)
+		}
 		return exit.Failf(repo.Hint, "%s", repo.Error)
 	}
 	var st *status.Report
