@@ -264,21 +264,32 @@ func mustEvalSymlinks(t *testing.T, p string) string {
 	return r
 }
 
-// sourceCopy is the committed tree (git archive HEAD) unpacked in a temporary folder: a checkout of the
-// repository without bin/.
+// sourceCopy copies the repository's files (tracked and untracked, less the git-ignored ones such as bin/
+// and .cache/) from the work tree to a temporary folder: a fresh checkout without .git and without bin/, of
+// the same code the e2e binary was built from.
 func sourceCopy(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "kubectl-skoala")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	cmd.Dir = fleet.Root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
 	}
-	cmd := exec.Command("bash", "-c", `set -o pipefail; git -C "$1" archive --format=tar HEAD | tar -x -C "$2"`, "bash", fleet.Root, dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git archive HEAD | tar -x: %v\n%s", err, out)
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		src := filepath.Join(fleet.Root, f)
+		fi, err := os.Lstat(src)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // deleted in the work tree, or not a regular file
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyFile(t, src, filepath.Join(dir, f), fi.Mode().Perm())
 	}
-	for _, f := range []string{"plugin.yaml", "Makefile", "go.mod"} {
+	for _, f := range []string{"plugin.yaml", "Makefile", "go.mod", "cmd/kubectl-skoala/main.go"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("the committed tree lacks %s: %v", f, err)
+			t.Fatalf("the copy lacks %s: %v", f, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bin", "kubectl-skoala")); !os.IsNotExist(err) {
@@ -356,6 +367,18 @@ func TestKrewInstall(t *testing.T) {
 		t.Fatalf("kubectl-krew is missing: build it with 'make tools' (hack/tools.sh krew): %v", err)
 	}
 
+	// `krew install --manifest --archive` needs no index, but `krew list` and `uninstall` want one: an empty
+	// local git repository stands in for the default index (its remote is never fetched here).
+	index := filepath.Join(krewRoot, "index", "default")
+	if err := os.MkdirAll(filepath.Join(index, "plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"remote", "add", "origin", index}} {
+		if r := Run(t, krewEnv, time.Minute, "git", append([]string{"-C", index}, args...)...); r.Code != 0 {
+			t.Fatalf("local krew index:\n%s", r)
+		}
+	}
+
 	r = Run(t, krewEnv, 2*time.Minute, "kubectl", "krew", "install", "--manifest="+manifest, "--archive="+archive)
 	if r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, `Installed plugin: skoala`) {
 		t.Fatalf("kubectl krew install failed:\n%s", r)
@@ -376,10 +399,18 @@ func TestKrewInstall(t *testing.T) {
 		}
 	})
 
-	t.Run("kubectl krew list shows it", func(t *testing.T) {
+	t.Run("kubectl krew list shows it, with the manifest's version in its receipt", func(t *testing.T) {
 		r := Run(t, krewEnv, time.Minute, "kubectl", "krew", "list")
-		if r.Code != 0 || !regexp.MustCompile(`(?m)^skoala\s`).MatchString(r.Stdout) {
-			t.Fatalf("kubectl krew list lacks skoala:\n%s", r)
+		// Not on a terminal, krew prints bare names; a plugin installed from a manifest file has no index.
+		if r.Code != 0 || !regexp.MustCompile(`(?m)^detached/skoala$`).MatchString(r.Stdout) {
+			t.Fatalf("kubectl krew list lacks detached/skoala:\n%s", r)
+		}
+		receipt, err := os.ReadFile(filepath.Join(krewRoot, "receipts", "skoala.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^  version: ` + regexp.QuoteMeta(version) + `$`).Match(receipt) {
+			t.Fatalf("the receipt does not record version %s:\n%s", version, receipt)
 		}
 	})
 
