@@ -30,6 +30,9 @@ type repoState struct {
 	warnings []string
 }
 
+// noIndex is the verdict of a check that needs the index when there is none (the index check says why).
+var noIndex = SkipHint("doctor compares with the repository once its index is cached: see the index check", "no repository index to compare with")
+
 func (e *Env) repo(ctx context.Context) (*repoState, error) {
 	return e.r.once.repo.get(ctx, e.r.base, e.r.cfg.CheckTimeout, func(ctx context.Context) (*repoState, error) {
 		repo, idx, warns := status.LoadRepository(ctx, e.r.deps.Helm, e.r.cfg.Repo, e.r.cfg.Refresh, e.r.cfg.CheckTimeout)
@@ -145,6 +148,9 @@ func (e *Env) installedVersions(ctx context.Context) map[string][]string {
 
 func checkRepoInstalled(ctx context.Context, e *Env) Outcome {
 	rs, _ := e.repo(ctx)
+	if rs.idx == nil {
+		return noIndex
+	}
 	inst := e.installedVersions(ctx)
 	if len(inst) == 0 {
 		return Skip("no installed release could be read")
@@ -168,6 +174,9 @@ func checkRepoInstalled(ctx context.Context, e *Env) Outcome {
 
 func checkRepoTarget(ctx context.Context, e *Env) Outcome {
 	rs, _ := e.repo(ctx)
+	if rs.idx == nil {
+		return noIndex
+	}
 	t := versions.Normalize(e.Config.TargetVersion)
 	var missing []string
 	for _, chart := range []string{"skoala", "skoala-init"} {
@@ -184,6 +193,9 @@ func checkRepoTarget(ctx context.Context, e *Env) Outcome {
 
 func checkRepoLatest(ctx context.Context, e *Env) Outcome {
 	rs, _ := e.repo(ctx)
+	if rs.idx == nil {
+		return noIndex
+	}
 	latest := latestOf(rs.idx, "skoala")
 	latestInit := latestOf(rs.idx, "skoala-init")
 	if latest == "" {
@@ -205,6 +217,9 @@ func checkRepoLatest(ctx context.Context, e *Env) Outcome {
 
 func checkUpgradePath(ctx context.Context, e *Env) Outcome {
 	rs, _ := e.repo(ctx)
+	if rs.idx == nil {
+		return noIndex
+	}
 	inst := e.installedVersions(ctx)
 	from := ""
 	if vs := inst["skoala"]; len(vs) > 0 {

@@ -224,6 +224,11 @@ func TestEveryCheckNamesItsFailure(t *testing.T) {
 				t.Error("Failed() is false")
 			}
 			assertNoPassword(t, rep)
+			for _, c := range rep.Checks {
+				if strings.Contains(c.Message, "internal error") {
+					t.Errorf("%s on %q crashed: %s", c.ID, c.Cluster, c.Message)
+				}
+			}
 		})
 	}
 	for _, c := range Catalogue() {

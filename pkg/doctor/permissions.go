@@ -86,18 +86,24 @@ var (
 	readServiceMonitors = []Access{{Verb: "list", Group: "monitoring.coreos.com", Resource: "servicemonitors", Namespace: NSRelease}}
 	readMySQL           = []Access{{Verb: "list", Group: "apps", Resource: "statefulsets", Namespace: NSMySQL}}
 
+	// Helm stores revisions in Secrets (create, update, delete old ones) and patches the chart's objects;
+	// upgrade deletes the admission Jobs and server-side applies the CRDs Helm does not upgrade.
 	upgradeWrites = []Access{
 		{Verb: "create", Resource: "secrets", Namespace: NSRelease},
 		{Verb: "update", Resource: "secrets", Namespace: NSRelease},
+		{Verb: "delete", Resource: "secrets", Namespace: NSRelease},
+		{Verb: "patch", Resource: "secrets", Namespace: NSRelease},
 		{Verb: "patch", Group: "apps", Resource: "deployments", Namespace: NSRelease},
 		{Verb: "create", Group: "apps", Resource: "deployments", Namespace: NSRelease},
 		{Verb: "patch", Resource: "services", Namespace: NSRelease},
+		{Verb: "create", Resource: "services", Namespace: NSRelease},
 		{Verb: "delete", Group: "batch", Resource: "jobs", Namespace: NSRelease},
 		{Verb: "create", Group: "batch", Resource: "jobs", Namespace: NSRelease},
 	}
 	upgradeWorkspaceWrites = []Access{
 		{Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
 		{Verb: "patch", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+		{Verb: "patch", Group: "monitoring.coreos.com", Resource: "servicemonitors", Namespace: NSRelease},
 	}
 )
 

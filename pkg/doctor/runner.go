@@ -271,6 +271,9 @@ func (r *runner) runInstance(ctx context.Context, in *instance, byKey map[string
 		return finish(Skip("%s: not checked, doctor's time (--timeout %s) ran out", c.Description, r.cfg.Timeout), 0)
 	}
 	env := &Env{Config: &r.cfg, Target: in.target, r: r, cs: r.states[in.cluster]}
+	if env.cs != nil && env.cs.client == nil && c.ID != IDReachable {
+		return finish(Skip("%s: not checked, no client for context %s", c.Description, in.cluster), 0)
+	}
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.CheckTimeout)
 	defer cancel()
 	start := time.Now()
