@@ -14,10 +14,13 @@ const (
 
 var installed = []Mode{ModeDefault, ModePreUpgrade}
 
+// The checks that look at a release need only that it can be read, not that it is deployed: a failed or
+// pending release is exactly when its components' health says why.
+
 func controlPlaneChecks() []Check {
 	comp := func(id, desc string, names ...string) Check {
 		return Check{ID: id, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed, Description: desc,
-			Needs: []string{IDCPRelease}, Uses: readWorkloads, Run: checkComponent(names...)}
+			Needs: []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads), Run: checkComponent(names...)}
 	}
 	return []Check{
 		{
@@ -39,19 +42,19 @@ func controlPlaneChecks() []Check {
 		{
 			ID: IDCPImageTags, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
 			Description: "image tags match the chart version",
-			Needs:       []string{IDCPRelease}, Uses: readWorkloads,
+			Needs:       []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads),
 			Run: checkImageTags,
 		},
 		{
 			ID: IDCPPinnedTags, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
 			Description: "no stale *.image.tag pinned in the values",
-			Needs:       []string{IDCPRelease},
-			Run:         checkPinnedTags,
+			Needs:       []string{IDCPNamespace}, Uses: readRelease,
+			Run: checkPinnedTags,
 		},
 		{
 			ID: IDCPRegistry, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
 			Description: "images from one registry (global.imageRegistry)",
-			Needs:       []string{IDCPRelease}, Uses: readWorkloads,
+			Needs:       []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads),
 			Run: checkRegistry,
 		},
 	}

@@ -42,7 +42,7 @@ func databaseChecks() []Check {
 		return c
 	}
 	return []Check{
-		db(Check{ID: IDDBDSN, Description: "database DSN parses", Needs: []string{IDReachable, IDCPRelease}, Run: checkDSN}),
+		db(Check{ID: IDDBDSN, Description: "database DSN parses", Needs: []string{IDReachable}, Uses: readRelease, Run: checkDSN}),
 		db(Check{ID: IDDBCommonMySQL, Description: "common-mysql ready", Needs: []string{IDReachable, IDDBDSN}, Run: checkCommonMySQL}),
 		db(Check{ID: IDDBConnect, Description: "database accepts the DSN's login", Needs: []string{IDDBDSN}, Run: checkDBConnect}),
 		db(Check{ID: IDDBDatabase, Description: "database skoala exists", Needs: []string{IDDBConnect}, Run: checkDBDatabase}),
@@ -59,7 +59,7 @@ func checkDSN(ctx context.Context, e *Env) Outcome {
 		if errors.As(err, &pe) {
 			return Fail("write it in go-sql-driver syntax: "+dsnExample, "%s: %s", src, pe.Error())
 		}
-		return apiError(err, "list", "secrets in "+e.Config.Namespace)
+		return releaseUnreadable(err, e.Config.Namespace)
 	}
 	if d == nil {
 		switch {

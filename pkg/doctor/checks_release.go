@@ -127,7 +127,23 @@ func findComponent(comps []inspect.Component, names ...string) *inspect.Componen
 	return nil
 }
 
+// releaseUnreadable is the verdict of a check that looks at the release when it cannot be read: the release
+// check reports why (absent, corrupt) and this one is skipped; API errors are explained.
+func releaseUnreadable(err error, ns string) Outcome {
+	var nf *helmsdk.NotFoundError
+	var corrupt *helmsdk.CorruptError
+	if errors.As(err, &nf) || errors.As(err, &corrupt) {
+		return Skip("not checked: the release could not be read (see the release check)")
+	}
+	return apiError(err, "list", "secrets in "+ns)
+}
+
 func componentsErr(err error, ns string) Outcome {
+	var nf *helmsdk.NotFoundError
+	var corrupt *helmsdk.CorruptError
+	if errors.As(err, &nf) || errors.As(err, &corrupt) {
+		return releaseUnreadable(err, ns)
+	}
 	var le *inspect.ListError
 	if errors.As(err, &le) {
 		return apiError(le.Err, "list", le.Resource+" in "+le.Namespace)
@@ -244,7 +260,7 @@ var ownImageComponents = map[string][]string{
 func checkImageTags(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
 	if err != nil {
-		return apiError(err, "list", "secrets in "+e.Config.Namespace)
+		return releaseUnreadable(err, e.Config.Namespace)
 	}
 	comps, err := e.Components(ctx)
 	if err != nil {
@@ -301,7 +317,7 @@ func pinnedTags(values map[string]any) map[string]string {
 func checkPinnedTags(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
 	if err != nil {
-		return apiError(err, "list", "secrets in "+e.Config.Namespace)
+		return releaseUnreadable(err, e.Config.Namespace)
 	}
 	want := rel.ChartVersion
 	if e.Config.Mode == ModePreUpgrade && e.Config.TargetVersion != "" {
@@ -352,7 +368,7 @@ func globalRegistry(rel *helmsdk.Release) (string, string) {
 func checkRegistry(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
 	if err != nil {
-		return apiError(err, "list", "secrets in "+e.Config.Namespace)
+		return releaseUnreadable(err, e.Config.Namespace)
 	}
 	comps, err := e.Components(ctx)
 	if err != nil {

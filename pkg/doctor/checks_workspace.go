@@ -46,13 +46,13 @@ func workspaceChecks() []Check {
 	return []Check{
 		ws(Check{ID: IDWSNamespace, Description: "the namespace of the release exists", Needs: []string{IDReachable}, Uses: readNamespaces, Run: checkNamespace}),
 		ws(Check{ID: IDWSRelease, Description: "the skoala-init release is deployed", Modes: installed, Needs: []string{IDReachable, IDWSNamespace}, Uses: readRelease, Run: checkRelease}),
-		ws(Check{ID: IDWSComponents, Description: "skoala-init components ready", Modes: installed, Needs: []string{IDWSRelease}, Uses: join(readWorkloads, readJobs), Run: checkAllComponents}),
-		ws(Check{ID: IDWSSkew, Description: "skoala-init version matches skoala", Modes: installed, Needs: []string{IDWSRelease}, Run: checkSkew}),
-		ws(Check{ID: IDWSImageTags, Description: "image tags match the chart version", Modes: installed, Needs: []string{IDWSRelease}, Uses: readWorkloads, Run: checkImageTags}),
-		ws(Check{ID: IDWSPinnedTags, Description: "no stale *.image.tag pinned in the values", Modes: installed, Needs: []string{IDWSRelease}, Run: checkPinnedTags}),
-		ws(Check{ID: IDWSRegistry, Description: "images from one registry (global.imageRegistry)", Modes: installed, Needs: []string{IDWSRelease}, Uses: readWorkloads, Run: checkRegistry}),
+		ws(Check{ID: IDWSComponents, Description: "skoala-init components ready", Modes: installed, Needs: []string{IDWSNamespace}, Uses: join(readRelease, readWorkloads, readJobs), Run: checkAllComponents}),
+		ws(Check{ID: IDWSSkew, Description: "skoala-init version matches skoala", Modes: installed, Needs: []string{IDWSNamespace}, Uses: readRelease, Run: checkSkew}),
+		ws(Check{ID: IDWSImageTags, Description: "image tags match the chart version", Modes: installed, Needs: []string{IDWSNamespace}, Uses: join(readRelease, readWorkloads), Run: checkImageTags}),
+		ws(Check{ID: IDWSPinnedTags, Description: "no stale *.image.tag pinned in the values", Modes: installed, Needs: []string{IDWSNamespace}, Uses: readRelease, Run: checkPinnedTags}),
+		ws(Check{ID: IDWSRegistry, Description: "images from one registry (global.imageRegistry)", Modes: installed, Needs: []string{IDWSNamespace}, Uses: join(readRelease, readWorkloads), Run: checkRegistry}),
 		ws(Check{ID: IDWSInsightAgent, Description: "insight-agent installed", Needs: []string{IDReachable}, Uses: readInsight, Run: checkInsightAgent}),
-		ws(Check{ID: IDWSServiceMonitors, Description: "skoala-init ServiceMonitors present", Modes: installed, Needs: []string{IDWSRelease, IDWSInsightAgent}, Uses: readServiceMonitors, Run: checkServiceMonitors}),
+		ws(Check{ID: IDWSServiceMonitors, Description: "skoala-init ServiceMonitors present", Modes: installed, Needs: []string{IDWSNamespace, IDWSInsightAgent}, Uses: join(readRelease, readServiceMonitors), Run: checkServiceMonitors}),
 		ws(Check{ID: IDWSAdmissionJobs, Description: "no gateway-api-admission Jobs blocking helm", Needs: []string{IDReachable}, Uses: readJobs, Run: checkAdmissionJobs}),
 	}
 }
@@ -62,7 +62,7 @@ func (e *Env) upgradeInitCommand(version string) string { return e.upgradeComman
 func checkSkew(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
 	if err != nil {
-		return apiError(err, "list", "secrets in "+e.Config.Namespace)
+		return releaseUnreadable(err, e.Config.Namespace)
 	}
 	if e.r.controlPlane() == nil {
 		return Skip("no control plane in this run (give it with --context) to compare with")
@@ -158,7 +158,7 @@ func checkInsightAgent(ctx context.Context, e *Env) Outcome {
 func checkServiceMonitors(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
 	if err != nil {
-		return apiError(err, "list", "secrets in "+e.Config.Namespace)
+		return releaseUnreadable(err, e.Config.Namespace)
 	}
 	rerun := fmt.Sprintf("re-run the skoala-init upgrade now that insight-agent is installed: %s", e.upgradeInitCommand(rel.ChartVersion))
 	var inManifest []string
