@@ -142,7 +142,7 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 		}
 	}
 	rep.Outcome = OutcomeUpgraded
-	rep.Message = fmt.Sprintf("%d release(s) upgraded and verified", len(todo))
+	rep.Message = fmt.Sprintf("%d release(s) upgraded (or installed) and verified", len(todo))
 	return nil
 }
 
@@ -283,6 +283,11 @@ func helmFailed(ctx context.Context, cfg Config, rep *Report, w *work, ws []*wor
 		state = "unknown (the cluster cannot be read: " + scrub(lerr.Error(), ws) + ")"
 	}
 	switch {
+	case oe != nil && oe.Interrupted && oe.RolledBack:
+		// Ctrl-C during the wait: Helm's --atomic rolled the release back; that is an interruption, not a
+		// rollout that failed (exit 130, not 3).
+		return stopWith(OutcomeInterrupted, msg+"; now "+state,
+			fmt.Sprintf("the release runs its previous version again; run '%s upgrade' again when ready", cfg.Name))
 	case oe != nil && oe.RolledBack:
 		return stopWith(OutcomeRolledBack, msg+"; now "+state,
 			fmt.Sprintf("the release runs its previous version again; see '%s status' and '%s doctor' for why the new pods did not become ready, fix it and upgrade again", cfg.Name, cfg.Name))

@@ -19,6 +19,8 @@ type PreflightInput struct {
 	// there the release-status and component-health failures are what the upgrade fixes, not reasons to
 	// stop it.
 	Recovering map[string]bool
+	// Offline is set when every chart comes from --chart: the repository is not checked.
+	Offline bool
 }
 
 // PreflightFunc runs the pre-upgrade checks. A nil func means none are available.
@@ -43,6 +45,14 @@ func DoctorPreflight(deps doctor.Deps, base doctor.Config) PreflightFunc {
 			cfg := base
 			cfg.TargetVersion = in.TargetVersion
 			cfg.Targets = nil
+			if in.Offline {
+				cfg.Categories = nil
+				for _, c := range doctor.Categories {
+					if c != doctor.CatRepository {
+						cfg.Categories = append(cfg.Categories, c)
+					}
+				}
+			}
 			for _, t := range targets {
 				cfg.Targets = append(cfg.Targets, doctor.Target{Context: t.Context, Role: t.Role, Release: t.Release})
 			}

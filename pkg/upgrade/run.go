@@ -145,7 +145,9 @@ func Run(ctx context.Context, d Deps, cfg Config) (*Report, error) {
 	}
 	// Pre-upgrade checks.
 	if d.Preflight != nil {
-		pf, err := d.Preflight(ctx, preflightInput(ws))
+		in := preflightInput(ws)
+		in.Offline = !strings.Contains(rep.Source, "repository ")
+		pf, err := d.Preflight(ctx, in)
 		if err != nil {
 			pf = &PreflightResult{Ran: true, Failed: true, Lines: []string{"the pre-upgrade checks could not run: " + scrub(err.Error(), ws)}}
 		}

@@ -47,7 +47,7 @@ func parseBackup(t *testing.T, r Result) backupJSON {
 // 0600 in a 0700 directory, carry their metadata, are listed, never overwritten, never leak the password
 // in the redacted copy, and reinstall the release with helm upgrade -f.
 func TestBackupValues(t *testing.T) {
-	ns := Namespace(t, "bkv")
+	ns := freshNamespace(t, "bkv")
 	installSkoala(t, "global", ns, "0.28.1")
 	before := helmValues(t, "global", ns, "skoala", false)
 	dir := filepath.Join(t.TempDir(), "backups")

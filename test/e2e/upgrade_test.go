@@ -144,7 +144,7 @@ func helmStatus(t *testing.T, kubeContext, ns, release string) helmStatusJSON {
 // survive (the DSN with special characters), the pinned UI tag is dropped, image tags move to v0.57.2,
 // the admission Jobs and CRDs are handled, and the backups reinstall the old revision with helm -f.
 func TestUpgradeFleet(t *testing.T) {
-	ns := Namespace(t, "upf")
+	ns := freshNamespace(t, "upf")
 	done := make(chan struct{}, 3)
 	go func() { installSkoala(t, "global", ns, "0.28.1"); done <- struct{}{} }()
 	for _, w := range []string{"workspace-1", "workspace-2"} {
@@ -262,7 +262,7 @@ var neverReady = []string{"--set", "resources.requests.cpu=1000"}
 // TestUpgradeNeverReadyRollsBack upgrades with values whose new pods never become ready: Helm's atomic
 // wait times out and rolls the release back; the report says so and the exit code is 3.
 func TestUpgradeNeverReadyRollsBack(t *testing.T) {
-	ns := Namespace(t, "uprb")
+	ns := freshNamespace(t, "uprb")
 	installSkoala(t, "global", ns, "0.28.1")
 	args := append([]string{"upgrade", "-n", ns, "--version", "0.33.2", "--timeout", "30s", "--backup-dir", t.TempDir(), "--yes", "-o", "json"}, neverReady...)
 	r := Skoala(t, args...)
@@ -293,7 +293,7 @@ func TestUpgradeNeverReadyRollsBack(t *testing.T) {
 // TestUpgradeDryRunChangesNothing renders the upgrade server-side and prints the diff; the release
 // revisions stay as they were and no backup is written.
 func TestUpgradeDryRunChangesNothing(t *testing.T) {
-	ns := Namespace(t, "updry")
+	ns := freshNamespace(t, "updry")
 	done := make(chan struct{}, 2)
 	go func() { installSkoala(t, "global", ns, "0.28.1"); done <- struct{}{} }()
 	go func() { InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.28.1"); done <- struct{}{} }()
@@ -356,7 +356,7 @@ func unpackChart(t *testing.T, name, version, dir string) string {
 // --image-registry: every image of both releases comes from that registry. A chart of another name is
 // refused.
 func TestUpgradeOfflineFromChartDirectory(t *testing.T) {
-	ns := Namespace(t, "upoff")
+	ns := freshNamespace(t, "upoff")
 	done := make(chan struct{}, 2)
 	go func() { installSkoala(t, "global", ns, "0.28.1"); done <- struct{}{} }()
 	go func() { InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.28.1"); done <- struct{}{} }()
@@ -409,7 +409,7 @@ func TestUpgradeOfflineFromChartDirectory(t *testing.T) {
 // TestUpgradeRefusesPendingRelease: a helm upgrade killed during its wait leaves the release
 // pending-upgrade; upgrade refuses it, changes nothing and prints the rollback command.
 func TestUpgradeRefusesPendingRelease(t *testing.T) {
-	ns := Namespace(t, "uppend")
+	ns := freshNamespace(t, "uppend")
 	installSkoala(t, "global", ns, "0.28.1")
 	cmd := exec.Command(filepath.Join(fleet.BinDir, "helm3"), "upgrade", "skoala", "skoala-release/skoala", "--version", "0.33.2",
 		"--kube-context", "global", "-n", ns, "--reuse-values", "--set", `hive.podAnnotations.skoala\.fixture/crash-loop=hive`, "--wait", "--timeout", "5m")
@@ -446,7 +446,8 @@ func TestUpgradeRefusesPendingRelease(t *testing.T) {
 // the global cluster stays up for the other tests.
 func TestUpgradeResumesAfterAPIServerKilled(t *testing.T) {
 	const cp = "workspace-2"
-	ns := Namespace(t, "upkill")
+	waitReady(t, cp)
+	ns := freshNamespace(t, "upkill")
 	installSkoala(t, cp, ns, "0.28.1")
 	backups := t.TempDir()
 	fleetScript := filepath.Join(fleet.Root, "hack", "fleet.sh")
@@ -545,4 +546,108 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestUpgradeGuardAndCtrlC: while an upgrade waits for its rollout, a second upgrade of the same release
+// is refused (the lock); Ctrl-C then stops the first one, Helm's atomic rollback restores the previous
+// revision, the lock is released, and the report says what happened.
+func TestUpgradeGuardAndCtrlC(t *testing.T) {
+	ns := freshNamespace(t, "upint")
+	installSkoala(t, "global", ns, "0.28.1")
+	backups := t.TempDir()
+	args := append([]string{"upgrade", "-n", ns, "--version", "0.33.2", "--timeout", "2m", "--backup-dir", backups, "--yes"}, neverReady...)
+	cmd := exec.Command(fleet.Skoala, args...)
+	cmd.Env = fleet.BaseEnv(t)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	deadline := time.Now().Add(time.Minute)
+	for helmStatus(t, "global", ns, "skoala").Info.Status != "pending-upgrade" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the upgrade never went pending-upgrade\n%s", stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	second := Skoala(t, "upgrade", "-n", ns, "--version", "0.33.2", "--backup-dir", backups, "--yes")
+	if second.Code != 3 || !strings.Contains(second.Stdout, "holds the lock") {
+		t.Errorf("a second upgrade during the first: exit %d, want 3 and the lock named\n%s", second.Code, second)
+	}
+
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	first := Result{Args: args, Stdout: stdout.String(), Stderr: stderr.String()}
+	capture(t, first)
+	var ee *exec.ExitError
+	if !errorsAs(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("the interrupted upgrade exited %v, want 3 (rolled back)\n%s", err, first)
+	}
+	if !strings.Contains(first.Stdout, "rolled-back") || !strings.Contains(first.Stderr, "context canceled") {
+		t.Errorf("the report does not say it was interrupted and rolled back:\n%s", first)
+	}
+	if st := helmStatus(t, "global", ns, "skoala"); st.Info.Status != "deployed" || st.Chart.Metadata.Version != "0.28.1" || st.Version != 3 {
+		t.Errorf("after Ctrl-C: revision %d %s %s, want 3 deployed 0.28.1", st.Version, st.Info.Status, st.Chart.Metadata.Version)
+	}
+	if r := Kubectl(t, "--context", "global", "-n", ns, "get", "lease", "kubectl-skoala-upgrade.skoala"); r.Code == 0 {
+		t.Errorf("the lock was not released:\n%s", r)
+	}
+}
+
+// TestUpgradeBadFlags: flag mistakes are usage errors (exit 2) with one sentence each, before any cluster
+// is touched.
+func TestUpgradeBadFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--version", "latest"}, `--version: "latest" is not a semantic version`},
+		{[]string{"--version", "0.57.2", "--to-latest-patch"}, "--version and --to-latest-patch are mutually exclusive"},
+		{[]string{"--db-dsn", "x", "--db-host", "h"}, "--db-dsn and --db-host/--db-user/--db-password/--db-name are mutually exclusive"},
+		{[]string{"--db-host", "h"}, "--db-host/--db-user need --db-password or --db-password-file"},
+		{[]string{"--chart", "x", "--refresh"}, "--chart and --repo/--refresh are mutually exclusive"},
+		{[]string{"--set", "a"}, "parsing --set a"},
+		{[]string{"--timeout", "0s"}, "--timeout must be positive"},
+		{[]string{"--nope"}, "unknown flag: --nope"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := Skoala(t, append([]string{"upgrade"}, c.args...)...)
+			if r.Code != 2 || !strings.Contains(r.Stderr, c.want) {
+				t.Errorf("exit %d, want 2 and %q\n%s", r.Code, c.want, r)
+			}
+		})
+	}
+	t.Run("a bad --db-dsn never echoes the password", func(t *testing.T) {
+		r := Skoala(t, "upgrade", "--db-dsn", "skoala:"+dsnPassword+"@nowhere")
+		if r.Code != 2 {
+			t.Errorf("exit %d\n%s", r.Code, r)
+		}
+		noPassword(t, r)
+	})
+}
+
+// waitReady waits until a fleet cluster answers (another test may have stopped it for a while).
+func waitReady(t *testing.T, kubeContext string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for Kubectl(t, "--context", kubeContext, "get", "--raw", "/readyz").Code != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster %s is not ready", kubeContext)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// freshNamespace is Namespace, after deleting what a previous, interrupted run of the same test may have
+// left under that name in any cluster of the fleet.
+func freshNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	ns := Namespace(t, prefix)
+	for _, c := range fleet.Clusters {
+		Kubectl(t, "--context", c, "delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=90s")
+	}
+	return ns
 }

@@ -179,7 +179,7 @@ func (o *Options) Run(ctx context.Context) error {
 		Clusters: fac, Out: streams.Out, ErrOut: streams.ErrOut,
 		OutPalette: o.g.Palette(streams.Out), ErrPalette: o.g.Palette(streams.ErrOut),
 		Format:    o.format,
-		Preflight: preflight(o.g, o.g.Namespace()),
+		Preflight: preflight(o.g, o.g.Namespace(), o.Repo),
 	}
 	if isTerminal(streams.In) && !o.DryRun {
 		deps.Confirm = func(q string) (bool, error) { return confirm(streams.In, streams.ErrOut, q) }
@@ -288,7 +288,7 @@ func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
 }
 
 // preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.
-func preflight(g *cli.Globals, ns string) upgrade.PreflightFunc {
+func preflight(g *cli.Globals, ns, repo string) upgrade.PreflightFunc {
 	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm},
-		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name})
+		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo})
 }
