@@ -172,6 +172,16 @@ func componentVerdict(e *Env, c *inspect.Component) Outcome {
 		}
 		return Fail(hint, "%s %s: %s; %s", kind, c.Name, strings.Join(c.Problems, "; "), counts)
 	}
+	var pending []string
+	for _, p := range c.Pods {
+		if p.Phase == "Pending" {
+			pending = append(pending, p.Name)
+		}
+	}
+	if len(pending) > 0 && c.State != inspect.StateReady && c.State != inspect.StateCompleted {
+		return Fail(fmt.Sprintf("the pod's events say why it does not start (FailedScheduling: not enough CPU or memory, a node selector or taint): '%s -n %s describe pod %s'", e.kubectl(), c.Namespace, pending[0]),
+			"%s %s: pod %s is Pending (not scheduled or not started); %s", kind, c.Name, strings.Join(pending, ", "), counts)
+	}
 	switch c.State {
 	case inspect.StateReady, inspect.StateCompleted:
 		return OK("%s %s: %s", kind, c.Name, counts)

@@ -104,6 +104,12 @@ var failingCases = []failing{
 		p.Status.ContainerStatuses[0].Ready = false
 		p.Status.ContainerStatuses[0].State.Waiting = &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff"}
 	}, StatusFail, []string{"container sesame: ImagePullBackOff", "global.imageRegistry"}},
+	{"a pod that cannot be scheduled", IDCPHive, "global", func(f *fixture) {
+		f.cp["deploy/hive"].(*appsv1.Deployment).Status.UpdatedReplicas = 0
+		p := f.cp["pod/hive"].(*corev1.Pod).DeepCopy()
+		p.Name, p.Status = "hive-77f9-new", corev1.PodStatus{Phase: corev1.PodPending}
+		f.cp["pod/hive-new"] = p
+	}, StatusFail, []string{"pod hive-77f9-new is Pending", "describe pod hive-77f9-new"}},
 	{"a missing skoala-ui deployment", IDCPUI, "global", func(f *fixture) { delete(f.cp, "deploy/skoala-ui") }, StatusFail, []string{"deployment skoala-ui of the release is missing"}},
 	{"a hive image behind the chart", IDCPImageTags, "global", func(f *fixture) {
 		d := f.cp["deploy/hive"].(*appsv1.Deployment)
