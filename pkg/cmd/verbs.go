@@ -8,7 +8,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
-	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
 )
 
@@ -19,7 +18,6 @@ func verbs(g *cli.Globals) []*cobra.Command {
 		status.NewCmdStatus(g),
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
-		upgrade.NewCmdUpgrade(g),
 		upgrade.NewCmdUpgrade(g),
 	}
 }
