@@ -12,11 +12,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chartutil"
 	rspb "helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/releaseutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -41,6 +41,9 @@ type Release struct {
 	Driver string
 
 	raw *rspb.Release
+
+	objsOnce sync.Once
+	objs     []ManifestObject
 }
 
 // ComputedValues returns the chart's defaults coalesced with the user-supplied values
@@ -76,69 +79,23 @@ type Container struct {
 	Init  bool   `json:"init,omitempty"`
 }
 
-// Objects splits the release manifest into its objects, in manifest order.
+// Objects splits the release manifest into its objects, in manifest order. The manifest is parsed once per
+// Release (doctor's checks ask for it several times, concurrently); each call returns a copy of the list.
 func (r *Release) Objects() []ManifestObject {
-	return SplitManifest(r.Manifest)
+	r.objsOnce.Do(func() { r.objs = SplitManifest(r.Manifest) })
+	return append([]ManifestObject(nil), r.objs...)
 }
 
-// SplitManifest splits a rendered manifest into its objects, in the order Helm installs them.
+// SplitManifest splits a rendered manifest into its objects, in the order Helm installs them (manifest
+// order; documents that are not objects are left out).
 func SplitManifest(manifest string) []ManifestObject {
-	docs := releaseutil.SplitManifests(manifest)
-	keys := make([]string, 0, len(docs))
-	for k := range docs {
-		keys = append(keys, k)
-	}
-	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
 	var out []ManifestObject
-	for _, k := range keys {
-		var o struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
-			Metadata   struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-			Spec struct {
-				Template struct {
-					Spec podSpec `json:"spec"`
-				} `json:"template"`
-				JobTemplate struct {
-					Spec struct {
-						Template struct {
-							Spec podSpec `json:"spec"`
-						} `json:"template"`
-					} `json:"spec"`
-				} `json:"jobTemplate"`
-			} `json:"spec"`
+	for _, d := range splitDocuments(manifest) {
+		if mo, ok := decodeManifestObject(d); ok {
+			out = append(out, mo)
 		}
-		if err := yamlUnmarshal([]byte(docs[k]), &o); err != nil || o.Kind == "" {
-			continue
-		}
-		mo := ManifestObject{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Metadata.Name, Namespace: o.Metadata.Namespace}
-		ps := o.Spec.Template.Spec
-		if o.Kind == "CronJob" {
-			ps = o.Spec.JobTemplate.Spec.Template.Spec
-		}
-		for _, c := range ps.InitContainers {
-			mo.Containers = append(mo.Containers, Container{Name: c.Name, Image: c.Image, Init: true})
-		}
-		for _, c := range ps.Containers {
-			mo.Containers = append(mo.Containers, Container{Name: c.Name, Image: c.Image})
-		}
-		out = append(out, mo)
 	}
 	return out
-}
-
-type podSpec struct {
-	InitContainers []struct {
-		Name  string `json:"name"`
-		Image string `json:"image"`
-	} `json:"initContainers"`
-	Containers []struct {
-		Name  string `json:"name"`
-		Image string `json:"image"`
-	} `json:"containers"`
 }
 
 // Storage driver names, as HELM_DRIVER spells them.
