@@ -63,7 +63,6 @@ install: build ## Install kubectl-skoala and the completion shim kubectl_complet
 	install -d '$(DESTDIR)$(BINDIR)'
 	install -m 0755 $(BIN) '$(DESTDIR)$(BINDIR)/kubectl-skoala'
 	install -m 0755 $(SHIM) '$(DESTDIR)$(BINDIR)/kubectl_complete-skoala'
-	@echo "installed kubectl-skoala and kubectl_complete-skoala into $(DESTDIR)$(BINDIR)"
 
 tools: ## Build the pinned tools into .cache/bin (control plane, kwok, helm3, helm4, kubectl-krew)
 	hack/tools.sh all

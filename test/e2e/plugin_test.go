@@ -5,6 +5,7 @@ package e2e
 // passing their flags), and krew installing a `make dist` archive offline.
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,10 +233,28 @@ func TestHelmPlugin(t *testing.T) {
 				}
 			})
 
-			// TODO(status): prove helm's -n reaches the plugin (HELM_NAMESPACE) once `status` lands, e.g.
-			//   helm skoala status -n other-ns -o json  => the JSON's namespace is "other-ns"
-			//   helm skoala status -o json              => "skoala-system" (helm's "default" means unset)
-			// No verb shows the namespace yet (version does not use one).
+			t.Run("helm's -n reaches the plugin, and helm's implicit default namespace does not", func(t *testing.T) {
+				// status reports the namespace it looked in (exit 3 there: no release in other-ns is a finding).
+				for _, tc := range []struct {
+					args []string
+					want string
+				}{
+					{[]string{"skoala", "status", "-n", "other-ns", "-o", "json"}, "other-ns"},
+					{[]string{"--namespace=other-ns", "skoala", "status", "-o", "json"}, "other-ns"},
+					{[]string{"skoala", "status", "-o", "json"}, "skoala-system"}, // helm sets HELM_NAMESPACE=default
+				} {
+					r := s.run(t, nil, tc.args...)
+					var st struct {
+						Namespace string `json:"namespace"`
+					}
+					if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil || (r.Code != 0 && r.Code != 3) {
+						t.Fatalf("helm %v: want status JSON and exit 0 or 3 (%v):\n%s", tc.args, err, r)
+					}
+					if st.Namespace != tc.want {
+						t.Fatalf("helm %v: namespace %q, want %q\n%s", tc.args, st.Namespace, tc.want, r)
+					}
+				}
+			})
 
 			t.Run("helm plugin uninstall removes the link and leaves the repository alone", func(t *testing.T) {
 				s.mustRun(t, "plugin", "uninstall", "skoala")
