@@ -179,7 +179,7 @@ func Run(ctx context.Context, d Deps, cfg Config) (*Report, error) {
 		}
 		if !ok {
 			rep.Outcome = OutcomeCancelled
-			rep.Message = "nothing was changed"
+			rep.Message = "cancelled: nothing was changed"
 			return rep, nil
 		}
 	}
