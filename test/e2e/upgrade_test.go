@@ -458,7 +458,7 @@ func TestUpgradeResumesAfterAPIServerKilled(t *testing.T) {
 		}
 	})
 
-	args := append([]string{"upgrade", "--context", cp, "-n", ns, "--version", "0.33.2", "--timeout", "25s", "--backup-dir", backups, "--yes"}, neverReady...)
+	args := append([]string{"upgrade", "--context", cp, "-n", ns, "--version", "0.33.2", "--timeout", "15s", "--backup-dir", backups, "--yes"}, neverReady...)
 	cmd := exec.Command(fleet.Skoala, args...)
 	cmd.Env = fleet.BaseEnv(t)
 	var stdout, stderr lockedBuffer
