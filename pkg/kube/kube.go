@@ -119,9 +119,12 @@ func (f *Factory) Cluster(name string) (*Cluster, error) {
 		}
 	}
 	getter := f.pinned(name)
-	cfg, err := getter.ToRESTConfig()
-	if err != nil {
-		return nil, &ConfigError{Context: name, Err: err}
+	cfg, ok := f.restConfigFor(name) // from the kubeconfig loaded once (restconfig.go)
+	if !ok {
+		var err error
+		if cfg, err = getter.ToRESTConfig(); err != nil {
+			return nil, &ConfigError{Context: name, Err: err}
+		}
 	}
 	cfg = rest.CopyConfig(cfg)
 	// One client per cluster, no client-side throttling worth the name: the plugin makes few requests,
