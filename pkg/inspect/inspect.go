@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -108,49 +109,75 @@ func Objects(ctx context.Context, client kubernetes.Interface, ns string, objs [
 	sts := map[string]*appsv1.StatefulSet{}
 	dss := map[string]*appsv1.DaemonSet{}
 	jobs := map[string]*batchv1.Job{}
-	if kinds["Deployment"] {
-		l, err := client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, &ListError{Resource: "deployments", Namespace: ns, Err: err}
-		}
-		for i := range l.Items {
-			deps[l.Items[i].Name] = &l.Items[i]
-		}
-	}
-	if kinds["StatefulSet"] {
-		l, err := client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, &ListError{Resource: "statefulsets", Namespace: ns, Err: err}
-		}
-		for i := range l.Items {
-			sts[l.Items[i].Name] = &l.Items[i]
-		}
-	}
-	if kinds["DaemonSet"] {
-		l, err := client.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, &ListError{Resource: "daemonsets", Namespace: ns, Err: err}
-		}
-		for i := range l.Items {
-			dss[l.Items[i].Name] = &l.Items[i]
-		}
-	}
-	if kinds["Job"] {
-		l, err := client.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, &ListError{Resource: "jobs", Namespace: ns, Err: err}
-		}
-		for i := range l.Items {
-			jobs[l.Items[i].Name] = &l.Items[i]
-		}
-	}
 	var pods []corev1.Pod
-	if len(objs) > 0 {
-		l, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, &ListError{Resource: "pods", Namespace: ns, Err: err}
+	// The lists are independent: they go out together (one round trip to a remote cluster, not five), and
+	// the first error in this order is the one reported.
+	lists := []struct {
+		resource string
+		want     bool
+		list     func() error
+	}{
+		{"deployments", kinds["Deployment"], func() error {
+			l, err := client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				for i := range l.Items {
+					deps[l.Items[i].Name] = &l.Items[i]
+				}
+			}
+			return err
+		}},
+		{"statefulsets", kinds["StatefulSet"], func() error {
+			l, err := client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				for i := range l.Items {
+					sts[l.Items[i].Name] = &l.Items[i]
+				}
+			}
+			return err
+		}},
+		{"daemonsets", kinds["DaemonSet"], func() error {
+			l, err := client.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				for i := range l.Items {
+					dss[l.Items[i].Name] = &l.Items[i]
+				}
+			}
+			return err
+		}},
+		{"jobs", kinds["Job"], func() error {
+			l, err := client.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				for i := range l.Items {
+					jobs[l.Items[i].Name] = &l.Items[i]
+				}
+			}
+			return err
+		}},
+		{"pods", len(objs) > 0, func() error {
+			l, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				pods = l.Items
+			}
+			return err
+		}},
+	}
+	errs := make([]error, len(lists))
+	var wg sync.WaitGroup
+	for i, l := range lists {
+		if !l.want {
+			continue
 		}
-		pods = l.Items
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = l.list()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, &ListError{Resource: lists[i].resource, Namespace: ns, Err: err}
+		}
 	}
 
 	out := make([]Component, 0, len(objs))
