@@ -25,7 +25,7 @@ type FleetFlags struct {
 
 // NewFleetFlags returns the defaults.
 func NewFleetFlags() FleetFlags {
-	return FleetFlags{SkoalaRelease: "skoala", InitRelease: "skoala-init", ClusterTimeout: 30 * time.Second, MaxConcurrency: 16}
+	return FleetFlags{SkoalaRelease: "skoala", InitRelease: "skoala-init", ClusterTimeout: 30 * time.Second, MaxConcurrency: 32}
 }
 
 // Add registers the flags on cmd.
