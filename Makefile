@@ -49,7 +49,7 @@ LDFLAGS := -s -w \
 	-X $(PKG)/pkg/buildinfo.GitCommit=$(GIT_COMMIT) \
 	-X $(PKG)/pkg/buildinfo.BuildDate=$(BUILD_DATE)
 
-.PHONY: help build install tools cluster-up cluster-down test-unit test-e2e test verify dist demo clean
+.PHONY: help build install tools cluster-up cluster-down test-unit test-e2e test verify dist demo clean bench
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-13s %s\n", $$1, $$2 }'
@@ -128,6 +128,13 @@ verify: ## gofmt, go vet and the hack/verify-*.sh rules
 
 dist: ## Cross-build release archives and the filled-in krew manifest into $(DIST)/ (PLATFORMS=...)
 	DIST='$(DIST)' PLATFORMS='$(PLATFORMS)' hack/dist.sh
+
+# bench: flags of hack/bench (-runs 9 -rtt 50 -bandwidth 12500 -workspaces 1,5,10,20 -keep -strict -record FILE ...)
+BENCH_FLAGS ?=
+
+bench: build ## Benchmark status/doctor vs kubectl+helm on the fleet, with toxiproxy latency (hack/bench; BENCH_FLAGS=...)
+	hack/tools.sh helm3 toxiproxy
+	$(GO) run ./hack/bench -plugin '$(BIN)' $(BENCH_FLAGS)
 
 demo: build ## Fleet up (if not up), the demo landscape (hack/demo.sh), then `kubectl skoala status`
 	hack/fleet.sh status >/dev/null 2>&1 || CLUSTERS=$(CLUSTERS) hack/fleet.sh up

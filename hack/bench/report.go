@@ -1,0 +1,226 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Results is what results.json holds.
+type Results struct {
+	Schema      string         `json:"schema"`
+	Started     time.Time      `json:"started"`
+	Finished    time.Time      `json:"finished"`
+	Machine     Machine        `json:"machine"`
+	Config      Config         `json:"config"`
+	Comparisons []Comparison   `json:"comparisons"`
+	Figures     []Figure       `json:"figures"`
+	Requests    []RequestCount `json:"requests"`
+	Binaries    []Binary       `json:"binaries"`
+	// BudgetsOK is false when a request budget is exceeded (the benchmark then fails); TargetsOK when
+	// any target is missed.
+	BudgetsOK bool `json:"budgetsOk"`
+	TargetsOK bool `json:"targetsOk"`
+}
+
+// Machine describes where the numbers come from.
+type Machine struct {
+	Cores     int     `json:"cores"`
+	MemGiB    float64 `json:"memGiB"`
+	GoVersion string  `json:"goVersion"`
+	LoadStart string  `json:"loadStart"`
+	LoadEnd   string  `json:"loadEnd"`
+	Kubectl   string  `json:"kubectl"`
+	Helm      string  `json:"helm"`
+	Plugin    string  `json:"plugin"`
+}
+
+// Config is how the benchmark ran.
+type Config struct {
+	Runs          int    `json:"runs"`
+	RTTms         int    `json:"rttMs"`
+	BandwidthKBps int    `json:"bandwidthKBps"`
+	Workspaces    []int  `json:"workspaces"`
+	Revisions     int    `json:"revisions"`
+	Plugin        string `json:"plugin"`
+	Helm          string `json:"helm"`
+	Kubectl       string `json:"kubectl"`
+}
+
+// Comparison is a ratio of two figures of the same run; Target 0 means for reference only.
+type Comparison struct {
+	ID     string  `json:"id"`
+	Label  string  `json:"label"`
+	A      string  `json:"a"`
+	B      string  `json:"b"`
+	AMS    float64 `json:"aMedianMs"`
+	BMS    float64 `json:"bMedianMs"`
+	Ratio  float64 `json:"ratio"`
+	Target float64 `json:"target,omitempty"`
+	Pass   *bool   `json:"pass,omitempty"`
+	Note   string  `json:"note,omitempty"`
+}
+
+// RequestCount is the API requests of one command line, counted by the plugin (SKOALA_REQUEST_LOG).
+type RequestCount struct {
+	ID            string  `json:"id"`
+	Label         string  `json:"label"`
+	Verb          string  `json:"verb"`
+	Clusters      int     `json:"clusters"`
+	Runs          int     `json:"runs"`
+	Total         int     `json:"total"`
+	PerClusterAvg float64 `json:"perClusterAvg"`
+	PerClusterMax int     `json:"perClusterMax"`
+	Budget        float64 `json:"budget"`
+	Pass          bool    `json:"pass"`
+	Errors        int     `json:"errors,omitempty"`
+	// Discovery counts discovery and OpenAPI requests; UnselectedStorage lists of Secrets or ConfigMaps
+	// without the release's label selector. Both must be 0.
+	Discovery         int            `json:"discovery"`
+	UnselectedStorage int            `json:"unselectedStorageReads"`
+	Healthy           string         `json:"doctor,omitempty"`
+	PeakRSSKiB        int64          `json:"peakRssKiB"`
+	ByRequest         map[string]int `json:"byRequest"`
+}
+
+// Binary is a binary's size on disk.
+type Binary struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	Target int64  `json:"targetBytes,omitempty"`
+	Pass   *bool  `json:"pass,omitempty"`
+}
+
+func boolp(b bool) *bool { return &b }
+
+// evaluate checks the targets and the budgets and writes the notes of missed targets.
+func (r *Results) evaluate() {
+	for i := range r.Comparisons {
+		c := &r.Comparisons[i]
+		if c.Target <= 0 {
+			continue
+		}
+		ok := c.Ratio <= c.Target && c.Ratio > 0
+		c.Pass = boolp(ok)
+		if !ok {
+			r.TargetsOK = false
+			c.Note = fmt.Sprintf("missed by %.2fx (%.0f%% over the target)", c.Ratio-c.Target, 100*(c.Ratio-c.Target)/c.Target)
+		}
+	}
+	for i := range r.Binaries {
+		b := &r.Binaries[i]
+		if b.Target > 0 {
+			b.Pass = boolp(b.Bytes <= b.Target)
+			if !*b.Pass {
+				r.TargetsOK = false
+			}
+		}
+	}
+	for _, q := range r.Requests {
+		if !q.Pass {
+			r.BudgetsOK = false
+		}
+	}
+}
+
+func verdict(p *bool) string {
+	switch {
+	case p == nil:
+		return "reference"
+	case *p:
+		return "**met**"
+	default:
+		return "**missed**"
+	}
+}
+
+func fmtMS(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.2f s", ms/1000)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.1f MB (%.1f MiB)", float64(b)/1e6, float64(b)/(1<<20)) }
+
+// Markdown renders the results as the tables the README shows.
+func (r *Results) Markdown() string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("\n### kubectl-skoala benchmark\n\n")
+	p("%s; %d cores, %.0f GiB; load average %s at the start, %s at the end. Medians of %d runs; ratios are A/B of the same run.\n",
+		r.Started.Format("2006-01-02 15:04 UTC"), r.Machine.Cores, r.Machine.MemGiB, r.Machine.LoadStart, r.Machine.LoadEnd, r.Config.Runs)
+	p("Latency: toxiproxy, RTT %d ms, %d KB/s each way per cluster. kubectl %s; %s; kubectl-skoala %s.\n\n",
+		r.Config.RTTms, r.Config.BandwidthKBps, strings.TrimPrefix(r.Machine.Kubectl, "Client Version: "), "helm "+r.Machine.Helm, r.Machine.Plugin)
+
+	if len(r.Comparisons) > 0 {
+		p("| comparison | A | B | A/B | target | |\n|---|---:|---:|---:|---:|---|\n")
+		for _, c := range r.Comparisons {
+			t := "-"
+			if c.Target > 0 {
+				t = fmt.Sprintf("<= %.1fx", c.Target)
+			}
+			note := verdict(c.Pass)
+			if c.Note != "" {
+				note += ": " + c.Note
+			}
+			p("| %s | %s | %s | %.2fx | %s | %s |\n", c.Label, fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note)
+		}
+		p("\n")
+	}
+	if len(r.Requests) > 0 {
+		p("| API requests (counted by the plugin) | clusters | requests | per cluster: mean / max | budget (max) | peak RSS | |\n|---|---:|---:|---:|---:|---:|---|\n")
+		for _, q := range r.Requests {
+			note := "**within budget**"
+			switch {
+			case float64(q.PerClusterMax) > q.Budget:
+				note = "**OVER BUDGET**"
+			case q.Discovery > 0:
+				note = fmt.Sprintf("**FAILED: %d discovery/OpenAPI requests**", q.Discovery)
+			case q.UnselectedStorage > 0:
+				note = fmt.Sprintf("**FAILED: %d unselected reads of Helm storage**", q.UnselectedStorage)
+			}
+			if q.Healthy != "" {
+				note += "; doctor: " + q.Healthy
+			}
+			p("| %s | %d | %d | %.1f / %d | %.0f | %.0f MiB | %s |\n", q.Label, q.Clusters, q.Total, q.PerClusterAvg, q.PerClusterMax, q.Budget, float64(q.PeakRSSKiB)/1024, note)
+		}
+		p("\n")
+		for _, q := range r.Requests {
+			if q.Clusters > 2 {
+				continue
+			}
+			var parts []string
+			for _, k := range sortedKeys(q.ByRequest) {
+				parts = append(parts, fmt.Sprintf("%d× `%s`", q.ByRequest[k], k))
+			}
+			p("- %s: %s\n", q.Label, strings.Join(parts, ", "))
+		}
+		p("\n")
+	}
+	if len(r.Binaries) > 0 {
+		p("| binary (stripped) | size | target | |\n|---|---:|---:|---|\n")
+		for _, bin := range r.Binaries {
+			t := "-"
+			if bin.Target > 0 {
+				t = fmt.Sprintf("<= %.0f MB", float64(bin.Target)/1e6)
+			}
+			p("| %s | %s | %s | %s |\n", bin.Name, mb(bin.Bytes), t, verdict(bin.Pass))
+		}
+		p("\n")
+	}
+	if len(r.Figures) > 0 {
+		p("<details><summary>Every figure (median, min, max of the wall time; median CPU time; median peak RSS)</summary>\n\n")
+		p("| figure | commands | median | min | max | CPU | peak RSS |\n|---|---|---:|---:|---:|---:|---:|\n")
+		for _, f := range r.Figures {
+			cmds := strings.Join(f.Commands, "` + `")
+			if len(cmds) > 110 {
+				cmds = cmds[:107] + "..."
+			}
+			p("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", f.ID, cmds, fmtMS(f.MedianMS), fmtMS(f.MinMS), fmtMS(f.MaxMS), fmtMS(f.CPUMS), float64(f.MaxRSSKiB)/1024)
+		}
+		p("\n</details>\n")
+	}
+	return b.String()
+}
