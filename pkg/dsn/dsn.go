@@ -132,21 +132,29 @@ func Build(user, password, host string, port int, database string) (string, erro
 	return c.FormatDSN(), nil
 }
 
-// MaskInString replaces the password of every DSN-looking user:password@ in s.
+// MaskInString replaces the password of every DSN-looking user:password@tcp(...) or @unix(...) in s. The
+// password runs from the first ':' after the user to the '@' of the address, so it may itself contain
+// ':', '@', '=', '/' or '?'.
 func MaskInString(s string) string {
 	var b strings.Builder
 	for {
-		at := strings.Index(s, "@tcp(")
-		if at < 0 {
-			at = strings.Index(s, "@unix(")
-		}
+		at := firstAddr(s)
 		if at < 0 {
 			b.WriteString(s)
 			return b.String()
 		}
 		head := s[:at]
-		start := strings.LastIndexAny(head, " \t\n\"'=,;") + 1
-		if c := strings.Index(head[start:], ":"); c >= 0 {
+		// The DSN starts after the last blank or quote before the address ...
+		start := strings.LastIndexAny(head, " \t\n\"'`,;") + 1
+		seg := head[start:]
+		// ... and after a key= prefix (dsn=user:pw@...) before the user's colon.
+		if c := strings.Index(seg, ":"); c >= 0 {
+			if e := strings.LastIndex(seg[:c], "="); e >= 0 {
+				start += e + 1
+				seg = head[start:]
+			}
+		}
+		if c := strings.Index(seg, ":"); c >= 0 {
 			b.WriteString(head[:start+c+1])
 			b.WriteString(Mask)
 		} else {
@@ -155,4 +163,18 @@ func MaskInString(s string) string {
 		b.WriteString("@")
 		s = s[at+1:]
 	}
+}
+
+func firstAddr(s string) int {
+	t := strings.Index(s, "@tcp(")
+	u := strings.Index(s, "@unix(")
+	switch {
+	case t < 0:
+		return u
+	case u < 0:
+		return t
+	case t < u:
+		return t
+	}
+	return u
 }

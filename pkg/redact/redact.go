@@ -42,6 +42,12 @@ func walk(v any, key string) any {
 			return dsn.Mask
 		}
 		if strings.EqualFold(key, "dsn") || strings.Contains(t, "@tcp(") || strings.Contains(t, "@unix(") {
+			if d, err := dsn.Parse(t); err == nil {
+				if d.Password == "" {
+					return t
+				}
+				return d.String()
+			}
 			return dsn.MaskInString(t)
 		}
 		return t

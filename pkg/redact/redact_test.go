@@ -72,3 +72,12 @@ func jsonEsc(s string) string {
 	b, _ := json.Marshal(s)
 	return strings.Trim(string(b), `"`)
 }
+
+func TestValuesMasksADSNPasswordWithSpecialCharacters(t *testing.T) {
+	in := map[string]any{"hive": map[string]any{"configMap": map[string]any{"database": []any{
+		map[string]any{"dsn": "skoala:Pa$$w0rd:@/?&=x@tcp(db:3306)/skoala?charset=utf8"}}}}}
+	b, _ := json.Marshal(Values(in))
+	if strings.Contains(string(b), "Pa$$w0rd") || !strings.Contains(string(b), "skoala:******@tcp(db:3306)") {
+		t.Fatalf("redacted: %s", b)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
 	"github.com/muesli/termenv"
+	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
 )
 
@@ -76,14 +77,10 @@ func UseColor(mode string, isTTY bool, noColorEnv bool, term string) (bool, erro
 	return false, fmt.Errorf("unknown --color value %q (want one of: %s)", mode, strings.Join(ColorModes, ", "))
 }
 
-// IsTerminal reports whether w is a terminal.
+// IsTerminal reports whether w is a terminal (not merely a character device such as /dev/null).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Level is the state a cell or a line shows.
