@@ -186,6 +186,9 @@ func Rounds(ctx context.Context, items []Item, runs int, timeout time.Duration, 
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
+				if try == 2 {
+					break
+				}
 				retries[i]++
 				progress(fmt.Sprintf("run of %s failed (retrying): %v", items[i].ID, firstLines(err.Error(), 6)))
 				time.Sleep(time.Second)
