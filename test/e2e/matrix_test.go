@@ -45,15 +45,19 @@ func plantedValues() []string {
 		"--set-string", "global.imagePullCredentials.password=" + plantedRegistryPassword}
 }
 
-// writtenDir is a directory that outlives the test, under the capture directory's parent, for files the
-// tool writes (HOME, backups, --redact copies): the secret scanner reads it at the end of the suite.
+// captureDir is where capture() keeps the outputs: $SKOALA_CAPTURE_DIR or .cache/e2e/captures.
+func captureDir() string {
+	if d := os.Getenv("SKOALA_CAPTURE_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(fleet.Root, ".cache", "e2e", "captures")
+}
+
+// writtenDir is a directory that outlives the test, under the capture directory, for files the tool writes
+// (backups, --redact copies): the secret scanner reads it at the end of the suite.
 func writtenDir(t *testing.T, name string) string {
 	t.Helper()
-	base := os.Getenv("SKOALA_CAPTURE_DIR")
-	if base == "" {
-		base = filepath.Join(fleet.Root, ".cache", "e2e", "captures")
-	}
-	d := filepath.Join(filepath.Dir(filepath.Clean(base)), "written", sanitize(t.Name()), name)
+	d := filepath.Join(captureDir(), "written", sanitize(t.Name()), name)
 	_ = os.RemoveAll(d)
 	if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
 		t.Fatal(err)
