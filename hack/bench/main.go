@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -212,6 +213,7 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		if err := s.fn(ctx); err != nil {
 			return nil, fmt.Errorf("section %s: %w", s.name, err)
 		}
+		res.Sections = append(res.Sections, Section{Name: s.name, Seconds: math.Round(time.Since(t0).Seconds()), LoadAfter: loadavg()})
 		logf("section %s done in %.0fs (load %s)", s.name, time.Since(t0).Seconds(), loadavg())
 	}
 	res.Machine.LoadEnd = loadavg()

@@ -13,6 +13,7 @@ type Results struct {
 	Finished    time.Time      `json:"finished"`
 	Machine     Machine        `json:"machine"`
 	Config      Config         `json:"config"`
+	Sections    []Section      `json:"sections"`
 	Comparisons []Comparison   `json:"comparisons"`
 	Figures     []Figure       `json:"figures"`
 	Requests    []RequestCount `json:"requests"`
@@ -35,6 +36,13 @@ type Machine struct {
 	Plugin    string  `json:"plugin"`
 }
 
+// Section is how long a section took and the machine's load average after it.
+type Section struct {
+	Name      string  `json:"name"`
+	Seconds   float64 `json:"seconds"`
+	LoadAfter string  `json:"loadAfter"`
+}
+
 // Config is how the benchmark ran.
 type Config struct {
 	Runs          int    `json:"runs"`
@@ -49,16 +57,19 @@ type Config struct {
 
 // Comparison is a ratio of two figures of the same run; Target 0 means for reference only.
 type Comparison struct {
-	ID     string  `json:"id"`
-	Label  string  `json:"label"`
-	A      string  `json:"a"`
-	B      string  `json:"b"`
-	AMS    float64 `json:"aMedianMs"`
-	BMS    float64 `json:"bMedianMs"`
-	Ratio  float64 `json:"ratio"`
-	Target float64 `json:"target,omitempty"`
-	Pass   *bool   `json:"pass,omitempty"`
-	Note   string  `json:"note,omitempty"`
+	ID    string  `json:"id"`
+	Label string  `json:"label"`
+	A     string  `json:"a"`
+	B     string  `json:"b"`
+	AMS   float64 `json:"aMedianMs"`
+	BMS   float64 `json:"bMedianMs"`
+	Ratio float64 `json:"ratio"`
+	// CPURatio is the ratio of the CPU times (user + system) of A and B: what the wall-time ratio tends to
+	// on a machine with idle cores.
+	CPURatio float64 `json:"cpuRatio"`
+	Target   float64 `json:"target,omitempty"`
+	Pass     *bool   `json:"pass,omitempty"`
+	Note     string  `json:"note,omitempty"`
 }
 
 // RequestCount is the API requests of one command line, counted by the plugin (SKOALA_REQUEST_LOG).
@@ -151,11 +162,18 @@ func (r *Results) Markdown() string {
 	p("\n### kubectl-skoala benchmark\n\n")
 	p("%s; %d cores, %.0f GiB; load average %s at the start, %s at the end. Medians of %d runs; ratios are A/B of the same run.\n",
 		r.Started.Format("2006-01-02 15:04 UTC"), r.Machine.Cores, r.Machine.MemGiB, r.Machine.LoadStart, r.Machine.LoadEnd, r.Config.Runs)
+	var loads []string
+	for _, s := range r.Sections {
+		loads = append(loads, fmt.Sprintf("%s %s", s.Name, strings.Fields(s.LoadAfter + " ?")[0]))
+	}
+	if len(loads) > 0 {
+		p("Load average (1 min) after each section: %s.\n", strings.Join(loads, ", "))
+	}
 	p("Latency: toxiproxy, RTT %d ms, %d KB/s each way per cluster. kubectl %s; %s; kubectl-skoala %s.\n\n",
 		r.Config.RTTms, r.Config.BandwidthKBps, strings.TrimPrefix(r.Machine.Kubectl, "Client Version: "), "helm "+r.Machine.Helm, r.Machine.Plugin)
 
 	if len(r.Comparisons) > 0 {
-		p("| comparison | A | B | A/B | target | |\n|---|---:|---:|---:|---:|---|\n")
+		p("| comparison | A | B | A/B | target | | CPU A/B |\n|---|---:|---:|---:|---:|---|---:|\n")
 		for _, c := range r.Comparisons {
 			t := "-"
 			if c.Target > 0 {
@@ -165,7 +183,7 @@ func (r *Results) Markdown() string {
 			if c.Note != "" {
 				note += ": " + c.Note
 			}
-			p("| %s | %s | %s | %.2fx | %s | %s |\n", c.Label, fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note)
+			p("| %s | %s | %s | %.2fx | %s | %s | %.2fx |\n", c.Label, fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note, c.CPURatio)
 		}
 		p("\n")
 	}
