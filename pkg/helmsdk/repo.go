@@ -187,6 +187,17 @@ func parseIndex(b []byte) (*Index, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("empty file")
 	}
+	if idx, ok := parseIndexFast(b); ok { // index.go
+		return idx, nil
+	}
+	return parseIndexHelm(b)
+}
+
+// parseIndexHelm reads an index through Helm's repo.IndexFile (sigs.k8s.io/yaml).
+func parseIndexHelm(b []byte) (*Index, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("empty file")
+	}
 	var f repo.IndexFile
 	if err := yaml.UnmarshalStrict(b, &f); err != nil {
 		// Helm itself tolerates unknown fields; only fall back when strictness is the sole complaint.
