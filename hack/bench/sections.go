@@ -121,6 +121,30 @@ func (m *measurer) single(ctx context.Context) error {
 	}
 	m.compare("single-rtt0", "`status` (one cluster) vs the 3 manual commands, RTT 0", figs["status-rtt0"], figs["manual-rtt0"], targetStatusVsManual0)
 	m.compare("single-rtt"+m.rttS(), "`status` (one cluster) vs the 3 manual commands, RTT "+m.rttS()+" ms", figs["status-rtt"+m.rttS()], figs["manual-rtt"+m.rttS()], targetStatusVsManual50)
+
+	// The fixture repository's index is small; a real site's is megabytes, and status and helm search both
+	// read it on every call: the same comparison with an index of that size (reference).
+	cache := filepath.Join(m.e.Cache, "bench", "big-index")
+	size, err := bigIndex(filepath.Join(m.e.FleetEnv["HELM_REPOSITORY_CACHE"], repoName+"-index.yaml"), cache)
+	if err != nil {
+		return err
+	}
+	withIndex := func(cmds ...Cmd) []Cmd {
+		for i := range cmds {
+			cmds[i].Env = append(append([]string(nil), cmds[i].Env...), "HELM_REPOSITORY_CACHE="+cache)
+		}
+		return cmds
+	}
+	mb := fmt.Sprintf("%.1f MB", float64(size)/1e6)
+	figs, err = m.rounds(ctx, []Item{
+		item("status-rtt0-bigindex", "status, one cluster, RTT 0, index of "+mb, withIndex(m.plugin(kc0, "status", "--context", "global", "-n", nsMain))...),
+		item("manual-rtt0-bigindex", "the 3 manual commands, RTT 0, index of "+mb, withIndex(m.manual(kc0, "global")...)...),
+	})
+	if err != nil {
+		return err
+	}
+	m.compare("single-rtt0-bigindex", "`status` (one cluster) vs the 3 manual commands, RTT 0, a "+mb+" repository index (reference)",
+		figs["status-rtt0-bigindex"], figs["manual-rtt0-bigindex"], 0)
 	return nil
 }
 
