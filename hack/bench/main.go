@@ -64,6 +64,7 @@ type options struct {
 	out        string
 	record     string
 	keep       bool
+	cleanup    bool
 	strict     bool
 	only       map[string]bool
 	clusters   int
@@ -86,6 +87,7 @@ func mainErr() int {
 	flag.StringVar(&o.out, "out", ".cache/bench/results.json", "where to write the results as JSON (a .md table is written beside it)")
 	flag.StringVar(&o.record, "record", "", "also write the JSON and the table here (the copy the README cites, e.g. hack/bench/results.json)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the fixtures, the latency proxies and a fleet this run started")
+	flag.BoolVar(&o.cleanup, "cleanup", false, "only remove what -keep left: the fixtures' namespaces and the latency proxies (the fleet stays)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target is missed, not only a request budget")
 	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,requests)")
 	flag.IntVar(&o.clusters, "clusters", 3, "CLUSTERS for hack/fleet.sh up when the fleet is not up")
@@ -113,6 +115,13 @@ func mainErr() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.cleanup {
+		if err := cleanupOnly(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	res, err := benchmark(ctx, o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
@@ -232,6 +241,28 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		logf("wrote %s and %s", dst, mdPath(dst))
 	}
 	return res, nil
+}
+
+// cleanupOnly removes what a -keep run left behind.
+func cleanupOnly(ctx context.Context) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	cache := os.Getenv("SKOALA_CACHE")
+	if cache == "" {
+		cache = filepath.Join(root, ".cache")
+	}
+	e := &Env{Root: root, Cache: cache, State: filepath.Join(cache, "cluster"), log: logf, startedLatency: true}
+	if e.Kubectl, err = exec.LookPath("kubectl"); err != nil {
+		return fmt.Errorf("kubectl is not on PATH")
+	}
+	e.Home = filepath.Join(cache, "bench", "home")
+	if err := e.loadFleetEnv(); err != nil {
+		return err
+	}
+	e.cleanup(ctx)
+	return nil
 }
 
 func writeResults(path string, res *Results, table string) error {
