@@ -73,8 +73,14 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if d.Password != "" && len(d.Password) > 3 && strings.Contains(d.String(), d.Password) && d.Password != Mask {
-			t.Fatalf("String() leaks the password: %q", d.String())
+		// The password may also be a part of the rest of the DSN ("u:tmp/@unix()/d": the default socket is
+		// /tmp/mysql.sock): String() must show it no more often than the DSN without a password does.
+		if d.Password != "" && len(d.Password) > 3 && d.Password != Mask {
+			bare := *d.cfg
+			bare.Passwd = ""
+			if strings.Count(d.String(), d.Password) > strings.Count(bare.FormatDSN(), d.Password) {
+				t.Fatalf("String() leaks the password: %q", d.String())
+			}
 		}
 	})
 }
