@@ -9,6 +9,14 @@ import (
 	"time"
 )
 
+// TestMain lets the test binary be the launcher, as the benchmark's binary is (run re-executes itself).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == launcherArg {
+		os.Exit(launch(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
 func TestMedian(t *testing.T) {
 	for _, c := range []struct {
 		in   []float64
@@ -40,9 +48,25 @@ func TestRoundsInterleaves(t *testing.T) {
 	if len(figs) != 3 || figs[0].ID != "a" || figs[2].ID != "c" || figs[1].Runs != 3 || figs[1].MaxRSSKiB <= 0 {
 		t.Fatalf("figures: %+v", figs)
 	}
+	// The peak RSS is the command's own (a shell: a few MiB), not the test binary's.
+	if figs[0].MaxRSSKiB > 16<<10 {
+		t.Errorf("peak RSS of sh: %d KiB", figs[0].MaxRSSKiB)
+	}
 	b, _ := os.ReadFile(order)
 	if got := strings.Join(strings.Fields(string(b)), ""); got != "abc"+"abc"+"bca"+"cab" {
 		t.Errorf("run order %q (warm-up abc, then rotating)", got)
+	}
+}
+
+func TestRunTimesOutAndKillsTheCommand(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "late")
+	_, _, err := run(context.Background(), Cmd{Path: "/bin/sh", Args: []string{"-c", "sleep 2; touch " + marker}}, 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not finish") {
+		t.Fatalf("err %v", err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the command outlived its timeout")
 	}
 }
 

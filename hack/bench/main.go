@@ -73,6 +73,9 @@ type options struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == launcherArg {
+		os.Exit(launch(os.Args[2:]))
+	}
 	os.Exit(mainErr())
 }
 

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -38,35 +41,94 @@ type Sample struct {
 	Code   int
 }
 
-// run runs c once and returns its standard output. A run whose exit code is not one of c.OK is an error
-// carrying its output.
+// launcherArg, as the first argument, makes the benchmark's own binary a launcher (launch). Linux gives a
+// child the high-water RSS of the process that forked it as its ru_maxrss floor (the child shares its
+// parent's memory until exec): the benchmark grows to tens of MiB (fixtures, the big index), so it would
+// report its own peak for every command. A small launcher forks the command instead, and measures it.
+const launcherArg = "-bench-launch"
+
+type launchResult struct {
+	WallNs int64 `json:"wallNs"`
+	CPUNs  int64 `json:"cpuNs"`
+	MaxRSS int64 `json:"maxRssKiB"`
+	Code   int   `json:"code"`
+}
+
+// launch runs args with the launcher's environment and standard streams and writes the child's figures as
+// JSON to file descriptor 3.
+func launch(args []string) int {
+	res := os.NewFile(3, "result")
+	if res == nil || len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "bench: the launcher needs a command and file descriptor 3")
+		return 2
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := launchResult{WallNs: int64(time.Since(start)), Code: -1}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	if ps := cmd.ProcessState; ps != nil {
+		r.Code = ps.ExitCode()
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			r.MaxRSS = ru.Maxrss
+			r.CPUNs = ru.Utime.Nano() + ru.Stime.Nano()
+		}
+	}
+	if err := json.NewEncoder(res).Encode(r); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// run runs c once, through the launcher, and returns its standard output. A run whose exit code is not one
+// of c.OK is an error carrying its output.
 func run(ctx context.Context, c Cmd, timeout time.Duration) (Sample, string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return Sample{}, "", err
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
+	cmd := exec.CommandContext(ctx, self, append([]string{launcherArg, c.Path}, c.Args...)...)
 	cmd.Env = c.Env
 	if c.RequestLog != "" {
 		cmd.Env = append(append([]string(nil), c.Env...), "SKOALA_REQUEST_LOG="+c.RequestLog)
 	}
+	// The launcher and the command share a process group: a timeout kills both.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	s := Sample{Wall: time.Since(start)}
-	if cmd.ProcessState != nil {
-		s.Code = cmd.ProcessState.ExitCode()
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			s.MaxRSS = ru.Maxrss
-			s.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return Sample{}, "", err
+	}
+	defer pr.Close()
+	cmd.ExtraFiles = []*os.File{pw}
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		return Sample{}, "", fmt.Errorf("%s: %v", c, err)
+	}
+	pw.Close()
+	resc := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		resc <- b
+	}()
+	err = cmd.Wait()
+	var r launchResult
+	if jerr := json.Unmarshal(<-resc, &r); jerr != nil {
+		if ctx.Err() != nil {
+			return Sample{}, "", fmt.Errorf("%s: did not finish within %s", c, timeout)
 		}
+		return Sample{}, "", fmt.Errorf("%s: the launcher failed (%v)\n%s", c, err, tail(errb.String(), 2000))
 	}
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return s, "", fmt.Errorf("%s: %v", c, err)
-	}
-	if ctx.Err() != nil {
-		return s, "", fmt.Errorf("%s: did not finish within %s", c, timeout)
-	}
+	s := Sample{Wall: time.Duration(r.WallNs), MaxRSS: r.MaxRSS, CPU: time.Duration(r.CPUNs), Code: r.Code}
 	ok := c.OK
 	if len(ok) == 0 {
 		ok = []int{0}
