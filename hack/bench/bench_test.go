@@ -125,7 +125,7 @@ func TestEvaluate(t *testing.T) {
 	if !*r.Comparisons[0].Pass || *r.Comparisons[1].Pass || r.Comparisons[2].Pass != nil || r.TargetsOK || !r.BudgetsOK {
 		t.Errorf("%+v", r)
 	}
-	if !strings.Contains(r.Comparisons[1].Note, "missed by 0.50x (25% over the target)") {
+	if !strings.Contains(r.Comparisons[1].Note, "missed by 0.50x (25.0% over the target)") {
 		t.Errorf("note %q", r.Comparisons[1].Note)
 	}
 	r.Requests = append(r.Requests, RequestCount{ID: "d", Pass: false})

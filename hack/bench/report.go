@@ -101,6 +101,7 @@ type Binary struct {
 	Bytes  int64  `json:"bytes"`
 	Target int64  `json:"targetBytes,omitempty"`
 	Pass   *bool  `json:"pass,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 func boolp(b bool) *bool { return &b }
@@ -116,7 +117,12 @@ func (r *Results) evaluate() {
 		c.Pass = boolp(ok)
 		if !ok {
 			r.TargetsOK = false
-			c.Note = fmt.Sprintf("missed by %.2fx (%.0f%% over the target)", c.Ratio-c.Target, 100*(c.Ratio-c.Target)/c.Target)
+			over := c.Ratio - c.Target
+			prec := 2
+			if over < 0.01 {
+				prec = 3
+			}
+			c.Note = fmt.Sprintf("missed by %.*fx (%.1f%% over the target)", prec, over, 100*over/c.Target)
 		}
 	}
 	for i := range r.Binaries {
@@ -125,6 +131,8 @@ func (r *Results) evaluate() {
 			b.Pass = boolp(b.Bytes <= b.Target)
 			if !*b.Pass {
 				r.TargetsOK = false
+				over := b.Bytes - b.Target
+				b.Note = fmt.Sprintf("missed by %d KB (%.2f%%)", (over+999)/1000, 100*float64(over)/float64(b.Target))
 			}
 		}
 	}
@@ -153,7 +161,7 @@ func fmtMS(ms float64) string {
 	return fmt.Sprintf("%.0f ms", ms)
 }
 
-func mb(b int64) string { return fmt.Sprintf("%.1f MB (%.1f MiB)", float64(b)/1e6, float64(b)/(1<<20)) }
+func mb(b int64) string { return fmt.Sprintf("%.2f MB (%.1f MiB)", float64(b)/1e6, float64(b)/(1<<20)) }
 
 // Markdown renders the results as the tables the README shows.
 func (r *Results) Markdown() string {
@@ -224,7 +232,11 @@ func (r *Results) Markdown() string {
 			if bin.Target > 0 {
 				t = fmt.Sprintf("<= %.0f MB", float64(bin.Target)/1e6)
 			}
-			p("| %s | %s | %s | %s |\n", bin.Name, mb(bin.Bytes), t, verdict(bin.Pass))
+			note := verdict(bin.Pass)
+			if bin.Note != "" {
+				note += ": " + bin.Note
+			}
+			p("| %s | %s | %s | %s |\n", bin.Name, mb(bin.Bytes), t, note)
 		}
 		p("\n")
 	}
