@@ -343,6 +343,7 @@ type matrixRow struct {
 // line, that no stack trace is printed, and that nothing in the fleet changed.
 func TestBadInputMatrix(t *testing.T) {
 	ns := Namespace(t, "mx")
+	EnsureCommonMySQL(t)
 	parallelDo(
 		func() { InstallChart(t, "global", ns, "skoala", "skoala", "0.28.1", plantedValues()...) },
 		func() { InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.28.1") },
