@@ -49,7 +49,7 @@ LDFLAGS := -s -w \
 	-X $(PKG)/pkg/buildinfo.GitCommit=$(GIT_COMMIT) \
 	-X $(PKG)/pkg/buildinfo.BuildDate=$(BUILD_DATE)
 
-.PHONY: help build install tools cluster-up cluster-down test-unit test-e2e test verify dist demo clean bench
+.PHONY: help build install tools cluster-up cluster-down test-unit test-e2e test verify fuzz dist demo clean bench
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-13s %s\n", $$1, $$2 }'
@@ -100,7 +100,7 @@ test: ## tools + build + unit + fleet up (CLUSTERS=3) + e2e + fleet down (always
 	fleet_down() { step fleet-down hack/fleet.sh down; }
 	trap 'fleet_down; exit 130' INT TERM
 	t_all=$$(date +%s)
-	step tools $(MAKE) tools && step build $(MAKE) build && step unit logged "$$logs/unit.log" $(MAKE) test-unit
+	step tools $(MAKE) tools && step verify $(MAKE) verify && step build $(MAKE) build && step unit logged "$$logs/unit.log" $(MAKE) test-unit && step fuzz logged "$$logs/fuzz.log" hack/fuzz.sh
 	rc=$$?
 	if [ "$$rc" = 0 ]; then
 		step fleet-up env CLUSTERS=$(TEST_CLUSTERS) hack/fleet.sh up
@@ -116,6 +116,7 @@ test: ## tools + build + unit + fleet up (CLUSTERS=3) + e2e + fleet down (always
 	printf '\n==> make test: phases (total %ss)\n' "$$(($$(date +%s) - t_all))"
 	printf '  %s\n' "$${timings[@]}"
 	printf '\n==> make test: go test summary (full logs in %s)\n' "$$logs"
+	grep -hE '^fuzz: ' "$$logs/fuzz.log" 2>/dev/null | tail -1
 	grep -hE '^(ok|FAIL|\?|PASS$$|--- FAIL)' "$$logs/unit.log" "$$logs/e2e.log" 2>/dev/null
 	exit "$$rc"
 
@@ -125,6 +126,9 @@ verify: ## gofmt, go vet and the hack/verify-*.sh rules
 	$(GO) vet ./...
 	for f in hack/verify-*.sh; do echo "--> $$f"; bash "$$f"; done
 	@echo "verify: ok"
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 15s; seed corpora in testdata/fuzz)
+	hack/fuzz.sh
 
 dist: ## Cross-build release archives and the filled-in krew manifest into $(DIST)/ (PLATFORMS=...)
 	DIST='$(DIST)' PLATFORMS='$(PLATFORMS)' hack/dist.sh
