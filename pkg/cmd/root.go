@@ -28,7 +28,8 @@ const ExitCodesHelp = `Exit codes:
   2    usage error (unknown verb or flag, bad or conflicting values)
   3    the verb ran and found problems (doctor failures, a missing or failed release,
        an upgrade rolled back; with --exit-code, an upgrade is available)
-  124  a --wait timed out`
+  124  a --wait timed out
+  130  interrupted (Ctrl-C or SIGTERM)`
 
 const rootLong = `Day-two operations for the DCE 5.0 Microservice Engine (skoala).
 
