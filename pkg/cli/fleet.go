@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
 // FleetFlags select the clusters a fleet verb looks at: the control-plane context (the current one, or
@@ -129,4 +130,31 @@ func UsageHint(name, verb string) string {
 		return fmt.Sprintf("see '%s --help' for usage", name)
 	}
 	return fmt.Sprintf("see '%s %s --help' for usage", name, verb)
+}
+
+// ResolveClusters resolves the targets and builds each one's clients, so that a kubeconfig problem (an
+// unknown context, an unreadable file) is the user's input error, reported before any cluster is read.
+// A cluster that cannot be reached is not an error here: the verbs report it per cluster.
+func (f *FleetFlags) ResolveClusters(g *Globals) ([]Target, error) {
+	targets, err := f.Resolve(g)
+	if err != nil {
+		return nil, Explain(err)
+	}
+	fac := g.Factory()
+	for _, t := range targets {
+		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
+			return nil, Explain(err)
+		}
+	}
+	return targets, nil
+}
+
+// Explain turns an error from resolving clusters into an exit error with kube.Explain's one line and hint;
+// an error that already carries an exit code is returned as it is.
+func Explain(err error) error {
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	msg, hint := kube.Explain(err, "", "")
+	return exit.Failf(hint, "%s", msg)
 }

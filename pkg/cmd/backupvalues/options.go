@@ -7,7 +7,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
-	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -59,16 +58,11 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		rep = &backup.Report{Schema: backup.SchemaVersion, Dir: dir, Entries: entries}
 	} else {
-		targets, err := o.Fleet.Resolve(o.g)
+		targets, err := o.Fleet.ResolveClusters(o.g)
 		if err != nil {
-			return explain(err)
+			return err
 		}
 		fac := o.g.Factory()
-		for _, t := range targets {
-			if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
-				return explain(err)
-			}
-		}
 		warn, err := backup.EnsureDir(dir)
 		if err != nil {
 			return exit.Failf("check --dir", "%v", err)
@@ -103,12 +97,4 @@ func (o *Options) Run(ctx context.Context) error {
 		return exit.Silent{Code: exit.Failure}
 	}
 	return nil
-}
-
-func explain(err error) error {
-	if _, ok := err.(*exit.Error); ok {
-		return err
-	}
-	msg, hint := kube.Explain(err, "", "")
-	return exit.Failf(hint, "%s", msg)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
-	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
@@ -121,17 +120,11 @@ func (o *Options) dsn() string {
 
 // Run runs the checks and prints the report.
 func (o *Options) Run(ctx context.Context) error {
-	targets, err := o.Fleet.Resolve(o.g)
+	targets, err := o.Fleet.ResolveClusters(o.g)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	fac := o.g.Factory()
-	// Kubeconfig problems (an unreadable file) are the user's input, not a cluster's state: doctor cannot run.
-	for _, t := range targets {
-		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
-			return explain(err)
-		}
-	}
 	rep, err := doctor.Run(ctx, doctor.Deps{Clusters: fac, Helm: o.g.Helm}, o.Config(targets), nil)
 	if err != nil {
 		return exit.Failf(cli.UsageHint(o.g.Name, "doctor"), "%v", err)
@@ -155,12 +148,4 @@ func (o *Options) Run(ctx context.Context) error {
 		return exit.Silent{Code: exit.Problems}
 	}
 	return nil
-}
-
-func explain(err error) error {
-	if _, ok := err.(*exit.Error); ok {
-		return err
-	}
-	msg, hint := kube.Explain(err, "", "")
-	return exit.Failf(hint, "%s", msg)
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
-	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
@@ -38,17 +37,11 @@ func (o *Options) Validate() error {
 
 // Run gathers and prints the report.
 func (o *Options) Run(ctx context.Context) error {
-	targets, err := o.Fleet.Resolve(o.g)
+	targets, err := o.Fleet.ResolveClusters(o.g)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	fac := o.g.Factory()
-	// Kubeconfig problems (unknown context, unreadable file) are the user's input, not a cluster's state.
-	for _, t := range targets {
-		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
-			return explain(err)
-		}
-	}
 	repo, idx, warnings := status.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
 	rep := status.Gather(ctx, fac, status.Config{
 		Namespace:      o.g.Namespace(),
@@ -89,12 +82,4 @@ func (o *Options) Run(ctx context.Context) error {
 		return exit.Silent{Code: exit.Problems}
 	}
 	return nil
-}
-
-func explain(err error) error {
-	if _, ok := err.(*exit.Error); ok {
-		return err
-	}
-	msg, hint := kube.Explain(err, "", "")
-	return exit.Failf(hint, "%s", msg)
 }

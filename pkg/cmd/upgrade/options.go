@@ -19,7 +19,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
@@ -150,16 +149,11 @@ func (o *Options) Validate() error {
 
 // Run plans, confirms, executes and reports.
 func (o *Options) Run(ctx context.Context) error {
-	targets, err := o.Fleet.Resolve(o.g)
+	targets, err := o.Fleet.ResolveClusters(o.g)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	fac := o.g.Factory()
-	for _, t := range targets {
-		if _, err := fac.Cluster(t.Context); err != nil && kube.IsConfigError(err) {
-			return explain(err)
-		}
-	}
 	dir := o.BackupDir
 	if dir == "" {
 		if dir, err = backup.DefaultDir(); err != nil {
@@ -258,14 +252,6 @@ func planError(err error) error {
 		return err
 	}
 	return exit.New(exit.Failure, err, "")
-}
-
-func explain(err error) error {
-	if _, ok := err.(*exit.Error); ok {
-		return err
-	}
-	msg, hint := kube.Explain(err, "", "")
-	return exit.Failf(hint, "%s", msg)
 }
 
 // isTerminal reports whether r is a terminal to ask on (/dev/null is a character device, not a terminal).
