@@ -125,6 +125,12 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	b.WriteString("\n")
 	if r.Outcome != OutcomeDryRun && (r.Outcome != OutcomePlanned || r.Message != "") {
 		r.writeOutcome(&b, p)
+	} else {
+		// A dry run or a plan awaiting confirmation still says what the operator should know (a failed
+		// --refresh, ...): the JSON has the same warnings.
+		for _, wmsg := range r.Warnings {
+			fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), wmsg)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
