@@ -14,7 +14,6 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/repo"
 )
 
@@ -112,39 +111,11 @@ func DownloadChart(ctx context.Context, r *Repository, cv ChartVersion, timeout 
 	if err != nil {
 		return nil, fmt.Errorf("resolving the URL of %s %s: %s", cv.Name, cv.Version, redactURL(err.Error()))
 	}
-	opts := []getter.Option{
-		getter.WithURL(e.URL),
-		getter.WithTimeout(timeout),
-		getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSverify),
-		getter.WithTLSClientConfig(e.CertFile, e.KeyFile, e.CAFile),
-		getter.WithPassCredentialsAll(e.PassCredentialsAll),
-	}
-	if e.Username != "" || e.Password != "" {
-		opts = append(opts, getter.WithBasicAuth(e.Username, e.Password))
-	}
-	g, err := getter.NewHTTPGetter(opts...)
+	b, err := r.download(ctx, u, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("preparing the download of %s: %w", redactURL(u), err)
+		return nil, err
 	}
-	type result struct {
-		b   *bytes.Buffer
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		b, err := g.Get(u, opts...)
-		ch <- result{b, err}
-	}()
-	var res result
-	select {
-	case <-ctx.Done():
-		return nil, fmt.Errorf("downloading %s: %w", redactURL(u), ctx.Err())
-	case res = <-ch:
-	}
-	if res.err != nil {
-		return nil, fmt.Errorf("downloading %s: %s", redactURL(u), redactURL(res.err.Error()))
-	}
-	data := res.b.Bytes()
+	data := b.Bytes()
 	if len(data) > maxChartSize {
 		return nil, fmt.Errorf("%s is larger than %d MiB", redactURL(u), maxChartSize>>20)
 	}

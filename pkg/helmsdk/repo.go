@@ -245,39 +245,11 @@ func RefreshIndex(ctx context.Context, r *Repository, timeout time.Duration) err
 	e := r.entry
 	base := strings.TrimSuffix(e.URL, "/")
 	indexURL := base + "/index.yaml"
-	opts := []getter.Option{
-		getter.WithURL(e.URL),
-		getter.WithTimeout(timeout),
-		getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSverify),
-		getter.WithTLSClientConfig(e.CertFile, e.KeyFile, e.CAFile),
-		getter.WithPassCredentialsAll(e.PassCredentialsAll),
-	}
-	if e.Username != "" || e.Password != "" {
-		opts = append(opts, getter.WithBasicAuth(e.Username, e.Password))
-	}
-	g, err := getter.NewHTTPGetter(opts...)
+	b, err := r.download(ctx, indexURL, timeout)
 	if err != nil {
-		return fmt.Errorf("preparing download of %s: %w", redactURL(indexURL), err)
+		return err
 	}
-	type result struct {
-		b   *bytes.Buffer
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		b, err := g.Get(indexURL, opts...)
-		ch <- result{b, err}
-	}()
-	var res result
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("downloading %s: %w", redactURL(indexURL), ctx.Err())
-	case res = <-ch:
-	}
-	if res.err != nil {
-		return fmt.Errorf("downloading %s: %s", redactURL(indexURL), redactURL(res.err.Error()))
-	}
-	if _, err := parseIndex(res.b.Bytes()); err != nil {
+	if _, err := parseIndex(b.Bytes()); err != nil {
 		return fmt.Errorf("repository %s answered with an invalid index: %w", r.Name, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(r.IndexPath), 0o755); err != nil {
@@ -288,7 +260,7 @@ func RefreshIndex(ctx context.Context, r *Repository, timeout time.Duration) err
 		return fmt.Errorf("writing the index cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(res.b.Bytes()); err != nil {
+	if _, err := tmp.Write(b.Bytes()); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing the index cache: %w", err)
 	}
@@ -330,4 +302,42 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// download GETs u with the repository's credentials and TLS settings through Helm's HTTP getter, bounded by
+// ctx and timeout. Errors name the URL without any user:password part.
+func (r *Repository) download(ctx context.Context, u string, timeout time.Duration) (*bytes.Buffer, error) {
+	e := r.entry
+	opts := []getter.Option{
+		getter.WithURL(e.URL),
+		getter.WithTimeout(timeout),
+		getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSverify),
+		getter.WithTLSClientConfig(e.CertFile, e.KeyFile, e.CAFile),
+		getter.WithPassCredentialsAll(e.PassCredentialsAll),
+	}
+	if e.Username != "" || e.Password != "" {
+		opts = append(opts, getter.WithBasicAuth(e.Username, e.Password))
+	}
+	g, err := getter.NewHTTPGetter(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the download of %s: %w", redactURL(u), err)
+	}
+	type result struct {
+		b   *bytes.Buffer
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := g.Get(u, opts...)
+		ch <- result{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("downloading %s: %w", redactURL(u), ctx.Err())
+	case res := <-ch:
+		if res.err != nil {
+			return nil, fmt.Errorf("downloading %s: %s", redactURL(u), redactURL(res.err.Error()))
+		}
+		return res.b, nil
+	}
 }
