@@ -1,6 +1,8 @@
 package upgrade
 
 import (
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -119,7 +121,7 @@ func NewValues(in ValuesInput) (*ValuesResult, error) {
 	vals := cloneValues(in.Base)
 	res := &ValuesResult{}
 	if len(in.Extra) > 0 {
-		vals = mergeValues(vals, in.Extra)
+		vals = helmsdk.MergeValues(vals, in.Extra)
 		for _, k := range in.ExtraKeys {
 			res.Overrides = append(res.Overrides, Override{Key: k, Value: "(given)", Reason: "-f/--set"})
 		}
@@ -254,23 +256,6 @@ func cloneValues(v map[string]any) map[string]any {
 	var out map[string]any
 	if err := yaml.Unmarshal(b, &out); err != nil || out == nil {
 		return map[string]any{}
-	}
-	return out
-}
-
-func mergeValues(dst, src map[string]any) map[string]any {
-	out := make(map[string]any, len(dst))
-	for k, v := range dst {
-		out[k] = v
-	}
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := out[k].(map[string]any); ok {
-				out[k] = mergeValues(dm, sm)
-				continue
-			}
-		}
-		out[k] = v
 	}
 	return out
 }
