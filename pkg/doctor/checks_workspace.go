@@ -125,7 +125,7 @@ func checkInsightAgent(ctx context.Context, e *Env) Outcome {
 		return Warn(install, "insight-agent is not installed (no namespace %s): no metrics or tracing, and skoala-init creates no ServiceMonitors", ins)
 	}
 	// The release, when its Secrets can be read; else its pods.
-	rel, err := helmsdk.GetCurrent(ctx, e.Client(), ins, InsightAgentRelease, e.Config.Driver)
+	rel, err := e.InsightRelease(ctx)
 	if err == nil {
 		if rel.Status != "deployed" {
 			return Warn(fmt.Sprintf("'helm -n %s%s history %s' shows what happened", ins, e.kubeContextFlag(), InsightAgentRelease), "release insight-agent %s in %s is %s", rel.ChartVersion, ins, rel.Status)
@@ -168,9 +168,11 @@ func checkServiceMonitors(ctx context.Context, e *Env) Outcome {
 		}
 	}
 	// Why they would be missing: insight-agent (and its ServiceMonitor CRD) came after skoala-init.
-	order := ""
-	if ia, err := helmsdk.GetCurrent(ctx, e.Client(), e.Config.InsightNamespace, InsightAgentRelease, e.Config.Driver); err == nil && !ia.FirstDeployed.IsZero() && !rel.FirstDeployed.IsZero() && ia.FirstDeployed.After(rel.FirstDeployed) {
-		order = fmt.Sprintf(": insight-agent was installed (%s) after skoala-init (%s)", ia.FirstDeployed.UTC().Format("2006-01-02 15:04"), rel.FirstDeployed.UTC().Format("2006-01-02 15:04"))
+	order := func() string {
+		if ia, err := e.InsightRelease(ctx); err == nil && !ia.FirstDeployed.IsZero() && !rel.FirstDeployed.IsZero() && ia.FirstDeployed.After(rel.FirstDeployed) {
+			return fmt.Sprintf(": insight-agent was installed (%s) after skoala-init (%s)", ia.FirstDeployed.UTC().Format("2006-01-02 15:04"), rel.FirstDeployed.UTC().Format("2006-01-02 15:04"))
+		}
+		return ""
 	}
 	dyn := e.dynamic()
 	if dyn == nil {
@@ -188,7 +190,7 @@ func checkServiceMonitors(ctx context.Context, e *Env) Outcome {
 		live[it.GetName()] = true
 	}
 	if len(inManifest) == 0 {
-		return Warn(rerun, "release %s has no ServiceMonitors (it was installed before the ServiceMonitor API existed)%s", e.Target.Release, order)
+		return Warn(rerun, "release %s has no ServiceMonitors (it was installed before the ServiceMonitor API existed)%s", e.Target.Release, order())
 	}
 	var missing []string
 	for _, n := range inManifest {
@@ -197,7 +199,7 @@ func checkServiceMonitors(ctx context.Context, e *Env) Outcome {
 		}
 	}
 	if len(missing) > 0 {
-		return Warn(rerun, "%d of %d ServiceMonitors of release %s are missing: %s%s", len(missing), len(inManifest), e.Target.Release, strings.Join(missing, ", "), order)
+		return Warn(rerun, "%d of %d ServiceMonitors of release %s are missing: %s%s", len(missing), len(inManifest), e.Target.Release, strings.Join(missing, ", "), order())
 	}
 	return OK("%d ServiceMonitors of release %s present", len(inManifest), e.Target.Release)
 }

@@ -65,6 +65,7 @@ type clusterState struct {
 
 	version    lazy[*version.Info]
 	release    lazy[*helmsdk.Release]
+	insight    lazy[*helmsdk.Release]
 	components lazy[[]inspect.Component]
 	nsMu       sync.Mutex
 	namespaces map[string]*lazy[*corev1.Namespace]
@@ -148,6 +149,20 @@ func (e *Env) releaseOf(ctx context.Context, cs *clusterState) (*helmsdk.Release
 		return rel, err
 	})
 	return rel, err
+}
+
+// InsightRelease reads the current revision of insight-agent's release on the check's cluster.
+func (e *Env) InsightRelease(ctx context.Context) (*helmsdk.Release, error) {
+	if e.cs == nil {
+		return nil, errNoCluster
+	}
+	if e.cs.connErr != nil {
+		return nil, e.cs.connErr
+	}
+	base, t := e.fact(ctx)
+	return e.cs.insight.get(ctx, base, t, func(ctx context.Context) (*helmsdk.Release, error) {
+		return helmsdk.GetCurrent(ctx, e.cs.client, e.Config.InsightNamespace, InsightAgentRelease, e.Config.Driver)
+	})
 }
 
 // ControlPlaneRelease reads the control plane's skoala release (from any cluster's check).

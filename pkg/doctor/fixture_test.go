@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,11 +47,16 @@ type fixture struct {
 	cpRel, wsRel helmtest.Spec
 	insight      *helmtest.Spec
 	// objects per cluster, by "kind/name" so that tests can change them
-	cp, ws    map[string]runtime.Object
-	sms       []string // live ServiceMonitors on the workspace
-	noSMAPI   bool
-	kube      string // server version
-	denied    map[string]bool
+	cp, ws  map[string]runtime.Object
+	sms     []string // live ServiceMonitors on the workspace
+	noSMAPI bool
+	kube    string // server version
+	denied  map[string]bool
+	// rules is how rules reviews answer: "" grants what is not denied, "incomplete" says it is incomplete
+	// (no rules), "names" grants only named objects, "error" fails the review.
+	rules     string
+	reviews   map[string]*int64 // "ssar@cluster", "ssrr@cluster": requests made
+	reviewsMu sync.Mutex
 	forbidden map[string]bool // "list secrets": the API answers 403 to the call itself
 	down      map[string]bool
 	db        *fakeDB
@@ -200,7 +207,20 @@ func (f fakeSource) Cluster(name string) (*kube.Cluster, error) {
 	return &kube.Cluster{Context: name, Client: c}, nil
 }
 
-func (f *fixture) client(objs map[string]runtime.Object, rels []helmtest.Spec, down bool) *fake.Clientset {
+// counter is the request counter of key, made on first use.
+func (f *fixture) counter(key string) *int64 {
+	f.reviewsMu.Lock()
+	defer f.reviewsMu.Unlock()
+	if f.reviews == nil {
+		f.reviews = map[string]*int64{}
+	}
+	if f.reviews[key] == nil {
+		f.reviews[key] = new(int64)
+	}
+	return f.reviews[key]
+}
+
+func (f *fixture) client(name string, objs map[string]runtime.Object, rels []helmtest.Spec, down bool) *fake.Clientset {
 	var list []runtime.Object
 	for _, o := range objs {
 		list = append(list, o)
@@ -219,7 +239,33 @@ func (f *fixture) client(objs map[string]runtime.Object, rels []helmtest.Spec, d
 			return true, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 		})
 	}
+	c.PrependReactor("create", "selfsubjectrulesreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		atomic.AddInt64(f.counter("ssrr@"+name), 1)
+		rev := a.(k8stesting.CreateAction).GetObject().(*authv1.SelfSubjectRulesReview)
+		switch f.rules {
+		case "error":
+			return true, nil, errors.New("the server could not find the requested resource")
+		case "incomplete":
+			rev.Status.Incomplete = true
+			return true, rev, nil
+		}
+		for _, role := range []string{RoleControlPlane, RoleWorkspace} {
+			d, u := needed(role, ModePreInstall)
+			for _, acc := range append(d, u...) {
+				if f.denied[acc.Verb+" "+acc.Resource] {
+					continue
+				}
+				r := authv1.ResourceRule{Verbs: []string{acc.Verb}, APIGroups: []string{acc.Group}, Resources: []string{acc.Resource}}
+				if f.rules == "names" {
+					r.ResourceNames = []string{"skoala"}
+				}
+				rev.Status.ResourceRules = append(rev.Status.ResourceRules, r)
+			}
+		}
+		return true, rev, nil
+	})
 	c.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		atomic.AddInt64(f.counter("ssar@"+name), 1)
 		rev := a.(k8stesting.CreateAction).GetObject().(*authv1.SelfSubjectAccessReview)
 		at := rev.Spec.ResourceAttributes
 		key := at.Verb + " " + at.Resource
@@ -287,7 +333,7 @@ func (f *fixture) run(t *testing.T) *Report {
 	for _, tg := range f.cfg.Targets {
 		switch {
 		case tg.Context == "global":
-			src[tg.Context] = f.client(f.cp, []helmtest.Spec{f.cpRel}, f.down[tg.Context])
+			src[tg.Context] = f.client(tg.Context, f.cp, []helmtest.Spec{f.cpRel}, f.down[tg.Context])
 		case strings.HasPrefix(tg.Context, "workspace"):
 			rels := []helmtest.Spec{f.wsRel}
 			if f.wsRel.Name == "" {
@@ -296,11 +342,11 @@ func (f *fixture) run(t *testing.T) *Report {
 			if f.insight != nil {
 				rels = append(rels, *f.insight)
 			}
-			src[tg.Context] = f.client(f.ws, rels, f.down[tg.Context])
+			src[tg.Context] = f.client(tg.Context, f.ws, rels, f.down[tg.Context])
 		}
 	}
 	if f.cpRel.Name == "" {
-		src["global"] = f.client(f.cp, nil, f.down["global"])
+		src["global"] = f.client("global", f.cp, nil, f.down["global"])
 	}
 	cfg := f.cfg
 	cfg.Manifest = f.manifest

@@ -132,10 +132,13 @@ func needed(role string, mode Mode) (doctor, upgrade []Access) {
 	return doctor, upgrade
 }
 
-// access memoizes SelfSubjectAccessReviews of one cluster.
+// access memoizes the answers about one cluster's permissions: one SelfSubjectRulesReview per namespace,
+// and a SelfSubjectAccessReview for each permission the rules do not grant (cluster-scoped resources, a
+// rules review that is incomplete or denies).
 type access struct {
-	mu sync.Mutex
-	m  map[string]*lazy[accessAnswer]
+	mu    sync.Mutex
+	m     map[string]*lazy[accessAnswer]
+	rules map[string]*lazy[rulesAnswer]
 }
 
 type accessAnswer struct {
@@ -145,11 +148,71 @@ type accessAnswer struct {
 	reason string
 }
 
-// can asks the API server whether the user may do a (SelfSubjectAccessReview, once per permission).
+// rulesAnswer is what a SelfSubjectRulesReview said about one namespace.
+type rulesAnswer struct {
+	rules      []authv1.ResourceRule
+	incomplete bool
+}
+
+// grants reports whether one of the rules allows verb on group/resource for every object (a rule limited
+// to resourceNames does not: doctor lists and creates).
+func grants(rules []authv1.ResourceRule, verb, group, resource string) bool {
+	for _, r := range rules {
+		if len(r.ResourceNames) > 0 {
+			continue
+		}
+		if matchRule(r.Verbs, verb) && matchRule(r.APIGroups, group) && matchRule(r.Resources, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchRule(list []string, v string) bool {
+	for _, x := range list {
+		if x == "*" || x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// rulesFor returns the user's rules in namespace ns (one SelfSubjectRulesReview, shared by every check).
+func (e *Env) rulesFor(ctx context.Context, ns string) (rulesAnswer, error) {
+	cs := e.cs
+	cs.access.mu.Lock()
+	if cs.access.rules == nil {
+		cs.access.rules = map[string]*lazy[rulesAnswer]{}
+	}
+	l, ok := cs.access.rules[ns]
+	if !ok {
+		l = &lazy[rulesAnswer]{}
+		cs.access.rules[ns] = l
+	}
+	cs.access.mu.Unlock()
+	return l.get(ctx, e.r.base, e.r.cfg.CheckTimeout, func(ctx context.Context) (rulesAnswer, error) {
+		rev := &authv1.SelfSubjectRulesReview{Spec: authv1.SelfSubjectRulesReviewSpec{Namespace: ns}}
+		out, err := cs.client.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx, rev, metav1.CreateOptions{})
+		if err != nil {
+			return rulesAnswer{}, err
+		}
+		return rulesAnswer{rules: out.Status.ResourceRules, incomplete: out.Status.Incomplete}, nil
+	})
+}
+
+// can asks the API server whether the user may do a. A namespaced permission the namespace's rules
+// grant needs no further request; anything else is asked with a SelfSubjectAccessReview (once per
+// permission), because only the authorizer's own answer is final for a denial: rules reviews can be
+// incomplete (webhook authorizers) and do not cover cluster-scoped resources.
 func (e *Env) can(ctx context.Context, a Access) accessAnswer {
 	cs := e.cs
 	if cs == nil || cs.client == nil {
 		return accessAnswer{allowed: true}
+	}
+	if a.Namespace != "" {
+		if ra, err := e.rulesFor(ctx, a.Namespace); err == nil && grants(ra.rules, a.Verb, a.Group, a.Resource) {
+			return accessAnswer{allowed: true, known: true}
+		}
 	}
 	cs.access.mu.Lock()
 	if cs.access.m == nil {
