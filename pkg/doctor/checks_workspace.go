@@ -206,7 +206,7 @@ func checkServiceMonitors(ctx context.Context, e *Env) Outcome {
 
 func checkAdmissionJobs(ctx context.Context, e *Env) Outcome {
 	ns := e.Config.Namespace
-	jobs, err := e.Client().BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+	jobs, err := e.Jobs(ctx)
 	if err != nil {
 		return apiError(err, "list", "jobs in "+ns)
 	}

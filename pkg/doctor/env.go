@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -66,6 +67,7 @@ type clusterState struct {
 	version    lazy[*version.Info]
 	release    lazy[*helmsdk.Release]
 	insight    lazy[*helmsdk.Release]
+	jobs       lazy[*batchv1.JobList]
 	components lazy[[]inspect.Component]
 	nsMu       sync.Mutex
 	namespaces map[string]*lazy[*corev1.Namespace]
@@ -151,6 +153,21 @@ func (e *Env) releaseOf(ctx context.Context, cs *clusterState) (*helmsdk.Release
 	return rel, err
 }
 
+// Jobs lists the Jobs of the releases' namespace on the check's cluster (once: the components and the
+// admission-Job check share the list).
+func (e *Env) Jobs(ctx context.Context) (*batchv1.JobList, error) {
+	if e.cs == nil {
+		return nil, errNoCluster
+	}
+	if e.cs.connErr != nil {
+		return nil, e.cs.connErr
+	}
+	base, t := e.fact(ctx)
+	return e.cs.jobs.get(ctx, base, t, func(ctx context.Context) (*batchv1.JobList, error) {
+		return e.cs.client.BatchV1().Jobs(e.Config.Namespace).List(ctx, metav1.ListOptions{})
+	})
+}
+
 // InsightRelease reads the current revision of insight-agent's release on the check's cluster.
 func (e *Env) InsightRelease(ctx context.Context) (*helmsdk.Release, error) {
 	if e.cs == nil {
@@ -180,7 +197,7 @@ func (e *Env) Components(ctx context.Context) ([]inspect.Component, error) {
 	}
 	base, t := e.fact(ctx)
 	return e.cs.components.get(ctx, base, t, func(ctx context.Context) ([]inspect.Component, error) {
-		return inspect.Release(ctx, e.cs.client, rel)
+		return inspect.ReleaseWith(ctx, e.cs.client, rel, inspect.Lists{Jobs: e.Jobs})
 	})
 }
 

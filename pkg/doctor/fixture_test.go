@@ -239,6 +239,10 @@ func (f *fixture) client(name string, objs map[string]runtime.Object, rels []hel
 			return true, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 		})
 	}
+	c.PrependReactor("*", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		atomic.AddInt64(f.counter(a.GetVerb()+" "+a.GetResource().Resource+"@"+name), 1)
+		return false, nil, nil // counted, then answered by the reactors below
+	})
 	c.PrependReactor("create", "selfsubjectrulesreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		atomic.AddInt64(f.counter("ssrr@"+name), 1)
 		rev := a.(k8stesting.CreateAction).GetObject().(*authv1.SelfSubjectRulesReview)

@@ -105,3 +105,23 @@ func TestPermissionsFallBackToAccessReviews(t *testing.T) {
 		})
 	}
 }
+
+// The lists that several checks need are made once per cluster: the release, insight-agent's release
+// (Secrets), the Jobs (components and the admission-Job check), the namespaces.
+func TestSharedReadsAreMadeOnce(t *testing.T) {
+	f := newFixture(t)
+	if rep := f.run(t); rep.Failed() {
+		t.Fatalf("healthy fleet failed: %+v", rep.Failures())
+	}
+	for key, want := range map[string]int64{
+		"list jobs@workspace-1":    1,
+		"list secrets@workspace-1": 2, // skoala-init's and insight-agent's releases
+		"list secrets@global":      1,
+		"list pods@workspace-1":    1,
+		"get namespaces@global":    1,
+	} {
+		if got := atomic.LoadInt64(f.counter(key)); got != want {
+			t.Errorf("%s: %d requests, want %d", key, got, want)
+		}
+	}
+}

@@ -96,11 +96,27 @@ func Workloads(objs []helmsdk.ManifestObject) []helmsdk.ManifestObject {
 
 // Release inspects the workloads of rel in the cluster. chartVersion is what image tags are compared with.
 func Release(ctx context.Context, client kubernetes.Interface, rel *helmsdk.Release) ([]Component, error) {
-	return Objects(ctx, client, rel.Namespace, Workloads(rel.Objects()), rel.ChartVersion)
+	return ReleaseWith(ctx, client, rel, Lists{})
+}
+
+// Lists supplies lists that Objects would otherwise make itself, for a caller that reads the same list for
+// another purpose and wants it read once (a nil field: Objects lists it).
+type Lists struct {
+	// Jobs lists the Jobs of the namespace.
+	Jobs func(ctx context.Context) (*batchv1.JobList, error)
+}
+
+// ReleaseWith is Release with lists the caller supplies.
+func ReleaseWith(ctx context.Context, client kubernetes.Interface, rel *helmsdk.Release, lists Lists) ([]Component, error) {
+	return objects(ctx, client, rel.Namespace, Workloads(rel.Objects()), rel.ChartVersion, lists)
 }
 
 // Objects inspects the given workload objects (namespace defaults to ns).
 func Objects(ctx context.Context, client kubernetes.Interface, ns string, objs []helmsdk.ManifestObject, chartVersion string) ([]Component, error) {
+	return objects(ctx, client, ns, objs, chartVersion, Lists{})
+}
+
+func objects(ctx context.Context, client kubernetes.Interface, ns string, objs []helmsdk.ManifestObject, chartVersion string, supplied Lists) ([]Component, error) {
 	kinds := map[string]bool{}
 	for _, o := range objs {
 		kinds[o.Kind] = true
@@ -145,7 +161,13 @@ func Objects(ctx context.Context, client kubernetes.Interface, ns string, objs [
 			return err
 		}},
 		{"jobs", kinds["Job"], func() error {
-			l, err := client.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			list := func(ctx context.Context) (*batchv1.JobList, error) {
+				return client.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			}
+			if supplied.Jobs != nil {
+				list = supplied.Jobs
+			}
+			l, err := list(ctx)
 			if err == nil {
 				for i := range l.Items {
 					jobs[l.Items[i].Name] = &l.Items[i]
