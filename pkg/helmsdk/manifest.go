@@ -70,6 +70,14 @@ type manifestContainer struct {
 
 // decodeManifestObject reads one document; ok is false for a document that is not an object.
 func decodeManifestObject(doc string) (ManifestObject, bool) {
+	if mo, isObject, ok := fastManifestObject(doc); ok {
+		return mo, isObject
+	}
+	return yamlManifestObject(doc)
+}
+
+// yamlManifestObject is decodeManifestObject with go.yaml.in/yaml/v2, for every document.
+func yamlManifestObject(doc string) (ManifestObject, bool) {
 	var o manifestDoc
 	if err := yamlv2.Unmarshal([]byte(doc), &o); err != nil {
 		return ManifestObject{}, false
