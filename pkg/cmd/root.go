@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	_ "github.com/skoala-dev/kubectl-skoala/pkg/gctune" // GOGC=400 from start-up on (see the package)
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -125,18 +125,8 @@ func verbPath(c *cobra.Command) string {
 	return strings.TrimSpace(strings.TrimPrefix(c.CommandPath(), root.CommandPath()))
 }
 
-// tuneGC makes the garbage collector run a quarter as often as Go's default (GOGC=400), unless GOGC is
-// set: the plugin is a short-lived process whose heap is mostly decoded API lists that live until it
-// exits. Measured on doctor over 21 clusters: 17% less CPU, 9% less wall time, 12 MB more peak memory.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-}
-
 // Main runs the command line and returns the exit code. It is the one place that prints an error.
 func Main(streams genericiooptions.IOStreams, args []string) int {
-	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
