@@ -156,30 +156,32 @@ func (e *Env) releaseOf(ctx context.Context, cs *clusterState) (*helmsdk.Release
 // Jobs lists the Jobs of the releases' namespace on the check's cluster (once: the components and the
 // admission-Job check share the list).
 func (e *Env) Jobs(ctx context.Context) (*batchv1.JobList, error) {
-	if e.cs == nil {
-		return nil, errNoCluster
-	}
-	if e.cs.connErr != nil {
-		return nil, e.cs.connErr
-	}
-	base, t := e.fact(ctx)
-	return e.cs.jobs.get(ctx, base, t, func(ctx context.Context) (*batchv1.JobList, error) {
-		return e.cs.client.BatchV1().Jobs(e.Config.Namespace).List(ctx, metav1.ListOptions{})
-	})
+	return clusterFact(ctx, e, func(cs *clusterState) *lazy[*batchv1.JobList] { return &cs.jobs },
+		func(ctx context.Context) (*batchv1.JobList, error) {
+			return e.cs.client.BatchV1().Jobs(e.Config.Namespace).List(ctx, metav1.ListOptions{})
+		})
 }
 
 // InsightRelease reads the current revision of insight-agent's release on the check's cluster.
 func (e *Env) InsightRelease(ctx context.Context) (*helmsdk.Release, error) {
+	return clusterFact(ctx, e, func(cs *clusterState) *lazy[*helmsdk.Release] { return &cs.insight },
+		func(ctx context.Context) (*helmsdk.Release, error) {
+			return helmsdk.GetCurrent(ctx, e.cs.client, e.Config.InsightNamespace, InsightAgentRelease, e.Config.Driver)
+		})
+}
+
+// clusterFact computes a fact of the check's cluster once (the lazy that pick returns), whichever check
+// asks first.
+func clusterFact[T any](ctx context.Context, e *Env, pick func(*clusterState) *lazy[T], fn func(context.Context) (T, error)) (T, error) {
+	var zero T
 	if e.cs == nil {
-		return nil, errNoCluster
+		return zero, errNoCluster
 	}
 	if e.cs.connErr != nil {
-		return nil, e.cs.connErr
+		return zero, e.cs.connErr
 	}
 	base, t := e.fact(ctx)
-	return e.cs.insight.get(ctx, base, t, func(ctx context.Context) (*helmsdk.Release, error) {
-		return helmsdk.GetCurrent(ctx, e.cs.client, e.Config.InsightNamespace, InsightAgentRelease, e.Config.Driver)
-	})
+	return pick(e.cs).get(ctx, base, t, fn)
 }
 
 // ControlPlaneRelease reads the control plane's skoala release (from any cluster's check).

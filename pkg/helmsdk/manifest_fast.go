@@ -93,19 +93,28 @@ type fastParser struct {
 	pod, cronPod                      fastPod
 }
 
+// rawLine reads the line at p.pos, without its line end; it gives up (ok false, bail set) on a tab, a "\r"
+// inside the line or a byte order mark.
+func (p *fastParser) rawLine() (l string, ok bool) {
+	end := strings.IndexByte(p.doc[p.pos:], '\n')
+	if end < 0 {
+		l, p.pos = p.doc[p.pos:], len(p.doc)
+	} else {
+		l, p.pos = p.doc[p.pos:p.pos+end], p.pos+end+1
+	}
+	l = strings.TrimSuffix(l, "\r")
+	if strings.ContainsAny(l, "\t\r\ufeff") {
+		p.bail, p.eof = true, true
+		return "", false
+	}
+	return l, true
+}
+
 // next moves to the next line that is not blank or a comment.
 func (p *fastParser) next() {
 	for p.pos < len(p.doc) {
-		end := strings.IndexByte(p.doc[p.pos:], '\n')
-		var l string
-		if end < 0 {
-			l, p.pos = p.doc[p.pos:], len(p.doc)
-		} else {
-			l, p.pos = p.doc[p.pos:p.pos+end], p.pos+end+1
-		}
-		l = strings.TrimSuffix(l, "\r")
-		if strings.ContainsAny(l, "\t\r\ufeff") {
-			p.bail, p.eof = true, true
+		l, ok := p.rawLine()
+		if !ok {
 			return
 		}
 		t := strings.TrimLeft(l, " ")
@@ -130,16 +139,8 @@ func (p *fastParser) skipBlockScalar(indent int) {
 	content := -1 // the content's indentation, once its first line is seen
 	for p.pos < len(p.doc) {
 		start := p.pos
-		end := strings.IndexByte(p.doc[p.pos:], '\n')
-		var l string
-		if end < 0 {
-			l, p.pos = p.doc[p.pos:], len(p.doc)
-		} else {
-			l, p.pos = p.doc[p.pos:p.pos+end], p.pos+end+1
-		}
-		l = strings.TrimSuffix(l, "\r")
-		if strings.ContainsAny(l, "\t\r\ufeff") {
-			p.bail, p.eof = true, true
+		l, ok := p.rawLine()
+		if !ok {
 			return
 		}
 		t := strings.TrimLeft(l, " ")
