@@ -180,6 +180,10 @@ func checkPermissions(ctx context.Context, e *Env) Outcome {
 	if len(first) == 0 {
 		first = ud
 	}
-	return Warn(fmt.Sprintf("use a kubeconfig with these rights (check with '%s'), or have a cluster admin bind them to your user", first[0].CanI()),
-		"%s", strings.Join(parts, "; "))
+	hint := fmt.Sprintf("use a kubeconfig with these rights (check with '%s'), or have a cluster admin bind them to your user", first[0].CanI())
+	if len(ud) > 0 && e.Config.Mode != ModeDefault {
+		// Before an upgrade or install (its preflight), missing rights would stop it halfway: refuse now.
+		return Fail(hint, "%s", strings.Join(parts, "; "))
+	}
+	return Warn(hint, "%s", strings.Join(parts, "; "))
 }

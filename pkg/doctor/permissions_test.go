@@ -125,3 +125,30 @@ func TestSharedReadsAreMadeOnce(t *testing.T) {
 		}
 	}
 }
+
+// Missing upgrade rights are a warning for doctor, and a failure in an upgrade's preflight (it refuses to
+// start instead of stopping at its first write).
+func TestMissingUpgradeRightsFailThePreflight(t *testing.T) {
+	for _, mode := range []Mode{ModeDefault, ModePreUpgrade} {
+		f := newFixture(t)
+		f.denied["delete jobs"] = true
+		if mode == ModePreUpgrade {
+			f.cfg.Mode, f.cfg.TargetVersion = ModePreUpgrade, "0.57.2"
+		}
+		r := get(t, f.run(t), IDPermissions, "workspace-1")
+		want := StatusWarn
+		if mode == ModePreUpgrade {
+			want = StatusFail
+		}
+		if r.Status != want || !strings.Contains(r.Message, "upgrade would fail: cannot delete jobs.batch in skoala-system") {
+			t.Errorf("%s: %+v, want %s", mode, r, want)
+		}
+	}
+	// Rights doctor lacks but upgrade does not need stay a warning before an upgrade too.
+	f := newFixture(t)
+	f.denied["list pods"] = true
+	f.cfg.Mode, f.cfg.TargetVersion = ModePreUpgrade, "0.57.2"
+	if r := get(t, f.run(t), IDPermissions, "workspace-1"); r.Status != StatusWarn {
+		t.Errorf("doctor-only rights before an upgrade: %+v", r)
+	}
+}
