@@ -3,13 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 )
 
 // The fixtures live in namespaces of their own, created here and deleted at the end (unless -keep).
@@ -321,43 +320,12 @@ func (e *Env) history(ctx context.Context, kctx, ns, rel, chart, version string,
 	if err != nil {
 		return err
 	}
-	helmB64, err := base64.StdEncoding.DecodeString(raw)
+	list, err := helmtest.SupersededCopies(raw, ns, rel, revisions)
 	if err != nil {
 		return err
-	}
-	gz, err := base64.StdEncoding.DecodeString(string(helmB64))
-	if err != nil {
-		return err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return err
-	}
-	js, err := io.ReadAll(zr)
-	if err != nil {
-		return err
-	}
-	var r map[string]any
-	if err := json.Unmarshal(js, &r); err != nil {
-		return err
-	}
-	var docs []string
-	for i := 2; i < revisions; i++ {
-		r["version"] = i
-		info := r["info"].(map[string]any)
-		info["status"] = "superseded"
-		info["description"] = "Upgrade complete"
-		b, _ := json.Marshal(r)
-		var buf bytes.Buffer
-		w := gzip.NewWriter(&buf)
-		_, _ = w.Write(b)
-		_ = w.Close()
-		data := base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(buf.Bytes())))
-		docs = append(docs, fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","type":"helm.sh/release.v1","metadata":{"name":"sh.helm.release.v1.%s.v%d","namespace":%q,"labels":{"owner":"helm","name":%q,"status":"superseded","version":"%d"}},"data":{"release":%q}}`,
-			rel, i, ns, rel, i, data))
 	}
 	f := filepath.Join(e.Cache, "bench", "history.json")
-	if err := os.WriteFile(f, []byte(`{"apiVersion":"v1","kind":"List","items":[`+strings.Join(docs, ",")+`]}`), 0o600); err != nil {
+	if err := os.WriteFile(f, list, 0o600); err != nil {
 		return err
 	}
 	defer os.Remove(f)

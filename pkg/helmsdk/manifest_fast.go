@@ -70,6 +70,7 @@ const (
 	pathInitContainers                     // spec.template.spec.initContainers
 	pathCronContainers                     // spec.jobTemplate.spec.template.spec.containers
 	pathCronInitContainers                 // spec.jobTemplate.spec.template.spec.initContainers
+	pathContainer                          // an item of one of those (fastParser.container)
 )
 
 func isContainerList(p fastPath) bool {
@@ -91,6 +92,8 @@ type fastParser struct {
 
 	apiVersion, kind, name, namespace string
 	pod, cronPod                      fastPod
+	// container is the container whose mapping is being read
+	container *manifestContainer
 }
 
 // rawLine reads the line at p.pos, without its line end; it gives up (ok false, bail set) on a tab, a "\r"
@@ -288,7 +291,8 @@ func (p *fastParser) sequence(indent int, path fastPath) {
 			p.line, p.indent = rest, col
 			if list != nil {
 				*list = append(*list, manifestContainer{})
-				p.container(col, list, len(*list)-1)
+				p.container = &(*list)[len(*list)-1]
+				p.mapping(col, pathContainer)
 			} else {
 				p.mapping(col, pathOther)
 			}
@@ -299,34 +303,6 @@ func (p *fastParser) sequence(indent int, path fastPath) {
 			}
 			p.value(indent, true, pathOther, rest, nil)
 		}
-	}
-}
-
-// container reads the mapping of one container, keeping its name and image.
-func (p *fastParser) container(indent int, list *[]manifestContainer, i int) {
-	seen := map[string]bool{}
-	for !p.eof && !p.bail {
-		if p.indent < indent {
-			return
-		}
-		if p.indent > indent || p.seqItem() {
-			p.bail = true
-			return
-		}
-		key, rest, ok := splitKey(p.line)
-		if !ok || seen[key] {
-			p.bail = true
-			return
-		}
-		seen[key] = true
-		var set func(string)
-		switch key {
-		case "name":
-			set = func(v string) { (*list)[i].Name = v }
-		case "image":
-			set = func(v string) { (*list)[i].Image = v }
-		}
-		p.value(indent, false, pathOther, rest, set)
 	}
 }
 
@@ -353,6 +329,10 @@ func (p *fastParser) setter(path fastPath, key string) func(string) {
 		return func(v string) { p.name = v }
 	case path == pathMetadata && key == "namespace":
 		return func(v string) { p.namespace = v }
+	case path == pathContainer && key == "name":
+		return func(v string) { p.container.Name = v }
+	case path == pathContainer && key == "image":
+		return func(v string) { p.container.Image = v }
 	}
 	return nil
 }

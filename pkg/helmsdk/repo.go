@@ -184,10 +184,7 @@ func LoadIndex(path string) (*Index, error) {
 }
 
 func parseIndex(b []byte) (*Index, error) {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, errors.New("empty file")
-	}
-	if idx, ok := parseIndexFast(b); ok { // index.go
+	if idx, ok := parseIndexFast(b); ok { // index.go; an empty file is not ok there
 		return idx, nil
 	}
 	return parseIndexHelm(b)

@@ -136,42 +136,34 @@ func objects(ctx context.Context, client kubernetes.Interface, ns string, objs [
 		{"deployments", kinds["Deployment"], func() error {
 			l, err := client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 			if err == nil {
-				for i := range l.Items {
-					deps[l.Items[i].Name] = &l.Items[i]
-				}
+				deps = byName(l.Items)
 			}
 			return err
 		}},
 		{"statefulsets", kinds["StatefulSet"], func() error {
 			l, err := client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
 			if err == nil {
-				for i := range l.Items {
-					sts[l.Items[i].Name] = &l.Items[i]
-				}
+				sts = byName(l.Items)
 			}
 			return err
 		}},
 		{"daemonsets", kinds["DaemonSet"], func() error {
 			l, err := client.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
 			if err == nil {
-				for i := range l.Items {
-					dss[l.Items[i].Name] = &l.Items[i]
-				}
+				dss = byName(l.Items)
 			}
 			return err
 		}},
 		{"jobs", kinds["Job"], func() error {
-			list := func(ctx context.Context) (*batchv1.JobList, error) {
-				return client.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
-			}
+			var l *batchv1.JobList
+			var err error
 			if supplied.Jobs != nil {
-				list = supplied.Jobs
+				l, err = supplied.Jobs(ctx)
+			} else {
+				l, err = client.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
 			}
-			l, err := list(ctx)
 			if err == nil {
-				for i := range l.Items {
-					jobs[l.Items[i].Name] = &l.Items[i]
-				}
+				jobs = byName(l.Items)
 			}
 			return err
 		}},
@@ -432,6 +424,18 @@ func (e *ListError) Error() string {
 	return fmt.Sprintf("listing %s in %s: %v", e.Resource, e.Namespace, e.Err)
 }
 func (e *ListError) Unwrap() error { return e.Err }
+
+// byName indexes API objects by name.
+func byName[T any, P interface {
+	*T
+	GetName() string
+}](items []T) map[string]*T {
+	m := make(map[string]*T, len(items))
+	for i := range items {
+		m[P(&items[i]).GetName()] = &items[i]
+	}
+	return m
+}
 
 func ptrOr[T any](p *T, d T) T {
 	if p == nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -329,12 +330,7 @@ func ensureNamespace(ctx context.Context, w *work, ns string) error {
 		msg, _ := kube.Explain(err, "get", "namespaces")
 		return fmt.Errorf("reading namespace %s: %s", ns, msg)
 	}
-	obj := &unstructured.Unstructured{}
-	obj.SetAPIVersion("v1")
-	obj.SetKind("Namespace")
-	obj.SetName(ns)
-	_, err = dynamic.NewForConfigOrDie(w.cluster.Config).Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).
-		Create(ctx, obj, metav1.CreateOptions{})
+	_, err = w.cluster.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		msg, _ := kube.Explain(err, "create", "namespaces")
 		return fmt.Errorf("creating namespace %s: %s", ns, msg)

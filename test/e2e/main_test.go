@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,6 +47,34 @@ func TestMain(m *testing.M) {
 	}
 	fleet = f
 	os.Exit(m.Run())
+}
+
+// inParallel runs fns at once and waits for them (at most timeout, when it is not 0). A function that
+// fails the test (t.Fatal ends only its goroutine) fails it here too, after the others have ended.
+func inParallel(t *testing.T, timeout time.Duration, fns ...func()) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, f := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		expired = time.After(timeout)
+	}
+	select {
+	case <-done:
+	case <-expired:
+		t.Fatalf("installing the fixtures took more than %s", timeout)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
 }
 
 func repoRoot() (string, error) {

@@ -299,30 +299,6 @@ func mountTmpfs(t *testing.T, opts string, fill bool) string {
 	return d
 }
 
-// startMariaDB makes sure hack/mariadb.sh's server runs (stopping it at the end when this test started it)
-// and returns its settings.
-func startMariaDB(t *testing.T) map[string]string {
-	t.Helper()
-	script := filepath.Join(fleet.Root, "hack", "mariadb.sh")
-	if exec.Command(script, "status").Run() != nil {
-		if out, err := exec.Command(script, "start").CombinedOutput(); err != nil {
-			t.Fatalf("hack/mariadb.sh start: %v\n%s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command(script, "stop").Run() })
-	}
-	b, err := os.ReadFile(filepath.Join(fleet.Root, ".cache", "mariadb", "env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok {
-			env[k] = strings.Trim(v, `"'`)
-		}
-	}
-	return env
-}
-
 // matrixRow is one bad input: the command, its environment, the exit code, what the error line says, and
 // (always) that nothing in the fleet changed.
 type matrixRow struct {
@@ -406,7 +382,7 @@ func TestBadInputMatrix(t *testing.T) {
 	otherChart := filepath.Join(dir, "other-chart")
 	writeFile(t, otherChart, "Chart.yaml", "apiVersion: v2\nname: insight-agent\nversion: 1.0.0\n", 0o644)
 
-	db := startMariaDB(t)
+	db := mariadbEnv(t)
 	wrongPwDSN := fmt.Sprintf("%s:%s@tcp(%s:%s)/%s?timeout=5s", db["MARIADB_USER"], plantedPassword, db["MARIADB_HOST"], db["MARIADB_PORT"], db["MARIADB_DATABASE"])
 	downDSN := fmt.Sprintf("skoala:%s@tcp(%s)/skoala?timeout=5s", plantedPassword, closedPort(t))
 

@@ -67,25 +67,14 @@ const skoalaDSN = `skoala:Pa$$w0rd:@/?&=x@tcp(mcamel-common-mysql-cluster-mysql-
 // installFleet installs skoala on global and skoala-init on the workspaces at the given versions, in ns.
 func installFleet(t *testing.T, ns, cp string, ws map[string]string) {
 	t.Helper()
-	done := make(chan struct{}, len(ws)+1)
-	go func() {
+	fns := []func(){func() {
 		InstallChart(t, "global", ns, "skoala", "skoala", cp,
 			"--set", "hive.configMap.database[0].driver=mysql", "--set-string", "hive.configMap.database[0].dsn="+strings.ReplaceAll(skoalaDSN, ",", `\,`))
-		done <- struct{}{}
-	}()
+	}}
 	for ctx, v := range ws {
-		go func(ctx, v string) {
-			InstallChart(t, ctx, ns, "skoala-init", "skoala-init", v)
-			done <- struct{}{}
-		}(ctx, v)
+		fns = append(fns, func() { InstallChart(t, ctx, ns, "skoala-init", "skoala-init", v) })
 	}
-	for i := 0; i < len(ws)+1; i++ {
-		select {
-		case <-done:
-		case <-time.After(6 * time.Minute):
-			t.Fatal("installing the fixtures took more than 6 minutes")
-		}
-	}
+	inParallel(t, 6*time.Minute, fns...)
 }
 
 func TestStatusFleet(t *testing.T) {

@@ -76,6 +76,17 @@ func installSkoala(t *testing.T, kubeContext, ns, version string, extra ...strin
 	InstallChart(t, kubeContext, ns, "skoala", "skoala", version, args...)
 }
 
+// installUpgradeFleet installs skoala (and common-mysql, see installSkoala) on global and skoala-init on
+// each workspace, all at once, at version; extraInit goes to every skoala-init install.
+func installUpgradeFleet(t *testing.T, ns, version string, workspaces []string, extraInit ...string) {
+	t.Helper()
+	fns := []func(){func() { installSkoala(t, "global", ns, version) }}
+	for _, w := range workspaces {
+		fns = append(fns, func() { InstallChart(t, w, ns, "skoala-init", "skoala-init", version, extraInit...) })
+	}
+	inParallel(t, 0, fns...)
+}
+
 func helmValues(t *testing.T, kubeContext, ns, release string, all bool) map[string]any {
 	t.Helper()
 	args := []string{"get", "values", release, "--kube-context", kubeContext, "-n", ns, "-o", "json"}
@@ -145,17 +156,7 @@ func helmStatus(t *testing.T, kubeContext, ns, release string) helmStatusJSON {
 // the admission Jobs and CRDs are handled, and the backups reinstall the old revision with helm -f.
 func TestUpgradeFleet(t *testing.T) {
 	ns := freshNamespace(t, "upf")
-	done := make(chan struct{}, 3)
-	go func() { installSkoala(t, "global", ns, "0.28.1"); done <- struct{}{} }()
-	for _, w := range []string{"workspace-1", "workspace-2"} {
-		go func(w string) {
-			InstallChart(t, w, ns, "skoala-init", "skoala-init", "0.28.1", "--set", "nacos-operator.replicas=1")
-			done <- struct{}{}
-		}(w)
-	}
-	for i := 0; i < 3; i++ {
-		<-done
-	}
+	installUpgradeFleet(t, ns, "0.28.1", []string{"workspace-1", "workspace-2"}, "--set", "nacos-operator.replicas=1")
 	before := helmValues(t, "global", ns, "skoala", false)
 	backups := filepath.Join(t.TempDir(), "backups")
 
@@ -294,11 +295,7 @@ func TestUpgradeNeverReadyRollsBack(t *testing.T) {
 // revisions stay as they were and no backup is written.
 func TestUpgradeDryRunChangesNothing(t *testing.T) {
 	ns := freshNamespace(t, "updry")
-	done := make(chan struct{}, 2)
-	go func() { installSkoala(t, "global", ns, "0.28.1"); done <- struct{}{} }()
-	go func() { InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.28.1"); done <- struct{}{} }()
-	<-done
-	<-done
+	installUpgradeFleet(t, ns, "0.28.1", []string{"workspace-1"})
 	backups := filepath.Join(t.TempDir(), "b")
 	r := Skoala(t, "upgrade", "-n", ns, "-w", "workspace-1", "--dry-run", "--backup-dir", backups, "--color", "never")
 	if r.Code != 0 {
@@ -357,11 +354,7 @@ func unpackChart(t *testing.T, name, version, dir string) string {
 // refused.
 func TestUpgradeOfflineFromChartDirectory(t *testing.T) {
 	ns := freshNamespace(t, "upoff")
-	done := make(chan struct{}, 2)
-	go func() { installSkoala(t, "global", ns, "0.28.1"); done <- struct{}{} }()
-	go func() { InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.28.1"); done <- struct{}{} }()
-	<-done
-	<-done
+	installUpgradeFleet(t, ns, "0.28.1", []string{"workspace-1"})
 	dir := t.TempDir()
 	skoalaChart := unpackChart(t, "skoala", "0.57.0", dir)
 	initChart := unpackChart(t, "skoala-init", "0.57.0", dir)
