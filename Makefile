@@ -64,7 +64,7 @@ install: build ## Install kubectl-skoala and the completion shim kubectl_complet
 	install -m 0755 $(BIN) '$(DESTDIR)$(BINDIR)/kubectl-skoala'
 	install -m 0755 $(SHIM) '$(DESTDIR)$(BINDIR)/kubectl_complete-skoala'
 
-tools: ## Build the pinned tools into .cache/bin (control plane, kwok, helm3, helm4, kubectl-krew)
+tools: ## Build the pinned tools into .cache/bin (control plane, kwok, helm3, helm4, kubectl-krew) and fetch the fuzzing Go
 	hack/tools.sh all
 
 cluster-up: ## Start the local fleet (CLUSTERS=2: contexts global, workspace-1, ...)

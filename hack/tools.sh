@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hack/tools.sh builds the pinned binaries the local fleet and the e2e tests need, from the Go module proxy,
 # into .cache/bin. Each binary is rebuilt only when its pinned version changes (a stamp file records it).
-# Usage: hack/tools.sh [all|fleet|helm3|helm4|krew|toxiproxy|...]
+# Usage: hack/tools.sh [all|fleet|helm3|helm4|krew|toxiproxy|fuzz-go|...]
+# (fuzz-go is not a binary: it fetches the Go toolchain hack/fuzz.sh runs on into the Go module cache.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${SKOALA_CACHE:-$ROOT/.cache}
@@ -118,12 +119,13 @@ build_kwok() {
 build_helm3() { goinstall helm3 "$HELM3_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION"; }
 build_helm4() { goinstall helm4 "$HELM4_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION"; }
 build_krew() { goinstall kubectl-krew "$KREW_VERSION" "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION"; }
+fetch_fuzz_go() { "$ROOT/hack/fuzz.sh" --fetch; }
 build_toxiproxy() { goinstall toxiproxy-server "$TOXIPROXY_VERSION" "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"; }
 
 targets=${*:-all}
 for t in $targets; do
   case $t in
-    all) build_control_plane; build_kwok; build_helm3; build_helm4; build_krew ;;
+    all) build_control_plane; build_kwok; build_helm3; build_helm4; build_krew; fetch_fuzz_go ;;
     fleet) build_control_plane; build_kwok; build_helm3 ;;
     control-plane) build_control_plane ;;
     kwok) build_kwok ;;
@@ -131,6 +133,7 @@ for t in $targets; do
     helm4) build_helm4 ;;
     krew) build_krew ;;
     toxiproxy) build_toxiproxy ;;
-    *) echo "hack/tools.sh: unknown target $t (all, fleet, control-plane, kwok, helm3, helm4, krew, toxiproxy)" >&2; exit 2 ;;
+    fuzz-go) fetch_fuzz_go ;;
+    *) echo "hack/tools.sh: unknown target $t (all, fleet, control-plane, kwok, helm3, helm4, krew, toxiproxy, fuzz-go)" >&2; exit 2 ;;
   esac
 done
