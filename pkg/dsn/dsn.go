@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func Parse(s string) (*DSN, error) {
 	switch cfg.Net {
 	case "tcp", "tcp4", "tcp6", "unix":
 	default:
-		return nil, &ParseError{Reason: fmt.Sprintf("network %q is not tcp or unix", cfg.Net)}
+		return nil, &ParseError{Reason: unless(fmt.Sprintf("network %q is not tcp or unix", cfg.Net), genericNetwork, cfg.Passwd)}
 	}
 	d := &DSN{User: cfg.User, Password: cfg.Passwd, Net: cfg.Net, Database: cfg.DBName, Params: cfg.Params, cfg: cfg}
 	if cfg.Net != "unix" {
@@ -72,15 +73,59 @@ func Parse(s string) (*DSN, error) {
 	return d, nil
 }
 
-// scrub removes the DSN (and its password) from a driver error message.
+// scrub removes the DSN (and its password) from a driver error message. The password is unknown when the
+// driver fails, so each reading of it is masked: the driver's (the last '@' before the last '/', then the
+// first ':'), the first '@' and the last '@'. A message that still contains one (a password can overlap
+// the mask or the text around it) is replaced by a generic one.
 func scrub(msg, dsn string) string {
 	msg = strings.ReplaceAll(msg, dsn, "<dsn>")
-	if i := strings.Index(dsn, "@"); i > 0 {
-		if j := strings.Index(dsn[:i], ":"); j >= 0 && j+1 < i {
-			if pw := dsn[j+1 : i]; len(pw) >= 3 {
-				msg = strings.ReplaceAll(msg, pw, Mask)
-			}
+	pws := passwordCandidates(dsn)
+	for _, pw := range pws {
+		if len(pw) >= 3 {
+			msg = strings.ReplaceAll(msg, pw, Mask)
 		}
+	}
+	for _, pw := range pws {
+		msg = unless(msg, genericDriver, pw)
+	}
+	return msg
+}
+
+// passwordCandidates are the parts of dsn that a reader may take for its password.
+func passwordCandidates(dsn string) []string {
+	var pws []string
+	add := func(userinfo string) {
+		if j := strings.Index(userinfo, ":"); j >= 0 && j+1 < len(userinfo) && !slices.Contains(pws, userinfo[j+1:]) {
+			pws = append(pws, userinfo[j+1:])
+		}
+	}
+	head := dsn
+	if k := strings.LastIndex(dsn, "/"); k >= 0 {
+		head = dsn[:k]
+	}
+	if i := strings.LastIndex(head, "@"); i > 0 {
+		add(head[:i])
+	}
+	if i := strings.Index(dsn, "@"); i > 0 {
+		add(dsn[:i])
+	}
+	if i := strings.LastIndex(dsn, "@"); i > 0 {
+		add(dsn[:i])
+	}
+	return pws
+}
+
+// The messages used instead of one that would show the password.
+const (
+	genericNetwork = "the network (after '@', before '(') is not tcp or unix"
+	genericDriver  = "the driver cannot read it (its message would show the password)"
+)
+
+// unless is msg, or generic when msg contains the (non-empty, 3 bytes or more) password pw. Shorter
+// passwords are words of any sentence ("the", "to"); no message can avoid them.
+func unless(msg, generic, pw string) string {
+	if len(pw) >= 3 && strings.Contains(msg, pw) {
+		return generic
 	}
 	return msg
 }
