@@ -81,9 +81,7 @@ func scrub(msg, dsn string) string {
 	msg = strings.ReplaceAll(msg, dsn, "<dsn>")
 	pws := passwordCandidates(dsn)
 	for _, pw := range pws {
-		if len(pw) >= 3 {
-			msg = strings.ReplaceAll(msg, pw, Mask)
-		}
+		msg = strings.ReplaceAll(msg, pw, Mask)
 	}
 	for _, pw := range pws {
 		msg = unless(msg, genericDriver, pw)
@@ -91,12 +89,15 @@ func scrub(msg, dsn string) string {
 	return msg
 }
 
-// passwordCandidates are the parts of dsn that a reader may take for its password.
+// passwordCandidates are the parts of dsn that a reader may take for its password, each once, of
+// shortestMasked bytes or more.
 func passwordCandidates(dsn string) []string {
 	var pws []string
 	add := func(userinfo string) {
-		if j := strings.Index(userinfo, ":"); j >= 0 && j+1 < len(userinfo) && !slices.Contains(pws, userinfo[j+1:]) {
-			pws = append(pws, userinfo[j+1:])
+		if j := strings.Index(userinfo, ":"); j >= 0 {
+			if pw := userinfo[j+1:]; len(pw) >= shortestMasked && !slices.Contains(pws, pw) {
+				pws = append(pws, pw)
+			}
 		}
 	}
 	head := dsn
@@ -121,10 +122,13 @@ const (
 	genericDriver  = "the driver cannot read it (its message would show the password)"
 )
 
-// unless is msg, or generic when msg contains the (non-empty, 3 bytes or more) password pw. Shorter
-// passwords are words of any sentence ("the", "to"); no message can avoid them.
+// shortestMasked is the length from which a password is kept out of messages: shorter ones are words of
+// any sentence ("the", "to"), which no message can avoid.
+const shortestMasked = 3
+
+// unless is msg, or generic when msg contains the password pw.
 func unless(msg, generic, pw string) string {
-	if len(pw) >= 3 && strings.Contains(msg, pw) {
+	if len(pw) >= shortestMasked && strings.Contains(msg, pw) {
 		return generic
 	}
 	return msg
