@@ -71,7 +71,9 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 				return fail(w, OutcomeFailed, err.Error(), "")
 			}
 		}
-		lk, err := AcquireLock(ctx, w.cluster.Client, cfg.Namespace, w.target.Release, w.plan.To, d.Now)
+		// issue 12 §1: the lock records --timeout/--atomic; it watches a held Lease before judging it stale.
+		lk, err := AcquireLock(ctx, w.cluster.Client, cfg.Namespace, w.target.Release, LockOptions{Target: w.plan.To, Timeout: cfg.Timeout, Atomic: cfg.Atomic,
+			Progress: func(s string) { progress("%s/%s: %s", w.plan.Context, w.plan.Release, s) }})
 		if err != nil {
 			var le *LockedError
 			if errors.As(err, &le) {
@@ -95,6 +97,15 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 			return fail(w, OutcomeFailed, msg, hint)
 		case w.last == nil || last.Revision != w.last.Revision || last.Status != w.last.Status:
 			return fail(w, OutcomeRefused, fmt.Sprintf("the release changed since the plan (now revision %d, %s)", last.Revision, last.Status), "run the upgrade again to plan afresh")
+		}
+		// issue 12 §1: resume only the revision the lock recorded, once Helm's own wait and rollback could have ended.
+		if w.plan.Action == ActionResume {
+			if refused, err := resumeGate(ctx, lk, w.last.Revision, w.last.Status, progress); refused != "" || err != nil {
+				if err != nil {
+					return fail(w, OutcomeFailed, err.Error(), "")
+				}
+				return fail(w, OutcomeRefused, refused, fmt.Sprintf("wait for that operation to end, then run the upgrade again (see '%s doctor')", cfg.Name))
+			}
 		}
 	}
 	// 2. Backups of every release before the first change.
@@ -131,7 +142,9 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 	// 3. The releases, one by one.
 	for _, w := range todo {
 		start := d.Now()
-		stop := runRelease(ctx, d, cfg, rep, w, ws, progress)
+		rctx, cancelRun := w.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the run
+		stop := runRelease(rctx, d, cfg, rep, w, ws, progress)
+		cancelRun()
 		w.plan.Result.Duration = d.Now().Sub(start).Round(time.Second).String()
 		if stop {
 			return nil
@@ -163,14 +176,27 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, w *work, w
 	}
 	progress("%s: %s %s -> %s", name, p.Action, orDash(p.From), p.To)
 	if p.Action == ActionResume {
+		if err := w.lock.Confirm(ctx); err != nil { // issue 12 §1: confirm the lock before every change
+			return stopWith(OutcomeFailed, err.Error(), "")
+		}
 		desc := fmt.Sprintf("kubectl-skoala: marked failed: left %s by an interrupted upgrade", w.last.Status)
 		if err := w.helm.Unlock(p.Release, w.last.Revision, desc); err != nil {
 			return stopWith(OutcomeFailed, err.Error(), "")
 		}
 		res.Done = append(res.Done, StepUnlock)
 		progress("%s: marked the stale %s revision %d failed", name, w.last.Status, w.last.Revision)
+		// issue 12 §2: back to the deployed revision first, so what only the interrupted revision added goes.
+		if rb, err := resumeRollback(ctx, w.lock, w.helm, p.Release, w.deployed, cfg.Timeout); err != nil {
+			return stopWith(OutcomeFailed, err.Error(), fmt.Sprintf("see '%s doctor'", cfg.Name))
+		} else if rb != nil {
+			w.last = rb
+			progress("%s: rolled back to revision %d (now revision %d)", name, w.deployed.Revision, rb.Revision)
+		}
 	}
 	for _, s := range p.Steps {
+		if err := w.lock.Confirm(ctx); err != nil { // issue 12 §1: confirm the lock before every change
+			return stopWith(OutcomeFailed, err.Error(), "")
+		}
 		switch s.Kind {
 		case StepJobs:
 			if err := deleteJobs(ctx, w, cfg.Namespace); err != nil {
@@ -200,6 +226,9 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, w *work, w
 	next := 1
 	if w.last != nil {
 		next = w.last.Revision + 1
+	}
+	if err := w.lock.Confirm(ctx); err != nil { // issue 12 §1: confirm the lock before every change
+		return stopWith(OutcomeFailed, err.Error(), "")
 	}
 	if err := w.lock.SetRevision(next); err != nil {
 		return stopWith(OutcomeFailed, "recording the upgrade in its lock: "+err.Error(), "")
@@ -278,7 +307,7 @@ func helmFailed(ctx context.Context, cfg Config, rep *Report, w *work, ws []*wor
 		p.Result.Revision = last.Revision
 		if last.Pending() {
 			return stopWith(outcomeOf(oe), msg+"; the release is left "+state,
-				fmt.Sprintf("run '%s upgrade' again to resume once the lock lease expires (%ds), or roll back: '%s'", cfg.Name, defaultLockSeconds, rollback))
+				fmt.Sprintf("run '%s upgrade' again to resume (it waits until the lock lease is stale, %ds, and helm's own wait could have ended), or roll back: '%s'", cfg.Name, defaultLockSeconds, rollback))
 		}
 	} else {
 		state = "unknown (the cluster cannot be read: " + scrub(lerr.Error(), ws) + ")"

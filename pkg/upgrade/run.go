@@ -434,23 +434,11 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 			msg, hint := kube.Explain(err, "get", "leases in namespace "+cfg.Namespace)
 			return withHint(errors.New(msg), hint)
 		}
-		w.plan.Reason = pendingReason(last, li, d.Now())
+		// issue 12 §1: only the revision the lock recorded may be resumed (DecideResume, resume.go); whether
+		// the lock is stale is judged once execute takes it.
+		w.plan.Reason = DecideResume(ResumeInput{Revision: last.Revision, Status: last.Status, Lock: li}).Refused
 	}
 	return nil
-}
-
-// pendingReason returns "" when a pending revision was left by an interrupted kubectl-skoala upgrade whose
-// lock has expired (it can be resumed), else why it is refused.
-func pendingReason(last *helmsdk.Release, li *LockInfo, now time.Time) string {
-	switch {
-	case li == nil:
-		return fmt.Sprintf("revision %d is %s and no kubectl-skoala upgrade left it: a helm operation may still be running", last.Revision, last.Status)
-	case !li.Expired(now):
-		return fmt.Sprintf("revision %d is %s and an upgrade by %s holds the lock (renewed %s ago)", last.Revision, last.Status, li.Holder, now.Sub(li.Renewed).Round(time.Second))
-	case li.Revision == 0 || last.Revision < li.Revision:
-		return fmt.Sprintf("revision %d is %s, newer than what the interrupted upgrade by %s started", last.Revision, last.Status, li.Holder)
-	}
-	return ""
 }
 
 func decide(d Deps, cfg Config, w *work) {
@@ -476,7 +464,7 @@ func decide(d Deps, cfg Config, w *work) {
 			return
 		}
 		p.Action = ActionResume
-		p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade whose lock expired: it is marked failed and the upgrade runs again", w.last.Revision, w.last.Status)
+		p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade: once its lock is stale it is marked failed, the release goes back to %s, and the upgrade runs again", w.last.Revision, w.last.Status, strings.TrimSpace("revision"+revArg(w.deployed)))
 	case versions.Compare(p.To, p.From) < 0 && !cfg.Force:
 		p.Action = ActionRefused
 		p.Reason = fmt.Sprintf("%s %s is newer than the target %s: kubectl-skoala does not downgrade", p.Release, p.From, p.To)

@@ -2,18 +2,12 @@ package upgrade
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"k8s.io/client-go/kubernetes/fake"
-
-	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
@@ -148,72 +142,6 @@ func TestUnified(t *testing.T) {
 	}
 	if Unified("a", "b", a, a, 3) != "" {
 		t.Errorf("equal texts differ")
-	}
-}
-
-func TestLock(t *testing.T) {
-	client := fake.NewSimpleClientset()
-	ctx := context.Background()
-	now := time.Now
-	l1, err := AcquireLock(ctx, client, "ns", "skoala", "0.57.2", now)
-	if err != nil || l1.Previous != nil {
-		t.Fatalf("first lock: %v %+v", err, l1)
-	}
-	t.Run("a second upgrade is refused while the lock is held", func(t *testing.T) {
-		_, err := AcquireLock(ctx, client, "ns", "skoala", "0.57.2", now)
-		var le *LockedError
-		if !errors.As(err, &le) || !strings.Contains(err.Error(), "another upgrade of skoala") {
-			t.Fatalf("got %v", err)
-		}
-	})
-	if err := l1.SetRevision(4); err != nil {
-		t.Fatal(err)
-	}
-	t.Run("an expired lock is taken over, with what it said", func(t *testing.T) {
-		later := func() time.Time { return time.Now().Add(time.Minute) }
-		l2, err := AcquireLock(ctx, client, "ns", "skoala", "0.57.2", later)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l2.Previous == nil || l2.Previous.Revision != 4 {
-			t.Fatalf("previous %+v", l2.Previous)
-		}
-		li, _ := PeekLock(ctx, client, "ns", "skoala")
-		if li == nil || li.Revision != 4 {
-			t.Errorf("the revision annotation of the previous holder is lost: %+v", li)
-		}
-		if err := l2.Release(); err != nil {
-			t.Fatal(err)
-		}
-		if li, _ := PeekLock(ctx, client, "ns", "skoala"); li != nil {
-			t.Errorf("lock not deleted")
-		}
-	})
-}
-
-func TestPendingReason(t *testing.T) {
-	now := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	rel := &helmsdk.Release{Revision: 5, Status: "pending-upgrade"}
-	fresh := &LockInfo{Holder: "h", Renewed: now.Add(-5 * time.Second), Duration: 30 * time.Second, Revision: 5}
-	stale := &LockInfo{Holder: "h", Renewed: now.Add(-time.Minute), Duration: 30 * time.Second, Revision: 5}
-	older := &LockInfo{Holder: "h", Renewed: now.Add(-time.Minute), Duration: 30 * time.Second, Revision: 6}
-	cases := []struct {
-		name string
-		li   *LockInfo
-		want string
-	}{
-		{"no lock: someone else's helm", nil, "no kubectl-skoala upgrade left it"},
-		{"a live upgrade holds it", fresh, "holds the lock"},
-		{"left by an interrupted upgrade: resumable", stale, ""},
-		{"older than the interrupted upgrade", older, "newer than what"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := pendingReason(rel, c.li, now)
-			if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
-				t.Errorf("got %q, want %q", got, c.want)
-			}
-		})
 	}
 }
 

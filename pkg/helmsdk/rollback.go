@@ -1,0 +1,46 @@
+package helmsdk
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+)
+
+// RollbackOptions are the settings of a rollback, as 'helm rollback' takes them.
+type RollbackOptions struct {
+	Timeout       time.Duration
+	Wait          bool
+	WaitForJobs   bool
+	CleanupOnFail bool
+	MaxHistory    int
+}
+
+// Rollback does what 'helm rollback name revision' does: a new revision whose chart, values and manifest
+// are those of revision, applied against the newest revision's manifest (so what only the newest one
+// added is removed). Helm allows it on a release whose newest revision is pending. It returns the new
+// revision. ctx bounds it only between Helm's steps: Helm's rollback takes no context.
+func (c *Client) Rollback(ctx context.Context, name string, revision int, opts RollbackOptions) (*Release, error) {
+	if revision <= 0 {
+		return nil, fmt.Errorf("rolling back %s: no revision to roll back to", name)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rolling back %s to revision %d: %w", name, revision, err)
+	}
+	rb := action.NewRollback(c.cfg)
+	rb.Version = revision
+	rb.Timeout = opts.Timeout
+	rb.Wait = opts.Wait
+	rb.WaitForJobs = opts.WaitForJobs
+	rb.CleanupOnFail = opts.CleanupOnFail
+	rb.MaxHistory = opts.MaxHistory
+	if err := rb.Run(name); err != nil {
+		return nil, fmt.Errorf("rolling back %s to revision %d: %w", name, revision, err)
+	}
+	last, err := c.Last(name)
+	if err != nil {
+		return nil, err
+	}
+	return last, nil
+}
