@@ -464,7 +464,7 @@ func decide(d Deps, cfg Config, w *work) {
 			return
 		}
 		p.Action = ActionResume
-		p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade: once its lock is stale it is marked failed, the release goes back to %s, and the upgrade runs again", w.last.Revision, w.last.Status, strings.TrimSpace("revision"+revArg(w.deployed)))
+		p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade: once its lock is stale it is marked failed, the release goes back to %s, and the upgrade runs again", w.last.Revision, w.last.Status, deployedName(w.deployed))
 	case versions.Compare(p.To, p.From) < 0 && !cfg.Force:
 		p.Action = ActionRefused
 		p.Reason = fmt.Sprintf("%s %s is newer than the target %s: kubectl-skoala does not downgrade", p.Release, p.From, p.To)
@@ -482,6 +482,13 @@ func decide(d Deps, cfg Config, w *work) {
 			p.Hint = fmt.Sprintf("run '%s upgrade --version <the newest %s>' first, then this upgrade", cfg.Name, stops[0])
 		}
 	}
+}
+
+func deployedName(dep *helmsdk.Release) string {
+	if dep == nil {
+		return "its deployed revision"
+	}
+	return fmt.Sprintf("revision %d", dep.Revision)
 }
 
 func revArg(dep *helmsdk.Release) string {
