@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -8,6 +9,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 )
 
 const upgradeLease = "kubectl-skoala-upgrade.skoala"
@@ -101,5 +106,57 @@ func TestUpgradeResumeUndoesKilledRevision(t *testing.T) {
 	}
 	if l := leaseHolder(t, ns); l != "" {
 		t.Errorf("the lock lease is left behind, held by %q", l)
+	}
+}
+
+// TestRollbackMatchesHelm is the differential test of helmsdk.Rollback (what a resume runs first) against
+// the real helm 3 CLI: the same release in two namespaces, upgraded with keys and an object revision 1
+// does not have, then 'helm rollback skoala 1' in one and helmsdk.Rollback(..., 1) in the other: the new
+// revisions have the same status, description, values and manifest, and neither cluster keeps what only
+// revision 2 added.
+func TestRollbackMatchesHelm(t *testing.T) {
+	nsHelm, nsSDK := freshNamespace(t, "rbhelm"), freshNamespace(t, "rbsdk")
+	for _, ns := range []string{nsHelm, nsSDK} {
+		installSkoala(t, "global", ns, "0.28.1")
+		MustHelm(t, "upgrade", "skoala", "skoala-release/skoala", "--version", "0.33.2", "--kube-context", "global", "-n", ns,
+			"--reuse-values", "--set", `hive.nodeSelector.skoala\.fixture/zone=a`, "--set", "hive.extraConfigMap.k=v")
+	}
+	MustHelm(t, "rollback", "skoala", "1", "--kube-context", "global", "-n", nsHelm)
+	flags := genericclioptions.NewConfigFlags(true)
+	kubeconfig, kubeContext := fleet.Kubeconfig, "global"
+	flags.KubeConfig, flags.Context, flags.Namespace = &kubeconfig, &kubeContext, &nsSDK
+	hc, err := helmsdk.NewClient(flags, nsSDK, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := hc.Rollback(context.Background(), "skoala", 1, helmsdk.RollbackOptions{Timeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Revision != 3 || rel.Status != "deployed" {
+		t.Errorf("helmsdk.Rollback made revision %d %s, want 3 deployed", rel.Revision, rel.Status)
+	}
+	get := func(ns string, what ...string) string {
+		r := MustHelm(t, append(append([]string{"get"}, what...), "skoala", "--revision", "3", "--kube-context", "global", "-n", ns)...)
+		return strings.ReplaceAll(r.Stdout, ns, "NS")
+	}
+	for _, what := range [][]string{{"values", "-o", "json"}, {"values", "--all", "-o", "json"}, {"manifest"}} {
+		if a, b := get(nsHelm, what...), get(nsSDK, what...); a != b {
+			t.Errorf("helm get %s differs:\nhelm rollback:\n%s\nhelmsdk.Rollback:\n%s", strings.Join(what, " "), a, b)
+		}
+	}
+	hist := func(ns string) string {
+		r := MustHelm(t, "history", "skoala", "--kube-context", "global", "-n", ns, "-o", "json")
+		return regexp.MustCompile(`"updated":"[^"]*"`).ReplaceAllString(r.Stdout, "")
+	}
+	if a, b := hist(nsHelm), hist(nsSDK); a != b {
+		t.Errorf("histories differ:\nhelm rollback:\n%s\nhelmsdk.Rollback:\n%s", a, b)
+	}
+	for _, ns := range []string{nsHelm, nsSDK} {
+		sel := MustKubectl(t, "--context", "global", "-n", ns, "get", "deployment", "hive", "-o", "jsonpath={.spec.template.spec.nodeSelector}")
+		cm := Kubectl(t, "--context", "global", "-n", ns, "get", "configmap", "hive-extra", "--ignore-not-found", "-o", "name")
+		if strings.Contains(sel.Stdout, "skoala.fixture") || strings.TrimSpace(cm.Stdout) != "" {
+			t.Errorf("%s keeps what only revision 2 added: nodeSelector %q, %q", ns, sel.Stdout, cm.Stdout)
+		}
 	}
 }
