@@ -446,16 +446,12 @@ func (l *Lock) update(fn func(*coordinationv1.Lease)) error {
 	}
 	upd, err := write(l.lease)
 	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-		cur, gerr := l.client.CoordinationV1().Leases(l.ns).Get(ctx, l.name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(gerr):
-			l.markLost(fmt.Errorf("the lock lease %s/%s was deleted", l.ns, l.name))
-			return l.lostErr
-		case gerr != nil:
+		cur, gerr := l.read(ctx)
+		if gerr != nil {
+			if errors.Is(gerr, ErrLockLost) {
+				return gerr
+			}
 			return err
-		case holderOf(cur) != l.opts.Identity:
-			l.markLost(fmt.Errorf("the lock lease %s/%s is held by %s now", l.ns, l.name, holderOf(cur)))
-			return l.lostErr
 		}
 		upd, err = write(cur)
 	}
@@ -465,6 +461,22 @@ func (l *Lock) update(fn func(*coordinationv1.Lease)) error {
 	l.lease = upd
 	l.renewedAt = l.opts.Clock.Now()
 	return nil
+}
+
+// read gets the Lease; one that is gone or names another holder marks the lock lost (ErrLockLost).
+func (l *Lock) read(ctx context.Context) (*coordinationv1.Lease, error) {
+	cur, err := l.client.CoordinationV1().Leases(l.ns).Get(ctx, l.name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		l.markLost(fmt.Errorf("the lock lease %s/%s was deleted", l.ns, l.name))
+		return nil, l.lostErr
+	case err != nil:
+		return nil, err
+	case holderOf(cur) != l.opts.Identity:
+		l.markLost(fmt.Errorf("the lock lease %s/%s is held by %s now", l.ns, l.name, holderOf(cur)))
+		return nil, l.lostErr
+	}
+	return cur, nil
 }
 
 func holderOf(le *coordinationv1.Lease) string {
@@ -486,16 +498,12 @@ func (l *Lock) Confirm(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cur, err := l.client.CoordinationV1().Leases(l.ns).Get(ctx, l.name, metav1.GetOptions{})
+	cur, err := l.read(ctx)
 	switch {
-	case apierrors.IsNotFound(err):
-		l.markLost(fmt.Errorf("the lock lease %s/%s was deleted", l.ns, l.name))
-		return l.lostErr
+	case errors.Is(err, ErrLockLost):
+		return err
 	case err != nil:
 		return fmt.Errorf("confirming the lock lease %s/%s: %w", l.ns, l.name, err)
-	case holderOf(cur) != l.opts.Identity:
-		l.markLost(fmt.Errorf("the lock lease %s/%s is held by %s now", l.ns, l.name, holderOf(cur)))
-		return l.lostErr
 	case cur.ResourceVersion != l.lease.ResourceVersion:
 		l.markLost(fmt.Errorf("the lock lease %s/%s changed under this holder (resourceVersion %s, not %s)", l.ns, l.name, cur.ResourceVersion, l.lease.ResourceVersion))
 		return l.lostErr
