@@ -70,7 +70,7 @@ func TestUpgradeResumeUndoesKilledRevision(t *testing.T) {
 	installSkoala(t, "global", ns, "0.28.1")
 	backups := t.TempDir()
 	first := runUntil(t, []string{"upgrade", "-n", ns, "--version", "0.33.2",
-		"--set", `hive.nodeSelector.skoala\.fixture/never=true`, "--set", `hive.nodeSelector.skoala\.fixture/zone=nowhere`,
+		"--set", `hive.nodeSelector.skoala\.fixture/never=yes`, "--set", `hive.nodeSelector.skoala\.fixture/zone=nowhere`,
 		"--set", "hive.extraConfigMap.only-in-the-killed-revision=yes",
 		"--timeout", "3m", "--backup-dir", backups, "--yes", "--force"},
 		regexp.MustCompile(`hive .*v0\.33\.2 .*\(\d+ pods? Pending`), func(c *exec.Cmd) { _ = c.Process.Signal(syscall.SIGKILL) })
