@@ -40,10 +40,9 @@ type Config struct {
 	ImageRegistry string
 	UITag         string
 	DB            DB
-	// Extra are -f/--set values for every release; ExtraKeys name them for the plan.
-	Extra     map[string]any
-	ExtraKeys []string
-	Timeout   time.Duration
+	// UserValues are the -f/--set flags, applied onto every release's backed-up values as helm applies them.
+	UserValues *helmsdk.UserValues
+	Timeout    time.Duration
 	// RequestTimeout bounds the single API calls and downloads of the plan.
 	RequestTimeout time.Duration
 	Atomic         bool
@@ -481,7 +480,7 @@ func decide(d Deps, cfg Config, w *work) {
 		p.Action = ActionRefused
 		p.Reason = fmt.Sprintf("%s %s is newer than the target %s: kubectl-skoala does not downgrade", p.Release, p.From, p.To)
 		p.Hint = fmt.Sprintf("roll back with 'helm --kube-context %s -n %s rollback %s', or give --force", p.Context, ns, p.Release)
-	case versions.Equal(p.To, p.From) && w.last.Status == "deployed" && !cfg.Force && len(cfg.ExtraKeys) == 0 && cfg.ImageRegistry == "" && !cfg.DB.Given():
+	case versions.Equal(p.To, p.From) && w.last.Status == "deployed" && !cfg.Force && cfg.UserValues.Empty() && cfg.ImageRegistry == "" && !cfg.DB.Given():
 		p.Action = ActionUpToDate
 	default:
 		p.Action = ActionUpgrade
@@ -512,7 +511,7 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 	if p.Chart == ChartSkoala {
 		db = &cfg.DB
 	}
-	vr, err := NewValues(ValuesInput{Chart: p.Chart, Version: p.To, Base: w.base, Extra: cfg.Extra, ExtraKeys: cfg.ExtraKeys,
+	vr, err := NewValues(ValuesInput{Chart: p.Chart, Version: p.To, Base: w.base, User: cfg.UserValues,
 		ImageRegistry: cfg.ImageRegistry, UITag: cfg.UITag, DB: db})
 	if err != nil {
 		return err
@@ -523,11 +522,9 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 	p.Dropped = vr.Dropped
 	p.Warnings = append(p.Warnings, vr.Warnings...)
 	w.tags = map[string]string{}
-	keys := TagKeys(p.Chart, p.To)
-	comps := TagComponents(p.Chart, keys)
-	for i, k := range keys {
-		p.ImageTags = append(p.ImageTags, ImageTag{Component: comps[i], Key: k, Tag: versions.Tag(p.To)})
-		w.tags[comps[i]] = versions.Tag(p.To)
+	for _, it := range vr.ImageTags {
+		p.ImageTags = append(p.ImageTags, it)
+		w.tags[it.Component] = it.Tag
 	}
 	if p.Chart == ChartSkoala && cfg.UITag != "" {
 		p.ImageTags = append(p.ImageTags, ImageTag{Component: "skoala-ui", Key: UITagKey, Tag: cfg.UITag})
