@@ -155,3 +155,24 @@ func TestReadFileOrStdin(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+func TestRepoName(t *testing.T) {
+	for _, c := range []struct {
+		found *Repository
+		want  string
+		name  string
+	}{
+		{&Repository{Name: "dce-skoala"}, "", "dce-skoala"},
+		{&Repository{Name: "dce-skoala"}, "other", "dce-skoala"},
+		{nil, "mine", "mine"},
+		{nil, "https://example.test/chartrepo/skoala", DefaultRepoName},
+		{nil, "", DefaultRepoName},
+	} {
+		if got := RepoName(c.found, c.want); got != c.name {
+			t.Errorf("RepoName(%v, %q) = %q, want %q", c.found, c.want, got, c.name)
+		}
+	}
+	if got := AddRepoCommand("mine"); got != "helm repo add mine "+OfficialRepoURL {
+		t.Errorf("AddRepoCommand: %s", got)
+	}
+}

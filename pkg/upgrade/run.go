@@ -279,7 +279,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 		}
 		repo, err = helmsdk.FindRepository(repos, cfg.Repo)
 		if err != nil {
-			return nil, fmt.Errorf("%w in %s (add it: helm repo add skoala-release %s)", err, cfg.Env.RepositoryConfig, helmsdk.OfficialRepoURL)
+			return nil, fmt.Errorf("%w in %s (add it: %s)", err, cfg.Env.RepositoryConfig, helmsdk.AddRepoCommand(cfg.Repo))
 		}
 		if cfg.Refresh {
 			if err := helmsdk.RefreshIndex(ctx, repo, cfg.RequestTimeout); err != nil {
