@@ -39,6 +39,8 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 			w.plan.Result = &Result{Outcome: OutcomeNotStarted}
 		case ActionUpToDate:
 			w.plan.Result = &Result{Outcome: OutcomeUpToDate}
+		case ActionSkipped:
+			w.plan.Result = &Result{Outcome: OutcomeSkipped}
 		}
 	}
 	progress := func(format string, a ...any) {

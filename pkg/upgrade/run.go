@@ -42,7 +42,9 @@ type Config struct {
 	DB            DB
 	// UserValues are the -f/--set flags, applied onto every release's backed-up values as helm applies them.
 	UserValues *helmsdk.UserValues
-	Timeout    time.Duration
+	// Scope says where a missing release may be installed (--install, --all-contexts).
+	Scope   Scope
+	Timeout time.Duration
 	// RequestTimeout bounds the single API calls and downloads of the plan.
 	RequestTimeout time.Duration
 	Atomic         bool
@@ -341,7 +343,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 	charts := map[string]*helmsdk.Chart{}
 	for _, w := range ws {
 		p := w.plan
-		if p.Action == ActionUpToDate || p.Action == ActionRefused {
+		if passive(p.Action) {
 			continue
 		}
 		if ch := local[p.Chart]; ch != nil {
@@ -457,8 +459,8 @@ func decide(d Deps, cfg Config, w *work) {
 	ns := cfg.Namespace
 	switch {
 	case w.last == nil:
-		p.Action = ActionInstall
-		if p.Chart == ChartSkoala && !cfg.DB.Given() {
+		p.Action, p.Reason, p.Hint = missingRelease(cfg.Scope, p.Role, p.Release, p.Context, cfg.Name)
+		if p.Action == ActionInstall && p.Chart == ChartSkoala && !cfg.DB.Given() {
 			p.Action = ActionRefused
 			p.Reason = fmt.Sprintf("%s is not installed on %s, and installing it needs the database", p.Release, p.Context)
 			p.Hint = "give --db-dsn, or --db-host, --db-user and --db-password (as the product guide does)"
@@ -504,7 +506,7 @@ func revArg(dep *helmsdk.Release) string {
 
 func planRelease(ctx context.Context, cfg Config, w *work) error {
 	p := w.plan
-	if p.Action == ActionUpToDate || p.Action == ActionRefused {
+	if passive(p.Action) {
 		return nil
 	}
 	var db *DB

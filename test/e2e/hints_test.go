@@ -43,3 +43,31 @@ func TestHintsNameTheRepositoryInEffect(t *testing.T) {
 		})
 	}
 }
+
+// TestAllContextsNeverInstalls: 'upgrade --all-contexts --yes' over the fleet's kubeconfig, where
+// workspace-2 has no skoala-init, upgrades global and workspace-1 and leaves workspace-2 untouched (no
+// release, no namespace), even with --install.
+func TestAllContextsNeverInstalls(t *testing.T) {
+	ns := freshNamespace(t, "allc")
+	installUpgradeFleet(t, ns, "0.57.0", []string{"workspace-1"})
+	r := Skoala(t, "upgrade", "-n", ns, "--all-contexts", "--install", "--backup-dir", t.TempDir(), "--timeout", "2m", "--yes", "-o", "json")
+	if r.Code != 0 {
+		t.Fatalf("upgrade exit %d, want 0\n%s", r.Code, r)
+	}
+	u := parseUpgrade(t, r)
+	for _, rel := range u.Releases {
+		want := "upgrade"
+		if rel.Context == "workspace-2" {
+			want = "skipped"
+		}
+		if rel.Action != want {
+			t.Errorf("%s/%s: action %s, want %s", rel.Context, rel.Release, rel.Action, want)
+		}
+	}
+	if k := Kubectl(t, "--context", "workspace-2", "get", "namespace", ns); k.Code == 0 {
+		t.Errorf("namespace %s was created on workspace-2:\n%s", ns, k)
+	}
+	if h := Helm(t, "status", "skoala-init", "--kube-context", "workspace-2", "-n", ns); h.Code == 0 {
+		t.Errorf("skoala-init was installed on workspace-2:\n%s", h)
+	}
+}

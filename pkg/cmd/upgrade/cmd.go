@@ -94,6 +94,7 @@ resource, and changes nothing.`,
 	fs.StringVar(&o.DB.Password, "db-password", o.DB.Password, "Database password (prefer --db-password-file: a flag is visible in ps)")
 	fs.StringVar(&o.DBPasswordFile, "db-password-file", o.DBPasswordFile, "File holding the database password")
 	addValueFlags(fs, &o.Values)
+	fs.BoolVar(&o.Install, "install", o.Install, "Install a release missing on the control plane or on a workspace named with -w (never with --all-contexts)")
 	fs.BoolVar(&o.Atomic, "atomic", o.Atomic, "Roll a release back to its previous revision when its rollout fails")
 	fs.BoolVar(&o.CleanupOnFail, "cleanup-on-fail", o.CleanupOnFail, "Delete the resources a failed upgrade created")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Render the upgrade server-side, print the diff of values and manifests, change nothing")

@@ -39,7 +39,9 @@ type Options struct {
 	DB             upgrade.DB
 	DBPasswordFile string
 	// Values are helm's value flags: -f, --set, --set-string, --set-file, --set-json, --set-literal.
-	Values        helmsdk.ValueOptions
+	Values helmsdk.ValueOptions
+	// Install is --install: install a release missing on a cluster named explicitly.
+	Install       bool
 	Atomic        bool
 	CleanupOnFail bool
 	DryRun        bool
@@ -171,7 +173,7 @@ func (o *Options) Run(ctx context.Context) error {
 	cfg := upgrade.Config{
 		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
 		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
-		UITag: o.UITag, DB: o.DB, UserValues: o.user, Timeout: o.Fleet.ClusterTimeout,
+		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
 		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
 		Force: o.Force, Yes: o.Yes, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
 		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,
@@ -189,7 +191,7 @@ func (o *Options) Run(ctx context.Context) error {
 	default:
 		executed := false
 		for _, r := range rep.Releases {
-			executed = executed || (r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate)
+			executed = executed || (r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate && r.Result.Outcome != upgrade.OutcomeSkipped)
 		}
 		if executed {
 			err = rep.WriteResult(out, o.g.Palette(out))
