@@ -37,17 +37,32 @@ func (e *Env) kubectl() string {
 	return s
 }
 
+// chartRef is the chart as helm names it in the repository in effect (the one doctor found or --repo named).
+func (e *Env) chartRef() string {
+	var found *helmsdk.Repository
+	if e.r != nil {
+		if rs, _ := e.repo(e.r.base); rs != nil && rs.repo != nil && rs.repo.Name != "" {
+			found = &helmsdk.Repository{Name: rs.repo.Name}
+		}
+	}
+	want := ""
+	if e.Config != nil {
+		want = e.Config.Repo
+	}
+	return helmsdk.RepoName(found, want) + "/" + e.chart()
+}
+
 func (e *Env) installCommand(version string) string {
 	v := ""
 	if version != "" {
 		v = " --version " + version
 	}
-	return fmt.Sprintf("helm upgrade --install %s skoala-release/%s -n %s --create-namespace%s%s", e.Target.Release, e.chart(), e.Config.Namespace, v, e.kubeContextFlag())
+	return fmt.Sprintf("helm upgrade --install %s %s -n %s --create-namespace%s%s", e.Target.Release, e.chartRef(), e.Config.Namespace, v, e.kubeContextFlag())
 }
 
 // upgradeCommand is helm's upgrade of the release to version, keeping its values.
 func (e *Env) upgradeCommand(version string) string {
-	return fmt.Sprintf("helm upgrade %s skoala-release/%s -n %s --version %s --reuse-values%s", e.Target.Release, e.chart(), e.Config.Namespace, version, e.kubeContextFlag())
+	return fmt.Sprintf("helm upgrade %s %s -n %s --version %s --reuse-values%s", e.Target.Release, e.chartRef(), e.Config.Namespace, version, e.kubeContextFlag())
 }
 
 func checkNamespace(ctx context.Context, e *Env) Outcome {

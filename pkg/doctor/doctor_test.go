@@ -98,6 +98,7 @@ var failingCases = []failing{
 		f.cpRel.Status, f.cpRel.Description = "failed", "timed out waiting for the condition"
 	}, StatusFail, []string{"failed (revision 2): timed out waiting"}},
 	{"a missing release", IDWSRelease, "workspace-1", func(f *fixture) { f.wsRel.Name = "" }, StatusFail, []string{"skoala-init is not installed", "helm upgrade --install skoala-init skoala-release/skoala-init"}},
+	{"a missing release, repository added under another name", IDWSRelease, "workspace-1", func(f *fixture) { f.wsRel.Name, f.repoName = "", "dce-skoala" }, StatusFail, []string{"helm upgrade --install skoala-init dce-skoala/skoala-init"}},
 	{"a crash-looping hive container", IDCPHive, "global", func(f *fixture) { crashLoop(f.cp["pod/hive"].(*corev1.Pod), "hive") }, StatusFail, []string{"container hive: CrashLoopBackOff (last terminated: OOMKilled, exit code 137)", "9 restarts", "logs deployment/hive -c hive --previous"}},
 	{"an image that cannot be pulled", IDCPSesame, "global", func(f *fixture) {
 		p := f.cp["pod/sesame"].(*corev1.Pod)

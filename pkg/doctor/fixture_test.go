@@ -64,6 +64,7 @@ type fixture struct {
 	repoVers  []string
 	indexAge  time.Duration
 	noRepo    bool
+	repoName  string // "" = skoala-release
 	manifest  string
 }
 
@@ -315,7 +316,13 @@ func (f *fixture) repoEnv(t *testing.T) helmsdk.Env {
 	if f.noRepo {
 		return helmsdk.Env{RepositoryConfig: cfg, RepositoryCache: cache}
 	}
-	_ = os.WriteFile(cfg, []byte("apiVersion: v1\nrepositories:\n- name: skoala-release\n  url: http://127.0.0.1:27099\n"), 0o644)
+	name, url := f.repoName, "http://127.0.0.1:27099"
+	if name == "" {
+		name = "skoala-release"
+	} else {
+		url += "/chartrepo/skoala" // an offline mirror's path: found by URL
+	}
+	_ = os.WriteFile(cfg, []byte("apiVersion: v1\nrepositories:\n- name: "+name+"\n  url: "+url+"\n"), 0o644)
 	var b strings.Builder
 	b.WriteString("apiVersion: v1\nentries:\n")
 	for _, chart := range []string{"skoala", "skoala-init"} {
@@ -324,7 +331,7 @@ func (f *fixture) repoEnv(t *testing.T) helmsdk.Env {
 			fmt.Fprintf(&b, "  - name: %s\n    version: %s\n    appVersion: %s\n    apiVersion: v2\n    urls: [%s-%s.tgz]\n", chart, v, v, chart, v)
 		}
 	}
-	idx := filepath.Join(cache, "skoala-release-index.yaml")
+	idx := filepath.Join(cache, name+"-index.yaml")
 	_ = os.WriteFile(idx, []byte(b.String()), 0o644)
 	mt := testNow.Add(-f.indexAge)
 	_ = os.Chtimes(idx, mt, mt)

@@ -23,6 +23,27 @@ import (
 // as `skoala` in others, so the plugin finds the repository by URL first.
 const OfficialRepoURL = "https://release.daocloud.io/chartrepo/skoala"
 
+// DefaultRepoName is the name the product guide adds the repository under.
+const DefaultRepoName = "skoala-release"
+
+// RepoName is the name hints give the repository: the one in effect (found or named with --repo), else
+// DefaultRepoName.
+func RepoName(found *Repository, want string) string {
+	switch {
+	case found != nil && found.Name != "":
+		return found.Name
+	case want != "" && !strings.Contains(want, "://"):
+		return want
+	}
+	return DefaultRepoName
+}
+
+// AddRepoCommand is the command that adds the product's repository under the name want was given with
+// (--repo), else DefaultRepoName.
+func AddRepoCommand(want string) string {
+	return "helm repo add " + RepoName(nil, want) + " " + OfficialRepoURL
+}
+
 // Repository is one entry of the user's repositories.yaml. Credentials are never copied out of the file.
 type Repository struct {
 	Name string `json:"name"`
@@ -111,7 +132,7 @@ func FindRepository(repos []Repository, want string) (*Repository, error) {
 			return pick(r, "url")
 		}
 	}
-	for _, name := range []string{"skoala-release", "skoala"} {
+	for _, name := range []string{DefaultRepoName, "skoala"} {
 		for _, r := range repos {
 			if r.Name == name {
 				return pick(r, "name")

@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 	helmkube "helm.sh/helm/v3/pkg/kube"
 	rspb "helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
-	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -265,43 +262,10 @@ func deepCopy(v map[string]any) map[string]any {
 	return out
 }
 
-// ParseSet applies --set style assignments (a.b=c, list[0].x=y) to vals, as helm does.
-func ParseSet(assignments []string, vals map[string]any) error {
-	for _, a := range assignments {
-		if err := strvals.ParseInto(a, vals); err != nil {
-			return fmt.Errorf("parsing --set %s: %v", firstField(a), err)
-		}
-	}
-	return nil
-}
-
-// ParseSetString applies --set-string style assignments (values are always strings).
-func ParseSetString(assignments []string, vals map[string]any) error {
-	for _, a := range assignments {
-		if err := strvals.ParseIntoString(a, vals); err != nil {
-			return fmt.Errorf("parsing --set-string %s: %v", firstField(a), err)
-		}
-	}
-	return nil
-}
-
 // firstField is the key of an assignment, never its value (which may be a secret).
 func firstField(a string) string {
 	k, _, _ := strings.Cut(a, "=")
 	return k
-}
-
-// ReadValuesFile reads a values file (-f) as helm does.
-func ReadValuesFile(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading values file %s: %w", path, err)
-	}
-	v, err := chartutil.ReadValues(b)
-	if err != nil {
-		return nil, fmt.Errorf("parsing values file %s: %w", path, err)
-	}
-	return v.AsMap(), nil
 }
 
 // MergeValues merges src into dst as helm merges -f files and --set: maps merge key by key, anything else

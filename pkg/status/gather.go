@@ -76,7 +76,7 @@ func gatherCluster(ctx context.Context, src ClusterSource, cfg Config, t cli.Tar
 	case errors.As(err, &corrupt):
 		c.Reachable = true
 		rel.Error = corrupt.Error()
-		rel.Hint = fmt.Sprintf("inspect it with 'kubectl -n %s get %s -o yaml'; 'helm -n %s history %s' shows the other revisions", cfg.Namespace, corrupt.Object[len(cfg.Namespace)+1:], cfg.Namespace, t.Release)
+		rel.Hint = fmt.Sprintf("inspect it with 'kubectl -n %s get %s -o yaml'; 'helm --kube-context %s -n %s history %s' shows the other revisions", cfg.Namespace, corrupt.Object[len(cfg.Namespace)+1:], t.Context, cfg.Namespace, t.Release)
 		c.Releases = append(c.Releases, rel)
 		return c
 	default:
@@ -107,9 +107,9 @@ func gatherCluster(ctx context.Context, src ClusterSource, cfg Config, t cli.Tar
 	}
 	switch {
 	case hr.Pending():
-		rel.Hint = fmt.Sprintf("helm refuses to upgrade a %s release: if no helm operation is still running, roll back with 'helm -n %s rollback %s' (or '%s doctor' for the steps)", hr.Status, cfg.Namespace, t.Release, cfg.Name)
+		rel.Hint = fmt.Sprintf("helm refuses to upgrade a %s release: if no helm operation is still running, roll back with 'helm --kube-context %s -n %s rollback %s' (or '%s doctor' for the steps)", hr.Status, t.Context, cfg.Namespace, t.Release, cfg.Name)
 	case hr.Status == "failed":
-		rel.Hint = fmt.Sprintf("the last operation failed (%s): see '%s doctor', then upgrade again or 'helm -n %s rollback %s'", hr.Description, cfg.Name, cfg.Namespace, t.Release)
+		rel.Hint = fmt.Sprintf("the last operation failed (%s): see '%s doctor', then upgrade again or 'helm --kube-context %s -n %s rollback %s'", hr.Description, cfg.Name, t.Context, cfg.Namespace, t.Release)
 	}
 	c.Releases = append(c.Releases, rel)
 	return c
@@ -120,7 +120,11 @@ func installHint(cfg Config, t cli.Target) string {
 	if t.Role == cli.RoleWorkspace {
 		chart = "skoala-init"
 	}
-	return fmt.Sprintf("install it with 'helm upgrade --install %s skoala-release/%s -n %s --create-namespace --kube-context %s'", t.Release, chart, cfg.Namespace, t.Context)
+	repo := helmsdk.DefaultRepoName
+	if cfg.Repo != nil && cfg.Repo.Name != "" {
+		repo = cfg.Repo.Name
+	}
+	return fmt.Sprintf("install it with 'helm upgrade --install %s %s/%s -n %s --create-namespace --kube-context %s'", t.Release, repo, chart, cfg.Namespace, t.Context)
 }
 
 // compare fills latest versions, upgrade availability, skew and the problem count.
@@ -174,11 +178,11 @@ func LoadRepository(ctx context.Context, env helmsdk.Env, want string, refresh b
 	var warnings []string
 	repos, err := helmsdk.LoadRepositories(env.RepositoryConfig, env.RepositoryCache)
 	if err != nil {
-		return &Repository{Error: err.Error(), Hint: "add the repository: " + AddRepoCommand}, nil, nil
+		return &Repository{Error: err.Error(), Hint: "add the repository: " + helmsdk.AddRepoCommand(want)}, nil, nil
 	}
 	r, err := helmsdk.FindRepository(repos, want)
 	if err != nil {
-		return &Repository{Error: fmt.Sprintf("%v in %s", err, env.RepositoryConfig), Hint: "add it: " + AddRepoCommand}, nil, nil
+		return &Repository{Error: fmt.Sprintf("%v in %s", err, env.RepositoryConfig), Hint: "add it: " + helmsdk.AddRepoCommand(want)}, nil, nil
 	}
 	out := &Repository{Name: r.Name, URL: r.URL, Index: r.IndexPath}
 	if refresh {
@@ -202,6 +206,3 @@ func LoadRepository(ctx context.Context, env helmsdk.Env, want string, refresh b
 	}
 	return out, idx, warnings
 }
-
-// AddRepoCommand is the exact command that adds the product's repository.
-const AddRepoCommand = "helm repo add skoala-release " + helmsdk.OfficialRepoURL

@@ -252,6 +252,13 @@ func TestMissingReleaseAndOtherDriver(t *testing.T) {
 	if a.Status != StatusMissing || !strings.Contains(a.Hint, "helm upgrade --install skoala skoala-release/skoala") {
 		t.Errorf("missing release: %+v", a)
 	}
+	rep = Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Repo: &Repository{Name: "dce-skoala"}, Targets: []cli.Target{
+		{Context: "a", Role: cli.RoleControlPlane, Release: "skoala"}}})
+	if h := rep.Clusters[0].Releases[0].Hint; !strings.Contains(h, "helm upgrade --install skoala dce-skoala/skoala -n "+ns) || !strings.Contains(h, "--kube-context a") {
+		t.Errorf("the install hint does not name the repository in effect: %s", h)
+	}
+	rep = Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []cli.Target{
+		{Context: "a", Role: cli.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: cli.RoleWorkspace, Release: "skoala"}}})
 	b := rep.Clusters[1].Releases[0]
 	if b.Status != StatusMissing || b.Hint != "set HELM_DRIVER=configmap" {
 		t.Errorf("configmap release: %+v", b)

@@ -39,6 +39,8 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 			w.plan.Result = &Result{Outcome: OutcomeNotStarted}
 		case ActionUpToDate:
 			w.plan.Result = &Result{Outcome: OutcomeUpToDate}
+		case ActionSkipped:
+			w.plan.Result = &Result{Outcome: OutcomeSkipped}
 		}
 	}
 	progress := func(format string, a ...any) {
@@ -211,7 +213,10 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, w *work, w
 					if cf.Path != f {
 						continue
 					}
-					n, err := applyCRDs(ctx, w.cluster, cf.Data)
+					n, kept, err := applyCRDs(ctx, w.cluster, cf.Data, cfg.Force)
+					for _, k := range kept {
+						progress("%s: kept the live CRD %s: %s (give --force to apply the chart's)", name, k.Name, k.Reason)
+					}
 					if err != nil {
 						msg, hint := kube.Explain(err, "patch", "customresourcedefinitions")
 						return stopWith(OutcomeFailed, fmt.Sprintf("applying %s: %s", f, msg), hint)
@@ -401,36 +406,46 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 
 // applyCRDs server-side applies every CustomResourceDefinition of a crds/ file (forcing ownership: Helm
 // created them with a plain create).
-func applyCRDs(ctx context.Context, c *kube.Cluster, data []byte) (int, error) {
+// A CRD the chart would downgrade, or whose stored or served versions it would drop, is kept unless force.
+func applyCRDs(ctx context.Context, c *kube.Cluster, data []byte, force bool) (n int, kept []CRDVerdict, err error) {
 	dyn, err := dynamic.NewForConfig(c.Config)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	n := 0
 	for _, doc := range bytes.Split(append([]byte("\n"), data...), []byte("\n---")) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
 		var obj map[string]any
 		if err := yaml.Unmarshal(doc, &obj); err != nil {
-			return n, fmt.Errorf("parsing a CRD: %v", err)
+			return n, kept, fmt.Errorf("parsing a CRD: %v", err)
 		}
 		if obj == nil || obj["kind"] != "CustomResourceDefinition" {
 			continue
 		}
+		if !force {
+			v, err := checkLiveCRD(ctx, dyn, obj)
+			if err != nil {
+				return n, kept, err
+			}
+			if v.Keep {
+				kept = append(kept, v)
+				continue
+			}
+		}
 		u := &unstructured.Unstructured{Object: obj}
 		body, err := u.MarshalJSON()
 		if err != nil {
-			return n, err
+			return n, kept, err
 		}
-		force := true
+		forceOwnership := true
 		if _, err := dyn.Resource(crdGVR).Patch(ctx, u.GetName(), types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: FieldManager, Force: &force}); err != nil {
-			return n, fmt.Errorf("applying CRD %s: %w", u.GetName(), err)
+			metav1.PatchOptions{FieldManager: FieldManager, Force: &forceOwnership}); err != nil {
+			return n, kept, fmt.Errorf("applying CRD %s: %w", u.GetName(), err)
 		}
 		n++
 	}
-	return n, nil
+	return n, kept, nil
 }
 
 // watch prints the rollout of w's workloads on the progress stream whenever a component changes, until

@@ -68,7 +68,7 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 		if rp.Hint != "" {
 			fmt.Fprintf(&b, "  hint: %s\n", rp.Hint)
 		}
-		if rp.Action == ActionUpToDate || rp.Action == ActionRefused {
+		if passive(rp.Action) {
 			continue
 		}
 		if len(rp.ImageTags) > 0 {
@@ -138,7 +138,7 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 
 func outcomeLevel(o string) render.Level {
 	switch o {
-	case OutcomeUpgraded, OutcomeInstalled, OutcomeUpToDate, OutcomeDryRun:
+	case OutcomeUpgraded, OutcomeInstalled, OutcomeUpToDate, OutcomeDryRun, OutcomeSkipped:
 		return render.OK
 	case OutcomePlanned, OutcomeCancelled, OutcomeNotStarted:
 		return render.Warn

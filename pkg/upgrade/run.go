@@ -40,10 +40,11 @@ type Config struct {
 	ImageRegistry string
 	UITag         string
 	DB            DB
-	// Extra are -f/--set values for every release; ExtraKeys name them for the plan.
-	Extra     map[string]any
-	ExtraKeys []string
-	Timeout   time.Duration
+	// UserValues are the -f/--set flags, applied onto every release's backed-up values as helm applies them.
+	UserValues *helmsdk.UserValues
+	// Scope says where a missing release may be installed (--install, --all-contexts).
+	Scope   Scope
+	Timeout time.Duration
 	// RequestTimeout bounds the single API calls and downloads of the plan.
 	RequestTimeout time.Duration
 	Atomic         bool
@@ -280,7 +281,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 		}
 		repo, err = helmsdk.FindRepository(repos, cfg.Repo)
 		if err != nil {
-			return nil, fmt.Errorf("%w in %s (add it: helm repo add skoala-release %s)", err, cfg.Env.RepositoryConfig, helmsdk.OfficialRepoURL)
+			return nil, fmt.Errorf("%w in %s (add it: %s)", err, cfg.Env.RepositoryConfig, helmsdk.AddRepoCommand(cfg.Repo))
 		}
 		if cfg.Refresh {
 			if err := helmsdk.RefreshIndex(ctx, repo, cfg.RequestTimeout); err != nil {
@@ -342,7 +343,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 	charts := map[string]*helmsdk.Chart{}
 	for _, w := range ws {
 		p := w.plan
-		if p.Action == ActionUpToDate || p.Action == ActionRefused {
+		if passive(p.Action) {
 			continue
 		}
 		if ch := local[p.Chart]; ch != nil {
@@ -446,8 +447,8 @@ func decide(d Deps, cfg Config, w *work) {
 	ns := cfg.Namespace
 	switch {
 	case w.last == nil:
-		p.Action = ActionInstall
-		if p.Chart == ChartSkoala && !cfg.DB.Given() {
+		p.Action, p.Reason, p.Hint = missingRelease(cfg.Scope, p.Role, p.Release, p.Context, cfg.Name)
+		if p.Action == ActionInstall && p.Chart == ChartSkoala && !cfg.DB.Given() {
 			p.Action = ActionRefused
 			p.Reason = fmt.Sprintf("%s is not installed on %s, and installing it needs the database", p.Release, p.Context)
 			p.Hint = "give --db-dsn, or --db-host, --db-user and --db-password (as the product guide does)"
@@ -469,7 +470,7 @@ func decide(d Deps, cfg Config, w *work) {
 		p.Action = ActionRefused
 		p.Reason = fmt.Sprintf("%s %s is newer than the target %s: kubectl-skoala does not downgrade", p.Release, p.From, p.To)
 		p.Hint = fmt.Sprintf("roll back with 'helm --kube-context %s -n %s rollback %s', or give --force", p.Context, ns, p.Release)
-	case versions.Equal(p.To, p.From) && w.last.Status == "deployed" && !cfg.Force && len(cfg.ExtraKeys) == 0 && cfg.ImageRegistry == "" && !cfg.DB.Given():
+	case versions.Equal(p.To, p.From) && w.last.Status == "deployed" && !cfg.Force && cfg.UserValues.Empty() && cfg.ImageRegistry == "" && !cfg.DB.Given():
 		p.Action = ActionUpToDate
 	default:
 		p.Action = ActionUpgrade
@@ -500,14 +501,14 @@ func revArg(dep *helmsdk.Release) string {
 
 func planRelease(ctx context.Context, cfg Config, w *work) error {
 	p := w.plan
-	if p.Action == ActionUpToDate || p.Action == ActionRefused {
+	if passive(p.Action) {
 		return nil
 	}
 	var db *DB
 	if p.Chart == ChartSkoala {
 		db = &cfg.DB
 	}
-	vr, err := NewValues(ValuesInput{Chart: p.Chart, Version: p.To, Base: w.base, Extra: cfg.Extra, ExtraKeys: cfg.ExtraKeys,
+	vr, err := NewValues(ValuesInput{Chart: p.Chart, Version: p.To, Base: w.base, User: cfg.UserValues,
 		ImageRegistry: cfg.ImageRegistry, UITag: cfg.UITag, DB: db})
 	if err != nil {
 		return err
@@ -518,11 +519,9 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 	p.Dropped = vr.Dropped
 	p.Warnings = append(p.Warnings, vr.Warnings...)
 	w.tags = map[string]string{}
-	keys := TagKeys(p.Chart, p.To)
-	comps := TagComponents(p.Chart, keys)
-	for i, k := range keys {
-		p.ImageTags = append(p.ImageTags, ImageTag{Component: comps[i], Key: k, Tag: versions.Tag(p.To)})
-		w.tags[comps[i]] = versions.Tag(p.To)
+	for _, it := range vr.ImageTags {
+		p.ImageTags = append(p.ImageTags, it)
+		w.tags[it.Component] = it.Tag
 	}
 	if p.Chart == ChartSkoala && cfg.UITag != "" {
 		p.ImageTags = append(p.ImageTags, ImageTag{Component: "skoala-ui", Key: UITagKey, Tag: cfg.UITag})

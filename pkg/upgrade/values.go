@@ -1,15 +1,13 @@
 package upgrade
 
 import (
-	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/skoala-dev/kubectl-skoala/pkg/dsn"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
 
@@ -84,13 +82,21 @@ func (d DB) Build() (string, error) {
 	return dsn.Build(d.User, d.Password, d.Host, d.Port, d.Name)
 }
 
-// Override is one value the upgrade sets, for the plan (Value is masked when secret).
+// Override is one value the upgrade sets, for the plan: which value won and why (Value is masked when
+// secret).
 type Override struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
-	// Reason says why: "image tag", "--image-registry", "--set", ...
+	// Source is where the value comes from: "-f <file>", "--set", "--set-string", "--set-json", "--set-file",
+	// "--set-literal", "guide" (the product guide's image tag), "--ui-tag", "--db-*", "--image-registry".
+	Source string `json:"source,omitempty"`
+	// Reason says why it won: "image tag", "--set", "--set: given by the user, the guide's v0.57.2 is not
+	// applied", ...
 	Reason string `json:"reason,omitempty"`
 }
+
+// SourceGuide is the source of the image tags the product guide sets.
+const SourceGuide = "guide"
 
 // ValuesInput is what NewValues needs.
 type ValuesInput struct {
@@ -98,9 +104,8 @@ type ValuesInput struct {
 	Version string
 	// Base are the user-supplied values the upgrade starts from (the backup's).
 	Base map[string]any
-	// Extra are -f files and --set values, merged over Base.
-	Extra         map[string]any
-	ExtraKeys     []string
+	// User are the -f/--set flags, applied onto Base exactly as 'helm upgrade -f backup.yaml <flags>' does.
+	User          *helmsdk.UserValues
 	ImageRegistry string
 	UITag         string
 	DB            *DB
@@ -108,34 +113,52 @@ type ValuesInput struct {
 
 // ValuesResult is the new user-supplied values and what changed.
 type ValuesResult struct {
-	Values    map[string]any
+	Values map[string]any
+	// Overrides are the values the upgrade sets, each with its source and why it won.
 	Overrides []Override
 	Dropped   []Override
+	// ImageTags are the image tags the new revision runs by the values set: the guide's, or the user's where
+	// the user set the tag key to a string.
+	ImageTags []ImageTag
 	Warnings  []string
 }
 
-// NewValues computes the user-supplied values of the new revision: the base values, the extra values, the
-// image tags set to v<version>, a pinned ui.image.tag dropped unless --ui-tag is given, global.imageRegistry
-// for --image-registry, and the database DSN for --db-*.
+// NewValues computes the user-supplied values of the new revision: the base values with the user's -f/--set
+// flags applied as helm applies them, the image tags set to v<version> where the user did not set them, a
+// pinned ui.image.tag dropped unless --ui-tag (or the user's flags) set it, global.imageRegistry for
+// --image-registry, and the database DSN for --db-*. A copy of the base values that fails stops it.
 func NewValues(in ValuesInput) (*ValuesResult, error) {
-	vals := cloneValues(in.Base)
+	vals, err := in.User.Apply(in.Base)
+	if err != nil {
+		return nil, err
+	}
 	res := &ValuesResult{}
-	if len(in.Extra) > 0 {
-		vals = helmsdk.MergeValues(vals, in.Extra)
-		for _, k := range in.ExtraKeys {
-			res.Overrides = append(res.Overrides, Override{Key: k, Value: "(given)", Reason: "-f/--set"})
-		}
+	for _, k := range in.User.Keys() {
+		res.Overrides = append(res.Overrides, Override{Key: k.Key, Value: valueString(k.Value), Source: k.Source, Reason: k.Source})
 	}
 	tag := versions.Tag(in.Version)
-	for _, k := range TagKeys(in.Chart, in.Version) {
+	keys := TagKeys(in.Chart, in.Version)
+	comps := TagComponents(in.Chart, keys)
+	for i, k := range keys {
+		if u, ok := in.User.Sets(k); ok {
+			v, _ := getPath(vals, k)
+			why := fmt.Sprintf("%s: given by the user, the guide's %s is not applied", u.Source, tag)
+			res.Overrides = append(res.Overrides, Override{Key: k, Value: valueString(v), Source: u.Source, Reason: why})
+			if s, ok := v.(string); ok && s != "" {
+				res.ImageTags = append(res.ImageTags, ImageTag{Component: comps[i], Key: k, Tag: s})
+			}
+			continue
+		}
 		setPath(vals, k, tag)
-		res.Overrides = append(res.Overrides, Override{Key: k, Value: tag, Reason: "image tag"})
+		res.Overrides = append(res.Overrides, Override{Key: k, Value: tag, Source: SourceGuide, Reason: "image tag"})
+		res.ImageTags = append(res.ImageTags, ImageTag{Component: comps[i], Key: k, Tag: tag})
 	}
 	if in.Chart == ChartSkoala {
+		_, userUI := in.User.Sets(UITagKey)
 		if in.UITag != "" {
 			setPath(vals, UITagKey, in.UITag)
-			res.Overrides = append(res.Overrides, Override{Key: UITagKey, Value: in.UITag, Reason: "--ui-tag"})
-		} else if old, ok := getPath(vals, UITagKey); ok {
+			res.Overrides = append(res.Overrides, Override{Key: UITagKey, Value: in.UITag, Source: "--ui-tag", Reason: "--ui-tag"})
+		} else if old, ok := getPath(vals, UITagKey); ok && !userUI {
 			deletePath(vals, UITagKey)
 			res.Dropped = append(res.Dropped, Override{Key: UITagKey, Value: fmt.Sprint(old), Reason: "pinned UI tag goes stale (DaoCloud-docs#6420); give --ui-tag to pin one"})
 		}
@@ -148,29 +171,32 @@ func NewValues(in ValuesInput) (*ValuesResult, error) {
 			if driver == "" {
 				driver = "mysql"
 			}
-			setPath(vals, "hive.configMap.database", []any{map[string]any{"driver": driver, "dsn": d}})
+			setDB(vals, driver, d)
 			masked := d
 			if p, err := dsn.Parse(d); err == nil {
 				masked = p.String()
 			}
-			res.Overrides = append(res.Overrides, Override{Key: DBDriverKey, Value: driver, Reason: "--db-*"}, Override{Key: DBDSNKey, Value: masked, Reason: "--db-*"})
+			res.Overrides = append(res.Overrides, Override{Key: DBDriverKey, Value: driver, Source: "--db-*", Reason: "--db-*"}, Override{Key: DBDSNKey, Value: masked, Source: "--db-*", Reason: "--db-*"})
 		}
 	}
 	if in.ImageRegistry != "" {
 		setPath(vals, "global.imageRegistry", in.ImageRegistry)
-		res.Overrides = append(res.Overrides, Override{Key: "global.imageRegistry", Value: in.ImageRegistry, Reason: "--image-registry"})
+		res.Overrides = append(res.Overrides, Override{Key: "global.imageRegistry", Value: in.ImageRegistry, Source: "--image-registry", Reason: "--image-registry"})
 		for _, p := range registryOverrides(vals, "") {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the saved values override an image registry at %s: global.imageRegistry=%s does not apply there", p, in.ImageRegistry))
 		}
 	}
 	// Pinned image tags the upgrade does not set keep old images (domain brief §5 #18).
 	set := map[string]bool{UITagKey: true}
-	for _, k := range TagKeys(in.Chart, in.Version) {
+	for _, k := range keys {
 		set[k] = true
 	}
 	for _, p := range tagPins(vals, "") {
 		if set[p.key] {
 			continue
+		}
+		if _, ok := in.User.Sets(p.key); ok {
+			continue // the user set it in this run
 		}
 		if s, ok := p.val.(string); ok && s != "" && !versions.Equal(s, in.Version) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the saved values pin %s=%s: that image stays at %s", p.key, s, s))
@@ -179,6 +205,63 @@ func NewValues(in ValuesInput) (*ValuesResult, error) {
 	sort.Strings(res.Warnings)
 	res.Values = vals
 	return res, nil
+}
+
+// UserConflicts names the flags that set a key the user's -f/--set flags also set (--ui-tag, --image-registry,
+// --db-*): one line each, for a usage error.
+func UserConflicts(u *helmsdk.UserValues, uiTag, imageRegistry string, db DB) []string {
+	var out []string
+	check := func(flag, key string) {
+		if k, ok := u.Sets(key); ok {
+			out = append(out, fmt.Sprintf("%s and %s both set %s", flag, k.Source, k.Key))
+		}
+	}
+	if uiTag != "" {
+		check("--ui-tag", UITagKey)
+	}
+	if imageRegistry != "" {
+		check("--image-registry", "global.imageRegistry")
+	}
+	if db.Given() {
+		for _, k := range u.Keys() {
+			if k.Key == "hive" || k.Key == "hive.configMap" || strings.HasPrefix(k.Key, "hive.configMap.database") {
+				out = append(out, fmt.Sprintf("--db-* and %s both set %s", k.Source, k.Key))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// setDB sets the driver and DSN of the first database entry in place, as
+// '--set hive.configMap.database[0].driver=...,hive.configMap.database[0].dsn=...' does: the entry's other
+// keys and the other entries stay.
+func setDB(vals map[string]any, driver, d string) {
+	cur, _ := getPath(vals, "hive.configMap.database")
+	list, _ := cur.([]any)
+	if len(list) == 0 {
+		list = []any{map[string]any{}}
+	}
+	first, ok := list[0].(map[string]any)
+	if !ok {
+		first = map[string]any{}
+	}
+	first["driver"] = driver
+	first["dsn"] = d
+	list[0] = first
+	setPath(vals, "hive.configMap.database", list)
+}
+
+// valueString is a value as the plan shows it: a string as is, anything else as JSON.
+func valueString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 type pin struct {
@@ -243,21 +326,6 @@ func joinKey(prefix, k string) string {
 		return k
 	}
 	return prefix + "." + k
-}
-
-func cloneValues(v map[string]any) map[string]any {
-	if v == nil {
-		return map[string]any{}
-	}
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return map[string]any{}
-	}
-	var out map[string]any
-	if err := yaml.Unmarshal(b, &out); err != nil || out == nil {
-		return map[string]any{}
-	}
-	return out
 }
 
 // setPath sets a dotted key (no list indexes) in v, creating maps on the way.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
@@ -19,6 +20,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
@@ -36,21 +38,21 @@ type Options struct {
 	UITag          string
 	DB             upgrade.DB
 	DBPasswordFile string
-	ValuesFiles    []string
-	Set            []string
-	SetString      []string
-	Atomic         bool
-	CleanupOnFail  bool
-	DryRun         bool
-	Force          bool
-	Yes            bool
-	BackupDir      string
-	Repo           string
-	Refresh        bool
+	// Values are helm's value flags: -f, --set, --set-string, --set-file, --set-json, --set-literal.
+	Values helmsdk.ValueOptions
+	// Install is --install: install a release missing on a cluster named explicitly.
+	Install       bool
+	Atomic        bool
+	CleanupOnFail bool
+	DryRun        bool
+	Force         bool
+	Yes           bool
+	BackupDir     string
+	Repo          string
+	Refresh       bool
 
-	format    render.Format
-	extra     map[string]any
-	extraKeys []string
+	format render.Format
+	user   *helmsdk.UserValues
 }
 
 // NewOptions returns the defaults.
@@ -69,25 +71,12 @@ func (o *Options) Complete(cmd *cobra.Command) error {
 		}
 		o.DB.Password = strings.TrimRight(string(b), "\r\n")
 	}
-	o.extra = map[string]any{}
-	for _, f := range o.ValuesFiles {
-		v, err := helmsdk.ReadValuesFile(f)
-		if err != nil {
-			return exit.Usagef("%v", err)
-		}
-		o.extra = helmsdk.MergeValues(o.extra, v)
-		o.extraKeys = append(o.extraKeys, "-f "+f)
-	}
-	if err := helmsdk.ParseSet(o.Set, o.extra); err != nil {
+	read := helmsdk.ReadFileOrStdin(o.g.Streams.In, os.ReadFile)
+	user, err := helmsdk.LoadValues(o.Values, read, redact.Values)
+	if err != nil {
 		return exit.Usagef("%v", err)
 	}
-	if err := helmsdk.ParseSetString(o.SetString, o.extra); err != nil {
-		return exit.Usagef("%v", err)
-	}
-	for _, s := range append(append([]string{}, o.Set...), o.SetString...) {
-		k, _, _ := strings.Cut(s, "=")
-		o.extraKeys = append(o.extraKeys, k)
-	}
+	o.user = user
 	return nil
 }
 
@@ -121,6 +110,9 @@ func (o *Options) Validate() error {
 		return exit.Usagef("--db-port must be from 1 to 65535")
 	case o.DryRun && o.Yes:
 		// harmless
+	}
+	if c := upgrade.UserConflicts(o.user, o.UITag, o.ImageRegistry, o.DB); len(c) > 0 {
+		return exit.Usagef("%s: give one", c[0])
 	}
 	if o.DB.Given() && o.DB.DSN == "" {
 		if o.DB.Password == "" {
@@ -181,7 +173,7 @@ func (o *Options) Run(ctx context.Context) error {
 	cfg := upgrade.Config{
 		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
 		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
-		UITag: o.UITag, DB: o.DB, Extra: o.extra, ExtraKeys: o.extraKeys, Timeout: o.Fleet.ClusterTimeout,
+		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
 		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
 		Force: o.Force, Yes: o.Yes, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
 		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,
@@ -199,7 +191,7 @@ func (o *Options) Run(ctx context.Context) error {
 	default:
 		executed := false
 		for _, r := range rep.Releases {
-			executed = executed || (r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate)
+			executed = executed || (r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate && r.Result.Outcome != upgrade.OutcomeSkipped)
 		}
 		if executed {
 			err = rep.WriteResult(out, o.g.Palette(out))
@@ -277,4 +269,14 @@ func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
 func preflight(g *cli.Globals, ns, repo string) upgrade.PreflightFunc {
 	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm},
 		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo})
+}
+
+// addValueFlags registers helm's value flags with helm's names, types and order of application.
+func addValueFlags(fs *pflag.FlagSet, v *helmsdk.ValueOptions) {
+	fs.StringSliceVarP(&v.ValueFiles, "values", "f", v.ValueFiles, "Values file (or - for stdin) applied over the backed-up values of every release, as helm -f (can repeat or separate with commas)")
+	fs.StringArrayVar(&v.Values, "set", v.Values, "Value applied over the backed-up values of every release, as helm --set (key1=val1,key2=val2; repeatable)")
+	fs.StringArrayVar(&v.StringValues, "set-string", v.StringValues, "String value applied over the backed-up values, as helm --set-string (repeatable)")
+	fs.StringArrayVar(&v.FileValues, "set-file", v.FileValues, "Value read from a file (key=path), as helm --set-file (repeatable)")
+	fs.StringArrayVar(&v.JSONValues, "set-json", v.JSONValues, "JSON value (key=json), as helm --set-json (repeatable)")
+	fs.StringArrayVar(&v.LiteralValues, "set-literal", v.LiteralValues, "Literal string value, as helm --set-literal (repeatable)")
 }
