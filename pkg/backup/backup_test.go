@@ -122,15 +122,15 @@ func TestEnsureDirWarnsWhenOpen(t *testing.T) {
 func TestRender(t *testing.T) {
 	e := Entry{Meta: meta(), Path: "/b/x.yaml", ModeString: "-rw-------", Mode: 0o600}
 	e.Kind = KindValues
-	r := &Report{Schema: SchemaVersion, Dir: "/b", Entries: []Entry{e}}
+	r := &Report{Schema: SchemaVersion, Dir: "/b", Entries: []Entry{e}, List: true}
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf, render.NewPalette(&buf, false), true); err != nil {
+	if err := r.WriteTable(&buf, render.NewPalette(&buf, false)); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "list.txt", buf.Bytes())
 	buf.Reset()
 	r = &Report{Schema: SchemaVersion, Dir: "/b", Backups: []ReleaseBackup{{Meta: meta(), Files: []Written{{Path: "/b/x.yaml", Kind: KindValues}, {Path: "/b/x.redacted.yaml", Kind: KindValues, Redacted: true}}}}}
-	_ = r.WriteTable(&buf, render.NewPalette(&buf, false), false)
+	_ = r.WriteTable(&buf, render.NewPalette(&buf, false))
 	golden(t, "written.txt", buf.Bytes())
 	buf.Reset()
 	_ = r.WriteJSON(&buf)

@@ -18,11 +18,12 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 // DefaultNamespace is where both skoala and skoala-init live.
-const DefaultNamespace = "skoala-system"
+const DefaultNamespace = product.Namespace
 
 // Globals is the state shared by all verbs.
 type Globals struct {
@@ -103,6 +104,13 @@ func (g *Globals) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Write writes a report to stdout in format f, the table coloured as --color decides. It is the one
+// output path of every verb.
+func (g *Globals) Write(f render.Format, r render.Writer) error {
+	out := g.Streams.Out
+	return render.Write(out, f, r, g.Palette(out))
 }
 
 // Warnf prints a warning line on stderr.

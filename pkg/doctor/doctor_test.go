@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -363,7 +364,7 @@ func TestValidate(t *testing.T) {
 		{Config{Mode: ModePreUpgrade}, "a pre-upgrade check needs the target version"},
 		{Config{TargetVersion: "x"}, `target version: "x" is not a semantic version`},
 		{Config{Categories: []CategoryID{"dns"}}, `unknown category "dns" (want one of: kubernetes, control-plane, database, workspaces, repository, enterprise-package)`},
-		{Config{Targets: Fleet("a", nil, "skoala", "")[:1:1]}, ""},
+		{Config{Targets: fleet.Of("a")}, ""},
 	} {
 		err := tc.cfg.Validate()
 		switch {
@@ -378,7 +379,7 @@ func TestValidate(t *testing.T) {
 // goldenReport is a fleet with one failure of each kind that renders everything: ok, warn, fail, skip.
 func goldenReport(t *testing.T) *Report {
 	f := newFixture(t)
-	f.cfg.Targets = Fleet("global", []string{"workspace-1", "workspace-2"}, "skoala", "skoala-init")
+	f.cfg.Targets = fleet.Of("global", "workspace-1", "workspace-2")
 	f.down["workspace-2"] = true
 	crashLoop(f.cp["pod/hive"].(*corev1.Pod), "hive")
 	f.cpRel.Values["ui"] = map[string]any{"image": map[string]any{"tag": "v0.19.0"}}

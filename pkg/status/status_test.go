@@ -21,7 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -160,11 +160,11 @@ func fleetReport(t *testing.T, exitOnUpgrade bool) *Report {
 		"workspace-1": workspace("0.28.0", false),
 		"workspace-2": workspace("0.33.3", true),
 	}
-	targets := []cli.Target{
-		{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"},
-		{Context: "workspace-1", Role: cli.RoleWorkspace, Release: "skoala-init"},
-		{Context: "workspace-2", Role: cli.RoleWorkspace, Release: "skoala-init"},
-		{Context: "workspace-3", Role: cli.RoleWorkspace, Release: "skoala-init"},
+	targets := []fleet.Target{
+		{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"},
+		{Context: "workspace-1", Role: fleet.RoleWorkspace, Release: "skoala-init"},
+		{Context: "workspace-2", Role: fleet.RoleWorkspace, Release: "skoala-init"},
+		{Context: "workspace-3", Role: fleet.RoleWorkspace, Release: "skoala-init"},
 	}
 	rep := Gather(context.Background(), src, Config{
 		Namespace: ns, Targets: targets, ClusterTimeout: 5 * time.Second, MaxConcurrency: 4,
@@ -246,8 +246,8 @@ func TestCrashLoopIsNamed(t *testing.T) {
 func TestMissingReleaseAndOtherDriver(t *testing.T) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1.skoala.v1", Namespace: ns, Labels: map[string]string{"owner": "helm", "name": "skoala", "status": "deployed", "version": "1"}}}
 	src := fakeSource{"a": fake.NewSimpleClientset(), "b": fake.NewSimpleClientset(cm)}
-	rep := Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []cli.Target{
-		{Context: "a", Role: cli.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: cli.RoleWorkspace, Release: "skoala"}}})
+	rep := Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []fleet.Target{
+		{Context: "a", Role: fleet.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: fleet.RoleWorkspace, Release: "skoala"}}})
 	a := rep.Clusters[0].Releases[0]
 	if a.Status != StatusMissing || !strings.Contains(a.Hint, "helm upgrade --install skoala skoala-release/skoala") {
 		t.Errorf("missing release: %+v", a)
@@ -267,7 +267,7 @@ func TestCorruptReleaseSecret(t *testing.T) {
 			s := helmtest.Secret(helmtest.Spec{Name: "skoala", Namespace: ns, Revision: 1, Status: "deployed", Chart: "skoala", Version: "0.28.1"})
 			s.Data["release"] = []byte(data)
 			rep := Gather(context.Background(), fakeSource{"g": fake.NewSimpleClientset(s)}, Config{Namespace: ns, ClusterTimeout: time.Second,
-				Targets: []cli.Target{{Context: "g", Role: cli.RoleControlPlane, Release: "skoala"}}})
+				Targets: []fleet.Target{{Context: "g", Role: fleet.RoleControlPlane, Release: "skoala"}}})
 			r := rep.Clusters[0].Releases[0]
 			if !strings.Contains(r.Error, "corrupt") || !strings.Contains(r.Error, "bad "+strings.ToUpper(name[:1])) && !strings.Contains(strings.ToLower(r.Error), "bad "+name) {
 				t.Errorf("error = %q", r.Error)
@@ -282,7 +282,7 @@ func TestCorruptReleaseSecret(t *testing.T) {
 func TestLongHistoryReadsOneRevision(t *testing.T) {
 	c := controlPlane("0.28.1", 200)
 	rep := Gather(context.Background(), fakeSource{"g": c}, Config{Namespace: ns, ClusterTimeout: time.Second,
-		Targets: []cli.Target{{Context: "g", Role: cli.RoleControlPlane, Release: "skoala"}}})
+		Targets: []fleet.Target{{Context: "g", Role: fleet.RoleControlPlane, Release: "skoala"}}})
 	if r := rep.Clusters[0].Releases[0]; r.Revision != 200 || r.Status != "deployed" {
 		t.Fatalf("got revision %d %s", r.Revision, r.Status)
 	}
