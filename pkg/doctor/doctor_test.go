@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,10 +18,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestHealthyFleetPassesEveryCheck(t *testing.T) {
 	f := newFixture(t)
@@ -390,23 +389,6 @@ func goldenReport(t *testing.T) *Report {
 	return rep
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/doctor -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the output (go test ./pkg/doctor -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
-}
 
 func TestGolden(t *testing.T) {
 	rep := goldenReport(t)
@@ -434,10 +416,10 @@ func TestGolden(t *testing.T) {
 	if !strings.Contains(color.String(), "\x1b[") {
 		t.Error("no colour in the colour table")
 	}
-	golden(t, "doctor.txt", plain.Bytes())
-	golden(t, "doctor-color.txt", color.Bytes())
-	golden(t, "doctor.json", js.Bytes())
-	golden(t, "doctor.yaml", ym.Bytes())
+	golden.Assert(t, "doctor.txt", plain.Bytes())
+	golden.Assert(t, "doctor-color.txt", color.Bytes())
+	golden.Assert(t, "doctor.json", js.Bytes())
+	golden.Assert(t, "doctor.yaml", ym.Bytes())
 }
 
 func assertNoPassword(t *testing.T, rep *Report) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -22,13 +21,13 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const ns = "skoala-system"
 
@@ -174,22 +173,6 @@ func fleetReport(t *testing.T, exitOnUpgrade bool) *Report {
 	return rep
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the output (go test ./pkg/status -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
-}
 
 func TestGatherReportsTheFleet(t *testing.T) {
 	rep := fleetReport(t, false)
@@ -317,10 +300,10 @@ func TestGolden(t *testing.T) {
 			t.Errorf("line %d is %d columns wide (max 100): %q", i+1, len([]rune(line)), line)
 		}
 	}
-	golden(t, "status.txt", plain.Bytes())
-	golden(t, "status-color.txt", color.Bytes())
-	golden(t, "status.json", js.Bytes())
-	golden(t, "status.yaml", ym.Bytes())
+	golden.Assert(t, "status.txt", plain.Bytes())
+	golden.Assert(t, "status-color.txt", color.Bytes())
+	golden.Assert(t, "status.json", js.Bytes())
+	golden.Assert(t, "status.yaml", ym.Bytes())
 }
 
 var _ = errors.New
