@@ -12,7 +12,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-
 const dsnValue = `skoala:Pa$$w0rd:@/?&=x@tcp(mysql.mcamel-system.svc:3306)/skoala?charset=utf8&parseTime=true`
 
 func meta() Meta {
@@ -135,4 +134,3 @@ func TestRender(t *testing.T) {
 	_ = r.WriteJSON(&buf)
 	golden.Assert(t, "written.json", buf.Bytes())
 }
-

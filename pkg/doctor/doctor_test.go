@@ -22,7 +22,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-
 func TestHealthyFleetPassesEveryCheck(t *testing.T) {
 	f := newFixture(t)
 	f.manifest = writeManifest(t, "components:\n  skoala:\n    enable: true\n    helmVersion: v0.28.1\n")
@@ -388,7 +387,6 @@ func goldenReport(t *testing.T) *Report {
 	rep.Elapsed = 0
 	return rep
 }
-
 
 func TestGolden(t *testing.T) {
 	rep := goldenReport(t)

@@ -28,7 +28,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-
 const ns = "skoala-system"
 
 // fakeSource serves fake clientsets by context; a context without one is unreachable.
@@ -172,7 +171,6 @@ func fleetReport(t *testing.T, exitOnUpgrade bool) *Report {
 	})
 	return rep
 }
-
 
 func TestGatherReportsTheFleet(t *testing.T) {
 	rep := fleetReport(t, false)

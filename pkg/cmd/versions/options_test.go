@@ -3,41 +3,18 @@ package versions
 import (
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli/clitest"
 )
 
 func TestValidate(t *testing.T) {
-	g := cli.NewGlobals(genericiooptions.NewTestIOStreamsDiscard())
-	for _, c := range []struct {
-		name string
-		mod  func(o *Options)
-		want string
-	}{
-		{"accepts the defaults", func(o *Options) {}, ""},
-		{"rejects an unknown -o", func(o *Options) { o.Output = "xml" }, `unknown output format "xml" (want one of: table, json, yaml)`},
-		{"rejects --all-contexts with --workspace-context", func(o *Options) { o.Fleet.AllContexts = true; o.Fleet.Workspaces = []string{"w"} }, "--all-contexts and --workspace-context are mutually exclusive"},
-		{"rejects a --timeout that is not positive", func(o *Options) { o.Fleet.ClusterTimeout = 0 }, "--timeout must be positive"},
-		{"rejects an empty --release", func(o *Options) { o.Fleet.SkoalaRelease = " " }, "--release and --init-release must not be empty"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			o := NewOptions(g)
-			c.mod(o)
-			err := o.Validate()
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if got != c.want {
-				t.Fatalf("Validate() = %q, want %q", got, c.want)
-			}
-		})
-	}
+	cases := clitest.OutputCases(func(o *Options) *string { return &o.Output })
+	cases = append(cases, clitest.FleetCases(func(o *Options) *cli.FleetFlags { return &o.Fleet })...)
+	clitest.RunValidate(t, NewOptions, cases)
 }
 
 func TestComplete(t *testing.T) {
-	o := NewOptions(cli.NewGlobals(genericiooptions.NewTestIOStreamsDiscard()))
+	o := NewOptions(clitest.Globals())
 	if err := o.Complete([]string{"skoala-init"}); err != nil || len(o.Charts) != 1 || o.Charts[0] != "skoala-init" {
 		t.Fatalf("Complete(skoala-init) = %v, charts %v", err, o.Charts)
 	}
