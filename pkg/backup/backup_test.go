@@ -2,17 +2,15 @@ package backup
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const dsnValue = `skoala:Pa$$w0rd:@/?&=x@tcp(mysql.mcamel-system.svc:3306)/skoala?charset=utf8&parseTime=true`
 
@@ -122,35 +120,17 @@ func TestEnsureDirWarnsWhenOpen(t *testing.T) {
 func TestRender(t *testing.T) {
 	e := Entry{Meta: meta(), Path: "/b/x.yaml", ModeString: "-rw-------", Mode: 0o600}
 	e.Kind = KindValues
-	r := &Report{Schema: SchemaVersion, Dir: "/b", Entries: []Entry{e}}
+	r := &Report{Schema: SchemaVersion, Dir: "/b", Entries: []Entry{e}, List: true}
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf, render.NewPalette(&buf, false), true); err != nil {
+	if err := r.WriteTable(&buf, render.NewPalette(&buf, false)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "list.txt", buf.Bytes())
+	golden.Assert(t, "list.txt", buf.Bytes())
 	buf.Reset()
 	r = &Report{Schema: SchemaVersion, Dir: "/b", Backups: []ReleaseBackup{{Meta: meta(), Files: []Written{{Path: "/b/x.yaml", Kind: KindValues}, {Path: "/b/x.redacted.yaml", Kind: KindValues, Redacted: true}}}}}
-	_ = r.WriteTable(&buf, render.NewPalette(&buf, false), false)
-	golden(t, "written.txt", buf.Bytes())
+	_ = r.WriteTable(&buf, render.NewPalette(&buf, false))
+	golden.Assert(t, "written.txt", buf.Bytes())
 	buf.Reset()
 	_ = r.WriteJSON(&buf)
-	golden(t, "written.json", buf.Bytes())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs (go test ./pkg/backup -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
+	golden.Assert(t, "written.json", buf.Bytes())
 }

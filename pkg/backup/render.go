@@ -22,6 +22,8 @@ type Report struct {
 	// Errors are per-release failures (a cluster that could not be read...).
 	Errors   []string `json:"errors,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// List makes the table show Entries (--list) rather than Backups.
+	List bool `json:"-"`
 }
 
 // ReleaseBackup is the files written for one release.
@@ -37,9 +39,9 @@ func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
 func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
 
 // WriteTable writes the files written, or with --list the files found, as a table.
-func (r *Report) WriteTable(w io.Writer, p *render.Palette, list bool) error {
+func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	var b strings.Builder
-	if list {
+	if r.List {
 		if len(r.Entries) == 0 {
 			fmt.Fprintf(&b, "no backups in %s\n", r.Dir)
 		} else {

@@ -6,20 +6,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
-// ClusterSource returns the clients of a context.
-type ClusterSource interface {
-	Cluster(context string) (*kube.Cluster, error)
-}
-
 // Config is what Take needs.
 type Config struct {
 	Namespace      string
-	Targets        []cli.Target
+	Targets        []fleet.Target
 	Driver         string
 	ClusterTimeout time.Duration
 	MaxConcurrency int
@@ -47,7 +42,7 @@ func SourceOf(cluster string, rel *helmsdk.Release, computed bool, now time.Time
 
 // Take backs up the current revision of every target's release. A release that is absent is noted; a
 // cluster that cannot be read is an error of the report, and never stops the others.
-func Take(ctx context.Context, clusters ClusterSource, cfg Config) *Report {
+func Take(ctx context.Context, clusters fleet.ClusterSource, cfg Config) *Report {
 	rep := &Report{Schema: SchemaVersion, Dir: cfg.Dir}
 	now := time.Now
 	if cfg.Now != nil {
@@ -59,7 +54,7 @@ func Take(ctx context.Context, clusters ClusterSource, cfg Config) *Report {
 		note string
 	}
 	res := make([]result, len(cfg.Targets))
-	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t cli.Target) {
+	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t fleet.Target) {
 		kc, err := clusters.Cluster(t.Context)
 		if err != nil {
 			msg, _ := kube.Explain(err, "", "")

@@ -16,13 +16,15 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 // DefaultNamespace is where both skoala and skoala-init live.
-const DefaultNamespace = "skoala-system"
+const DefaultNamespace = product.Namespace
 
 // Globals is the state shared by all verbs.
 type Globals struct {
@@ -33,8 +35,20 @@ type Globals struct {
 	Color string
 	// Name is how the tool was invoked, for help and hints: "kubectl skoala" or "helm skoala".
 	Name string
+	// Clusters gives the clients of the kubeconfig's contexts: nil means a kube.Factory over ConfigFlags;
+	// command tests set a fake.
+	Clusters ClusterFactory
+}
 
-	factory *kube.Factory
+// ClusterFactory is what the verbs need of the kubeconfig (*kube.Factory implements it).
+type ClusterFactory interface {
+	fleet.ClusterSource
+	// CurrentContext is --context, else HELM_KUBECONTEXT, else the kubeconfig's current context.
+	CurrentContext() (string, error)
+	// Contexts lists the kubeconfig's contexts, sorted.
+	Contexts() ([]string, error)
+	// RequestTimeout is --request-timeout (0 when unset).
+	RequestTimeout() time.Duration
 }
 
 // NewGlobals reads the environment (Helm's plugin variables) and prepares kubectl's flags.
@@ -62,12 +76,13 @@ func InvocationName(argv0 string, pluginMode bool) string {
 }
 
 // Factory returns the cluster factory, honouring HELM_KUBECONTEXT when --context was not given.
-func (g *Globals) Factory() *kube.Factory {
-	if g.factory == nil {
-		g.factory = kube.NewFactory(g.ConfigFlags)
-		g.factory.DefaultContext = g.Helm.KubeContext
+func (g *Globals) Factory() ClusterFactory {
+	if g.Clusters == nil {
+		f := kube.NewFactory(g.ConfigFlags)
+		f.DefaultContext = g.Helm.KubeContext
+		g.Clusters = f
 	}
-	return g.factory
+	return g.Clusters
 }
 
 // Namespace is -n, else HELM_NAMESPACE unless it is helm's "default" (helm always sets it), else
@@ -103,6 +118,13 @@ func (g *Globals) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Write writes a report to stdout in format f, the table coloured as --color decides. It is the one
+// output path of every verb.
+func (g *Globals) Write(f render.Format, r render.Writer) error {
+	out := g.Streams.Out
+	return render.Write(out, f, r, g.Palette(out))
 }
 
 // Warnf prints a warning line on stderr.

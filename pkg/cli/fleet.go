@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,11 +10,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 )
 
 // FleetFlags select the clusters a fleet verb looks at: the control-plane context (the current one, or
 // --context) for release skoala, and the workspace contexts for release skoala-init.
+//
+// --timeout means one thing in every verb: the time allowed for the work on each cluster (ClusterTimeout).
+// status, versions and backup-values read each cluster within it; doctor checks the clusters together,
+// so it bounds its run too; upgrade gives it to each cluster's release rollout (helm --wait --timeout).
+// Only the default differs per verb (set it in New<Verb>Options), never the help text. The other time
+// limits have their own names: --check-timeout (doctor, each check) and kubectl's --request-timeout
+// (each API request).
 type FleetFlags struct {
 	Workspaces     []string
 	AllContexts    bool
@@ -24,9 +34,12 @@ type FleetFlags struct {
 	NoControlPlane bool
 }
 
+// TimeoutUsage is the help of --timeout, the same in every verb.
+const TimeoutUsage = "Time allowed for the work on each cluster"
+
 // NewFleetFlags returns the defaults.
 func NewFleetFlags() FleetFlags {
-	return FleetFlags{SkoalaRelease: "skoala", InitRelease: "skoala-init", ClusterTimeout: 30 * time.Second, MaxConcurrency: 32}
+	return FleetFlags{SkoalaRelease: product.ReleaseSkoala, InitRelease: product.ReleaseInit, ClusterTimeout: 30 * time.Second, MaxConcurrency: 32}
 }
 
 // Add registers the flags on cmd.
@@ -36,7 +49,7 @@ func (f *FleetFlags) Add(cmd *cobra.Command, g *Globals) {
 	fs.BoolVar(&f.AllContexts, "all-contexts", f.AllContexts, "Treat every other context of the kubeconfig as a workspace cluster")
 	fs.StringVar(&f.SkoalaRelease, "release", f.SkoalaRelease, "Name of the control-plane release")
 	fs.StringVar(&f.InitRelease, "init-release", f.InitRelease, "Name of the workspace release")
-	fs.DurationVar(&f.ClusterTimeout, "timeout", f.ClusterTimeout, "Time allowed for each cluster")
+	fs.DurationVar(&f.ClusterTimeout, "timeout", f.ClusterTimeout, TimeoutUsage)
 	_ = cmd.RegisterFlagCompletionFunc("workspace-context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		ctxs, err := g.Factory().Contexts()
 		if err != nil {
@@ -60,60 +73,39 @@ func (f *FleetFlags) Validate() error {
 	return nil
 }
 
-// Target is one cluster of the fleet and the release expected there.
-type Target struct {
-	Context string `json:"context"`
-	// Role is "control-plane" or "workspace".
-	Role    string `json:"role"`
-	Release string `json:"release"`
-}
+// Target is fleet.Target, for the packages that still spell it cli.Target.
+//
+// TODO(coordinator): switch pkg/upgrade to pkg/fleet after the merge of upgrade-core's branch, then delete
+// these aliases (no domain package may import pkg/cli: it imports cobra).
+type Target = fleet.Target
 
-// Roles of a cluster.
+// Roles of a cluster (fleet's).
 const (
-	RoleControlPlane = "control-plane"
-	RoleWorkspace    = "workspace"
+	RoleControlPlane = fleet.RoleControlPlane
+	RoleWorkspace    = fleet.RoleWorkspace
 )
 
 // Resolve turns the flags into the list of targets: the control plane first, then the workspaces in the
 // order given (sorted for --all-contexts). A context named twice is looked at once.
-func (f *FleetFlags) Resolve(g *Globals) ([]Target, error) {
+func (f *FleetFlags) Resolve(g *Globals) ([]fleet.Target, error) {
 	fac := g.Factory()
 	cp, err := fac.CurrentContext()
 	if err != nil {
 		return nil, err
 	}
-	var out []Target
-	if !f.NoControlPlane {
-		out = append(out, Target{Context: cp, Role: RoleControlPlane, Release: f.SkoalaRelease})
-	}
-	seen := map[string]bool{cp: true}
-	var ws []string
+	sel := fleet.Selection{ControlPlane: cp, NoControlPlane: f.NoControlPlane, Workspaces: f.Workspaces,
+		AllContexts: f.AllContexts, Release: f.SkoalaRelease, InitRelease: f.InitRelease}
 	if f.AllContexts {
-		all, err := fac.Contexts()
-		if err != nil {
+		if sel.Contexts, err = fac.Contexts(); err != nil {
 			return nil, err
 		}
-		ws = all
-	} else {
-		for _, w := range f.Workspaces {
-			for _, p := range strings.Split(w, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					ws = append(ws, p)
-				}
-			}
-		}
 	}
-	for _, w := range ws {
-		if seen[w] {
-			if w == cp && !f.AllContexts {
-				return nil, exit.Usagef("context %q is both the control plane and a workspace: pick the control plane with --context", w)
-			}
-			continue
-		}
-		seen[w] = true
-		out = append(out, Target{Context: w, Role: RoleWorkspace, Release: f.InitRelease})
+	targets, err := sel.Resolve()
+	var ce *fleet.ConflictError
+	if errors.As(err, &ce) {
+		return nil, exit.Usagef("%v", err)
 	}
-	return out, nil
+	return targets, err
 }
 
 // RunContext returns a context bounded by nothing but the caller (per-cluster timeouts apply inside).
@@ -135,7 +127,7 @@ func UsageHint(name, verb string) string {
 // ResolveClusters resolves the targets and builds each one's clients, so that a kubeconfig problem (an
 // unknown context, an unreadable file) is the user's input error, reported before any cluster is read.
 // A cluster that cannot be reached is not an error here: the verbs report it per cluster.
-func (f *FleetFlags) ResolveClusters(g *Globals) ([]Target, error) {
+func (f *FleetFlags) ResolveClusters(g *Globals) ([]fleet.Target, error) {
 	targets, err := f.Resolve(g)
 	if err != nil {
 		return nil, Explain(err)

@@ -51,12 +51,13 @@ var rootExample = templates.Examples(`
 	# The versions the repository offers
 	kubectl skoala versions skoala`)
 
-// Verbs reserved by the design; each is built in its own package.
-var reserved = map[string]string{}
-
 // NewCmdSkoala returns the root command.
 func NewCmdSkoala(streams genericiooptions.IOStreams) *cobra.Command {
-	g := cli.NewGlobals(streams)
+	return newCmdSkoala(cli.NewGlobals(streams))
+}
+
+// newCmdSkoala builds the root command over g (command tests hand in fake clusters).
+func newCmdSkoala(g *cli.Globals) *cobra.Command {
 	name := g.Name
 	root := &cobra.Command{
 		Use:           "kubectl-skoala",
@@ -134,7 +135,12 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 		<-ctx.Done()
 		stop()
 	}()
-	root := NewCmdSkoala(streams)
+	return execute(ctx, streams, NewCmdSkoala(streams), args)
+}
+
+// execute runs root with args and maps the outcome onto the exit-code contract: 0 ok, 1 failure, 2 usage,
+// 3 problems found, 124 timeout, 130 interrupted (an error that is context.Canceled once ctx is done).
+func execute(ctx context.Context, streams genericiooptions.IOStreams, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
@@ -153,7 +159,7 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		fmt.Fprintln(streams.ErrOut, "error: interrupted")
-		return 130
+		return exit.Interrupted
 	}
 	if !exit.IsSilent(err) {
 		fmt.Fprintf(streams.ErrOut, "error: %s\n", exit.OneLine(err.Error()))

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/dsn"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Check IDs of the database category.
@@ -68,7 +68,7 @@ func checkDSN(ctx context.Context, e *Env) Outcome {
 		case e.Config.Mode == ModePreInstall:
 			return SkipHint("pass the DSN the install will use with --db-dsn (and --db to log in)", "no DSN given: the database is checked only with --db-dsn before an install")
 		}
-		if rel, err := e.ControlPlaneRelease(ctx); err == nil && versions.Compare(rel.ChartVersion, "0.22.1") < 0 {
+		if rel, err := e.ControlPlaneRelease(ctx); err == nil && semver.Compare(rel.ChartVersion, "0.22.1") < 0 {
 			return Fail("set hive.configMap.database[0].driver=mysql and hive.configMap.database[0].dsn="+dsnExample, "no database configured in hive.configMap.database (skoala %s has no default)", rel.ChartVersion)
 		}
 		return Warn("set hive.configMap.database[0].driver=mysql and hive.configMap.database[0].dsn (the product guide's recommended values: "+dsnExample+")",
@@ -207,12 +207,12 @@ func checkDBTables(ctx context.Context, e *Env) Outcome {
 func (e *Env) schemaHint(ctx context.Context) string {
 	v := ""
 	if e.Config.Mode == ModePreInstall || e.Config.Mode == ModePreUpgrade {
-		v = versions.Normalize(e.Config.TargetVersion)
+		v = semver.Normalize(e.Config.TargetVersion)
 	}
 	if rel, err := e.ControlPlaneRelease(ctx); err == nil && (v == "" || e.Config.Mode == ModeDefault) {
 		v = rel.ChartVersion
 	}
-	if v != "" && versions.Compare(v, "0.17.1") < 0 {
+	if v != "" && semver.Compare(v, "0.17.1") < 0 {
 		return fmt.Sprintf("skoala %s (below 0.17.1) does not create its tables: create them by hand with the SQL of the product's install guide (tables api, book, registry), then restart hive", v)
 	}
 	return fmt.Sprintf("hive (0.17.1 and later) creates the tables when it starts: read its logs ('%s -n %s logs deploy/hive -c hive'), fix what stops it (rights of the user on the database), then '%s -n %s rollout restart deployment hive'; the product guide's 'desc' tables show what is expected",

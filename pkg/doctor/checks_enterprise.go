@@ -7,7 +7,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Check IDs of the enterprise-package category.
@@ -57,7 +58,7 @@ func checkManifest(ctx context.Context, e *Env) Outcome {
 	if m.Kind != "DCEManifest" {
 		return Fail("give the installer's manifest.yaml (apiVersion manifest.daocloud.io/v1alpha1, kind DCEManifest)", "%s is not a DCE installer manifest (kind %q)", path, m.Kind)
 	}
-	s, ok := m.Components["skoala"]
+	s, ok := m.Components[product.ChartSkoala]
 	if !ok {
 		return Fail(fmt.Sprintf("add components.skoala (enable: true, helmVersion: <version>) to %s", path), "%s has no components.skoala: the installer does not install the Microservice Engine", path)
 	}
@@ -78,25 +79,25 @@ func checkManifestHelmVersion(ctx context.Context, e *Env) Outcome {
 	if err != nil {
 		return Skip("manifest unreadable")
 	}
-	hv := m.Components["skoala"].HelmVersion
+	hv := m.Components[product.ChartSkoala].HelmVersion
 	if hv == "" {
 		return Fail(fmt.Sprintf("set components.skoala.helmVersion in %s to a version of the repository ('%s versions skoala')", path, e.Config.Name),
 			"components.skoala.helmVersion is not set in %s", path)
 	}
-	if _, err := versions.Parse(hv); err != nil {
+	if _, err := semver.Parse(hv); err != nil {
 		return Fail("write it as MAJOR.MINOR.PATCH (v0.28.1 or 0.28.1)", "components.skoala.helmVersion %q: %v", hv, err)
 	}
-	v := versions.Normalize(hv)
+	v := semver.Normalize(hv)
 	rs, _ := e.repo(ctx)
 	if rs.idx == nil {
 		return Warn(rs.repo.Hint, "components.skoala.helmVersion is %s; cannot check it against the repository: %s", v, rs.repo.Error)
 	}
-	if !indexHas(rs.idx, "skoala", v) {
-		return Fail(fmt.Sprintf("pick a version the repository has ('%s versions skoala'; newest %s)", e.Config.Name, latestOf(rs.idx, "skoala")),
+	if !indexHas(rs.idx, product.ChartSkoala, v) {
+		return Fail(fmt.Sprintf("pick a version the repository has ('%s versions skoala'; newest %s)", e.Config.Name, latestOf(rs.idx, product.ChartSkoala)),
 			"components.skoala.helmVersion %s is not in repository %s", v, rs.repo.Name)
 	}
 	msg := fmt.Sprintf("components.skoala.helmVersion %s is in repository %s", v, rs.repo.Name)
-	if !indexHas(rs.idx, "skoala-init", v) {
+	if !indexHas(rs.idx, product.ChartInit, v) {
 		return Warn("the manifest has no skoala-init key: the workspaces need skoala-init "+v+" from the addon repository", "%s, but skoala-init %s is not", msg, v)
 	}
 	return OK("%s (and skoala-init %s)", msg, v)

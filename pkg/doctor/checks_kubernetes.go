@@ -8,8 +8,8 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
 
 // Check IDs of the Kubernetes category.
@@ -76,7 +76,7 @@ var KubeMatrix = []kubeRange{
 func rangeFor(v string) *kubeRange {
 	var best *kubeRange
 	for i := range KubeMatrix {
-		if versions.Compare(KubeMatrix[i].Skoala, v) <= 0 {
+		if semver.Compare(KubeMatrix[i].Skoala, v) <= 0 {
 			best = &KubeMatrix[i]
 		}
 	}
@@ -85,24 +85,21 @@ func rangeFor(v string) *kubeRange {
 
 // minorOf returns "1.25" of "v1.25.3-gke.1".
 func minorOf(s string) (string, bool) {
-	v, err := versions.Parse(s)
+	v, err := semver.Parse(s)
 	if err != nil {
 		return "", false
 	}
 	return fmt.Sprintf("%d.%d", v.Major(), v.Minor()), true
 }
 
-func minorLess(a, b string) bool { return versions.Compare(a+".0", b+".0") < 0 }
+func minorLess(a, b string) bool { return semver.Compare(a+".0", b+".0") < 0 }
 
 // skoalaVersionFor returns the version the check compares with (the target, else the installed one), the
 // chart, and a phrase saying which.
 func (e *Env) skoalaVersionFor(ctx context.Context) (version, chart, what string) {
-	chart = "skoala"
-	if e.Target.Role == RoleWorkspace {
-		chart = "skoala-init"
-	}
+	chart = e.chart()
 	if e.Config.TargetVersion != "" && e.Config.Mode != ModeDefault {
-		return versions.Normalize(e.Config.TargetVersion), chart, "target"
+		return semver.Normalize(e.Config.TargetVersion), chart, "target"
 	}
 	if e.Config.Mode == ModePreInstall {
 		if rs, err := e.repo(ctx); err == nil && rs.idx != nil {
@@ -124,7 +121,7 @@ func latestOf(idx *helmsdk.Index, chart string) string {
 	for _, v := range idx.Versions(chart) {
 		vs = append(vs, v.Version)
 	}
-	return versions.Latest(vs, false)
+	return semver.Latest(vs, false)
 }
 
 func checkKubeVersion(ctx context.Context, e *Env) Outcome {

@@ -9,18 +9,14 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // The helpers of this file are shared by the control-plane and the workspace checks: the same question asked
 // of release skoala on the control plane and of release skoala-init on each workspace.
 
-func (e *Env) chart() string {
-	if e.Target.Role == RoleWorkspace {
-		return "skoala-init"
-	}
-	return "skoala"
-}
+func (e *Env) chart() string { return e.Target.Chart() }
 
 func (e *Env) kubeContextFlag() string {
 	if e.Target.Context == "" {
@@ -275,13 +271,6 @@ func checkAllComponents(ctx context.Context, e *Env) Outcome {
 	return Outcome{Status: worst, Message: strings.Join(msgs, "; "), Hint: bad[0].Hint}
 }
 
-// ownImageComponents are the workloads whose image tag follows the chart version (skoala-ui and gateway
-// components have their own version lines).
-var ownImageComponents = map[string][]string{
-	"skoala":      {"hive", "sesame"},
-	"skoala-init": {"skoala-agent", "nacos-operator", "sentinel-operator", "seata-operator"},
-}
-
 func checkImageTags(ctx context.Context, e *Env) Outcome {
 	rel, err := e.Release(ctx)
 	if err != nil {
@@ -292,7 +281,7 @@ func checkImageTags(ctx context.Context, e *Env) Outcome {
 		return componentsErr(err, e.Config.Namespace)
 	}
 	var differ, same []string
-	for _, name := range ownImageComponents[e.chart()] {
+	for _, name := range product.OwnImageComponents(e.chart(), rel.ChartVersion) {
 		c := findComponent(comps, name)
 		if c == nil || c.Tag == "" {
 			continue
@@ -310,7 +299,7 @@ func checkImageTags(ctx context.Context, e *Env) Outcome {
 	if len(same) == 0 {
 		return OK("no component image to compare with chart %s", rel.ChartVersion)
 	}
-	return OK("%s run %s, the chart's version", strings.Join(same, ", "), versions.Tag(rel.ChartVersion))
+	return OK("%s run %s, the chart's version", strings.Join(same, ", "), semver.Tag(rel.ChartVersion))
 }
 
 // pinnedTags lists the *.image.tag keys of user-supplied values, as "path=value".
@@ -346,7 +335,7 @@ func checkPinnedTags(ctx context.Context, e *Env) Outcome {
 	}
 	want := rel.ChartVersion
 	if e.Config.Mode == ModePreUpgrade && e.Config.TargetVersion != "" {
-		want = versions.Normalize(e.Config.TargetVersion)
+		want = semver.Normalize(e.Config.TargetVersion)
 	}
 	pins := pinnedTags(rel.Values)
 	var stale, keys []string
@@ -357,7 +346,7 @@ func checkPinnedTags(ctx context.Context, e *Env) Outcome {
 	for _, k := range keys {
 		v := pins[k]
 		// ui has its own version line: a pinned ui tag always goes stale (DaoCloud-docs#6420).
-		if k == "ui.image.tag" || !versions.Equal(v, want) {
+		if k == product.UITagKey || !semver.Equal(v, want) {
 			stale = append(stale, k+"="+v)
 		}
 	}

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/status"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
 
 // Check IDs of the repository category.
@@ -25,7 +25,7 @@ const (
 
 // repoState is the repository and its index, loaded once per run.
 type repoState struct {
-	repo     *status.Repository
+	repo     *helmsdk.RepoStatus
 	idx      *helmsdk.Index
 	warnings []string
 }
@@ -35,7 +35,7 @@ var noIndex = SkipHint("doctor compares with the repository once its index is ca
 
 func (e *Env) repo(ctx context.Context) (*repoState, error) {
 	return e.r.once.repo.get(ctx, e.r.base, e.r.cfg.CheckTimeout, func(ctx context.Context) (*repoState, error) {
-		repo, idx, warns := status.LoadRepository(ctx, e.r.deps.Helm, e.r.cfg.Repo, e.r.cfg.Refresh, e.r.cfg.CheckTimeout)
+		repo, idx, warns := helmsdk.LoadRepository(ctx, e.r.deps.Helm, e.r.cfg.Repo, e.r.cfg.Refresh, e.r.cfg.CheckTimeout)
 		return &repoState{repo: repo, idx: idx, warnings: warns}, nil
 	})
 }
@@ -73,7 +73,7 @@ func checkRepoIndex(ctx context.Context, e *Env) Outcome {
 		return Warn(r.Hint, "%s", r.Error)
 	}
 	age := e.Now().Sub(r.IndexTime)
-	n := len(rs.idx.Versions("skoala"))
+	n := len(rs.idx.Versions(product.ChartSkoala))
 	if len(rs.warnings) > 0 {
 		return Warn(fmt.Sprintf("offline? the cached index (%s old) is used; 'helm repo update %s' when the repository is reachable", humanAge(age), r.Name), "%s", strings.Join(rs.warnings, "; "))
 	}
@@ -104,7 +104,7 @@ func humanAge(d time.Duration) string {
 
 func indexHas(idx *helmsdk.Index, chart, version string) bool {
 	for _, v := range idx.Versions(chart) {
-		if versions.Equal(v.Version, version) {
+		if semver.Equal(v.Version, version) {
 			return true
 		}
 	}
@@ -132,16 +132,16 @@ func (e *Env) installedVersions(ctx context.Context) map[string][]string {
 	}
 	if cp := e.r.controlPlane(); cp != nil {
 		if rel, err := e.releaseOf(ctx, cp); err == nil {
-			add("skoala", rel.ChartVersion)
+			add(product.ChartSkoala, rel.ChartVersion)
 		}
 	}
 	for _, ws := range e.r.workspaces() {
 		if rel, err := e.releaseOf(ctx, ws); err == nil {
-			add("skoala-init", rel.ChartVersion)
+			add(product.ChartInit, rel.ChartVersion)
 		}
 	}
 	for _, vs := range out {
-		versions.SortDesc(vs)
+		semver.SortDesc(vs)
 	}
 	return out
 }
@@ -156,7 +156,7 @@ func checkRepoInstalled(ctx context.Context, e *Env) Outcome {
 		return Skip("no installed release could be read")
 	}
 	var missing, present []string
-	for _, chart := range []string{"skoala", "skoala-init"} {
+	for _, chart := range product.Charts {
 		for _, v := range inst[chart] {
 			if indexHas(rs.idx, chart, v) {
 				present = append(present, chart+" "+v)
@@ -177,9 +177,9 @@ func checkRepoTarget(ctx context.Context, e *Env) Outcome {
 	if rs.idx == nil {
 		return noIndex
 	}
-	t := versions.Normalize(e.Config.TargetVersion)
+	t := semver.Normalize(e.Config.TargetVersion)
 	var missing []string
-	for _, chart := range []string{"skoala", "skoala-init"} {
+	for _, chart := range product.Charts {
 		if !indexHas(rs.idx, chart, t) {
 			missing = append(missing, chart)
 		}
@@ -196,17 +196,17 @@ func checkRepoLatest(ctx context.Context, e *Env) Outcome {
 	if rs.idx == nil {
 		return noIndex
 	}
-	latest := latestOf(rs.idx, "skoala")
-	latestInit := latestOf(rs.idx, "skoala-init")
+	latest := latestOf(rs.idx, product.ChartSkoala)
+	latestInit := latestOf(rs.idx, product.ChartInit)
 	if latest == "" {
 		return Warn(fmt.Sprintf("is %s the skoala repository? the official one is %s", rs.repo.URL, helmsdk.OfficialRepoURL), "repository %s has no stable skoala version", rs.repo.Name)
 	}
 	msg := fmt.Sprintf("newest skoala %s, skoala-init %s", latest, latestInit)
 	if e.Config.Mode != ModePreInstall {
 		inst := e.installedVersions(ctx)
-		if vs := inst["skoala"]; len(vs) > 0 {
-			if versions.Compare(latest, vs[0]) > 0 {
-				msg += fmt.Sprintf(" (installed %s: upgrade available, newest patch %s)", vs[0], versions.LatestPatch(indexVersions(rs.idx, "skoala"), vs[0]))
+		if vs := inst[product.ChartSkoala]; len(vs) > 0 {
+			if semver.Compare(latest, vs[0]) > 0 {
+				msg += fmt.Sprintf(" (installed %s: upgrade available, newest patch %s)", vs[0], semver.LatestPatch(indexVersions(rs.idx, product.ChartSkoala), vs[0]))
 			} else {
 				msg += " (installed is the newest)"
 			}
@@ -222,41 +222,41 @@ func checkUpgradePath(ctx context.Context, e *Env) Outcome {
 	}
 	inst := e.installedVersions(ctx)
 	from := ""
-	if vs := inst["skoala"]; len(vs) > 0 {
+	if vs := inst[product.ChartSkoala]; len(vs) > 0 {
 		from = vs[len(vs)-1]
 	}
 	fromInit := ""
-	if vs := inst["skoala-init"]; len(vs) > 0 {
+	if vs := inst[product.ChartInit]; len(vs) > 0 {
 		fromInit = vs[len(vs)-1] // the oldest workspace decides the path
 	}
 	if from == "" && fromInit == "" {
 		return Skip("no installed release could be read")
 	}
-	to := versions.Normalize(e.Config.TargetVersion)
+	to := semver.Normalize(e.Config.TargetVersion)
 	if to == "" {
-		to = latestOf(rs.idx, "skoala")
+		to = latestOf(rs.idx, product.ChartSkoala)
 	}
 	base := from
 	if base == "" {
 		base = fromInit
 	}
-	if versions.Compare(to, base) < 0 {
+	if semver.Compare(to, base) < 0 {
 		if e.Config.Mode == ModePreUpgrade {
 			return Fail("a downgrade is not an upgrade: roll back with 'helm rollback' (same minor only: hive migrates the database schema)", "target %s is older than the installed %s", to, base)
 		}
 		return OK("installed %s is newer than the repository's newest %s", base, to)
 	}
-	if versions.Equal(to, base) && (fromInit == "" || versions.Equal(to, fromInit)) {
+	if semver.Equal(to, base) && (fromInit == "" || semver.Equal(to, fromInit)) {
 		return OK("up to date at %s", to)
 	}
 	var steps []upgradepath.Step
 	if from != "" {
-		steps = append(steps, upgradepath.Steps("skoala", from, to)...)
+		steps = append(steps, upgradepath.Steps(product.ChartSkoala, from, to)...)
 	}
 	if fromInit != "" {
-		steps = append(steps, upgradepath.Steps("skoala-init", fromInit, to)...)
+		steps = append(steps, upgradepath.Steps(product.ChartInit, fromInit, to)...)
 	}
-	stops := upgradepath.Stops(base, to, indexVersions(rs.idx, "skoala"))
+	stops := upgradepath.Stops(base, to, indexVersions(rs.idx, product.ChartSkoala))
 	var manual, auto []string
 	for _, s := range steps {
 		d := describeStep(s)

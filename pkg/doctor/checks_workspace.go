@@ -15,8 +15,8 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
 
 // Check IDs of the workspaces category.
@@ -74,13 +74,13 @@ func checkSkew(ctx context.Context, e *Env) Outcome {
 	ws := rel.ChartVersion
 	want := cp.ChartVersion
 	hint := fmt.Sprintf("skoala and skoala-init are upgraded together: '%s' (and delete the admission Jobs first), or 'kubectl skoala upgrade'", e.upgradeInitCommand(want))
-	switch versions.SkewOf(cp.ChartVersion, ws) {
-	case versions.SkewNone:
+	switch semver.SkewOf(cp.ChartVersion, ws) {
+	case semver.SkewNone:
 		return OK("skoala-init %s = skoala %s", ws, cp.ChartVersion)
-	case versions.SkewPatch:
+	case semver.SkewPatch:
 		return Warn(hint, "skoala-init %s differs from skoala %s in the patch version", ws, cp.ChartVersion)
-	case versions.SkewMinor:
-		n := versions.MinorsBetween(ws, cp.ChartVersion)
+	case semver.SkewMinor:
+		n := semver.MinorsBetween(ws, cp.ChartVersion)
 		behind := ""
 		switch {
 		case n > 1:
@@ -91,7 +91,7 @@ func checkSkew(ctx context.Context, e *Env) Outcome {
 			behind = fmt.Sprintf(" (%d minor versions ahead)", -n)
 		}
 		if e.Config.Mode == ModePreUpgrade {
-			return Warn("the upgrade to "+versions.Normalize(e.Config.TargetVersion)+" must take skoala-init there too", "skoala-init %s is on another minor than skoala %s%s", ws, cp.ChartVersion, behind)
+			return Warn("the upgrade to "+semver.Normalize(e.Config.TargetVersion)+" must take skoala-init there too", "skoala-init %s is on another minor than skoala %s%s", ws, cp.ChartVersion, behind)
 		}
 		return Fail(hint, "skoala-init %s is on another minor than skoala %s%s: the product needs them on the same version", ws, cp.ChartVersion, behind)
 	}
@@ -101,7 +101,7 @@ func checkSkew(ctx context.Context, e *Env) Outcome {
 // initVersion is the skoala-init version that matters here: the target, else the installed one ("" if neither).
 func (e *Env) initVersion(ctx context.Context) string {
 	if e.Config.TargetVersion != "" && e.Config.Mode != ModeDefault {
-		return versions.Normalize(e.Config.TargetVersion)
+		return semver.Normalize(e.Config.TargetVersion)
 	}
 	if rel, err := e.Release(ctx); err == nil {
 		return rel.ChartVersion
@@ -244,7 +244,7 @@ func checkAdmissionJobs(ctx context.Context, e *Env) Outcome {
 			continue
 		}
 		for _, c := range j.Spec.Template.Spec.Containers {
-			if _, tag := inspect.SplitImage(c.Image); tag != "" && version != "" && !versions.Equal(tag, version) {
+			if _, tag := inspect.SplitImage(c.Image); tag != "" && version != "" && !semver.Equal(tag, version) {
 				stale = append(stale, fmt.Sprintf("%s (%s)", j.Name, tag))
 				break
 			}
@@ -271,11 +271,11 @@ func checkAdmissionJobs(ctx context.Context, e *Env) Outcome {
 		return Warn("delete them, then re-run the skoala-init upgrade: "+del, "admission Jobs from an older version: %s (release is %s)", strings.Join(stale, ", "), version)
 	case e.Config.Mode == ModePreUpgrade:
 		mandatory := ""
-		if version != "" && versions.Crosses(version, versions.Normalize(e.Config.TargetVersion), "0.24.2") {
+		if version != "" && semver.Crosses(version, semver.Normalize(e.Config.TargetVersion), "0.24.2") {
 			mandatory = " (mandatory across 0.24.2, where their image repository changed)"
 		}
 		return Warn("kubectl skoala upgrade deletes them; with plain helm run first: "+del,
-			"Jobs %s must be deleted before upgrading to %s%s: their pod template is immutable", strings.Join(names, ", "), versions.Normalize(e.Config.TargetVersion), mandatory)
+			"Jobs %s must be deleted before upgrading to %s%s: their pod template is immutable", strings.Join(names, ", "), semver.Normalize(e.Config.TargetVersion), mandatory)
 	}
 	return OK("Jobs %s belong to release %s %s and completed (an upgrade deletes them first)", strings.Join(names, ", "), e.Target.Release, version)
 }

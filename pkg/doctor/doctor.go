@@ -6,7 +6,7 @@
 //
 //	rep, err := doctor.PreUpgrade(ctx, doctor.Deps{Clusters: factory, Helm: env}, doctor.Config{
 //		Namespace:     "skoala-system",
-//		Targets:       doctor.Fleet("global", []string{"workspace-1"}, "skoala", "skoala-init"),
+//		Targets:       fleet.Of("global", "workspace-1"),
 //		TargetVersion: "0.57.2",
 //	})
 //	if err != nil { ... }         // doctor itself could not run (bad config, kubeconfig unreadable)
@@ -39,9 +39,10 @@ import (
 
 	"k8s.io/client-go/dynamic"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Mode selects what the checks require.
@@ -59,41 +60,22 @@ const (
 	ModePreUpgrade Mode = "pre-upgrade"
 )
 
-// Roles of a cluster (the same words as pkg/cli).
+// Roles of a cluster.
 const (
-	RoleControlPlane = "control-plane"
-	RoleWorkspace    = "workspace"
+	RoleControlPlane = fleet.RoleControlPlane
+	RoleWorkspace    = fleet.RoleWorkspace
 )
 
-// Target is one cluster of the fleet: its kubeconfig context, its role and the release expected there.
-type Target struct {
-	Context string `json:"context"`
-	Role    string `json:"role"`
-	Release string `json:"release"`
-}
-
-// Fleet builds the targets of a control plane (its context may be "" to check workspaces only) and
-// workspaces, with the release names of each role.
-func Fleet(controlPlane string, workspaces []string, release, initRelease string) []Target {
-	var out []Target
-	if controlPlane != "" {
-		out = append(out, Target{Context: controlPlane, Role: RoleControlPlane, Release: release})
-	}
-	for _, w := range workspaces {
-		out = append(out, Target{Context: w, Role: RoleWorkspace, Release: initRelease})
-	}
-	return out
-}
-
-// ClusterSource gives the clients of a kubeconfig context (*kube.Factory implements it).
-type ClusterSource interface {
-	Cluster(context string) (*kube.Cluster, error)
-}
+// Target is one cluster of the fleet (fleet.Target).
+//
+// TODO(coordinator): pkg/upgrade/preflight.go still spells it doctor.Target; once it passes its
+// []fleet.Target straight through, delete this alias.
+type Target = fleet.Target
 
 // Deps are doctor's collaborators, injected so that tests use fakes.
 type Deps struct {
 	// Clusters gives each target's clients.
-	Clusters ClusterSource
+	Clusters fleet.ClusterSource
 	// Helm is Helm's environment (repositories.yaml and the index cache).
 	Helm helmsdk.Env
 	// OpenDB connects to the skoala database (--db); nil means the real MySQL driver.
@@ -155,13 +137,13 @@ func (c *Config) setDefaults() {
 		c.Mode = ModeDefault
 	}
 	if c.Namespace == "" {
-		c.Namespace = "skoala-system"
+		c.Namespace = product.Namespace
 	}
 	if c.InsightNamespace == "" {
-		c.InsightNamespace = "insight-system"
+		c.InsightNamespace = product.InsightNamespace
 	}
 	if c.MySQLNamespace == "" {
-		c.MySQLNamespace = "mcamel-system"
+		c.MySQLNamespace = product.MySQLNamespace
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
@@ -194,7 +176,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("a pre-upgrade check needs the target version")
 	}
 	if c.TargetVersion != "" {
-		if _, err := versions.Parse(c.TargetVersion); err != nil {
+		if _, err := semver.Parse(c.TargetVersion); err != nil {
 			return fmt.Errorf("target version: %w", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +17,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestHealthyFleetPassesEveryCheck(t *testing.T) {
 	f := newFixture(t)
@@ -364,7 +363,7 @@ func TestValidate(t *testing.T) {
 		{Config{Mode: ModePreUpgrade}, "a pre-upgrade check needs the target version"},
 		{Config{TargetVersion: "x"}, `target version: "x" is not a semantic version`},
 		{Config{Categories: []CategoryID{"dns"}}, `unknown category "dns" (want one of: kubernetes, control-plane, database, workspaces, repository, enterprise-package)`},
-		{Config{Targets: Fleet("a", nil, "skoala", "")[:1:1]}, ""},
+		{Config{Targets: fleet.Of("a")}, ""},
 	} {
 		err := tc.cfg.Validate()
 		switch {
@@ -379,7 +378,7 @@ func TestValidate(t *testing.T) {
 // goldenReport is a fleet with one failure of each kind that renders everything: ok, warn, fail, skip.
 func goldenReport(t *testing.T) *Report {
 	f := newFixture(t)
-	f.cfg.Targets = Fleet("global", []string{"workspace-1", "workspace-2"}, "skoala", "skoala-init")
+	f.cfg.Targets = fleet.Of("global", "workspace-1", "workspace-2")
 	f.down["workspace-2"] = true
 	crashLoop(f.cp["pod/hive"].(*corev1.Pod), "hive")
 	f.cpRel.Values["ui"] = map[string]any{"image": map[string]any{"tag": "v0.19.0"}}
@@ -388,24 +387,6 @@ func goldenReport(t *testing.T) *Report {
 	rep := f.run(t)
 	rep.Elapsed = 0
 	return rep
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/doctor -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the output (go test ./pkg/doctor -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
 }
 
 func TestGolden(t *testing.T) {
@@ -434,10 +415,10 @@ func TestGolden(t *testing.T) {
 	if !strings.Contains(color.String(), "\x1b[") {
 		t.Error("no colour in the colour table")
 	}
-	golden(t, "doctor.txt", plain.Bytes())
-	golden(t, "doctor-color.txt", color.Bytes())
-	golden(t, "doctor.json", js.Bytes())
-	golden(t, "doctor.yaml", ym.Bytes())
+	golden.Assert(t, "doctor.txt", plain.Bytes())
+	golden.Assert(t, "doctor-color.txt", color.Bytes())
+	golden.Assert(t, "doctor.json", js.Bytes())
+	golden.Assert(t, "doctor.yaml", ym.Bytes())
 }
 
 func assertNoPassword(t *testing.T, rep *Report) {

@@ -29,6 +29,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/dsn"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -171,7 +172,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.ws["job/a"] = job("gateway-api-admission", "release.daocloud.io/skoala/kube-webhook-certgen:v"+v)
 	f.ws["job/b"] = job("gateway-api-admission-patch", "release.daocloud.io/skoala/kube-webhook-certgen:v"+v)
-	f.cfg = Config{Namespace: ns, Targets: Fleet("global", []string{"workspace-1"}, "skoala", "skoala-init"), DB: true,
+	f.cfg = Config{Namespace: ns, Targets: fleet.Of("global", "workspace-1"), DB: true,
 		Timeout: 20 * time.Second, CheckTimeout: 5 * time.Second, Name: "kubectl skoala"}
 	return f
 }

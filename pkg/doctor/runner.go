@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -318,5 +317,3 @@ func dsnPassword(s string) string {
 	}
 	return ""
 }
-
-var _ = fmt.Sprintf

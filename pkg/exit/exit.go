@@ -21,6 +21,8 @@ const (
 	Problems = 3
 	// Timeout means a --wait timed out.
 	Timeout = 124
+	// Interrupted means Ctrl-C or SIGTERM stopped the verb.
+	Interrupted = 130
 )
 
 // Error is an error with an exit code and an optional hint: what the operator can do about it.

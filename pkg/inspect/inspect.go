@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Component is one workload of a release.
@@ -248,7 +248,7 @@ func objects(ctx context.Context, client kubernetes.Interface, ns string, objs [
 		if main := MainImage(c.Name, c.Images); main != nil {
 			c.Tag = main.Tag
 			if c.Tag != "" && chartVersion != "" {
-				if versions.Equal(c.Tag, chartVersion) {
+				if semver.Equal(c.Tag, chartVersion) {
 					c.TagMatch = "match"
 				} else {
 					c.TagMatch = "differs"

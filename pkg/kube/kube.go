@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec, oidc, ... credential plugins, as kubectl has
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/transport"
 )
@@ -236,6 +235,3 @@ func IsConfigError(err error) bool {
 	}
 	return false
 }
-
-// ensure clientcmd is linked for its error helpers.
-var _ = clientcmd.IsEmptyConfig

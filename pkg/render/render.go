@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
@@ -40,6 +41,28 @@ func ParseFormat(s string) (Format, error) {
 		return YAML, nil
 	}
 	return "", fmt.Errorf("unknown output format %q (want one of: %s)", s, strings.Join(Formats, ", "))
+}
+
+// Writer is what every verb's report implements, so that one function writes any report in any format
+// (as Helm's output.Writer). WriteTable styles through the palette; JSON and YAML never carry styling.
+type Writer interface {
+	WriteTable(w io.Writer, p *Palette) error
+	WriteJSON(w io.Writer) error
+	WriteYAML(w io.Writer) error
+}
+
+// Write writes r to w in format f. The palette styles the table; nil means no colour.
+func Write(w io.Writer, f Format, r Writer, p *Palette) error {
+	switch f {
+	case JSON:
+		return r.WriteJSON(w)
+	case YAML:
+		return r.WriteYAML(w)
+	}
+	if p == nil {
+		p = NewPalette(w, false)
+	}
+	return r.WriteTable(w, p)
 }
 
 // WriteJSON writes v as indented JSON.
@@ -211,7 +234,8 @@ func (p *Palette) Table(headers []string, rows [][]Cell) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// Wrap splits text into lines of at most width columns, at spaces.
+// Wrap splits text into lines of at most width columns, at spaces. Width is display width (ansi.StringWidth:
+// wide characters take two columns, escape sequences none), not bytes or runes.
 func Wrap(text string, width int) []string {
 	words := strings.Fields(text)
 	if len(words) == 0 {
@@ -220,7 +244,7 @@ func Wrap(text string, width int) []string {
 	var lines []string
 	cur := words[0]
 	for _, w := range words[1:] {
-		if len([]rune(cur))+1+len([]rune(w)) > width {
+		if ansi.StringWidth(cur)+1+ansi.StringWidth(w) > width {
 			lines = append(lines, cur)
 			cur = w
 			continue

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,48 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("xml"); err == nil {
 		t.Error("xml accepted")
+	}
+}
+
+func TestWrapMeasuresDisplayWidth(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		text  string
+		width int
+		want  []string
+	}{
+		{"splits at spaces", "aaa bbb ccc", 7, []string{"aaa bbb", "ccc"}},
+		{"keeps a long word whole", "abcdefghij k", 4, []string{"abcdefghij", "k"}},
+		{"counts a wide character as two columns", "数据库 ab", 7, []string{"数据库", "ab"}},
+		{"counts no column for an escape sequence", "\x1b[31mred\x1b[0m ab", 6, []string{"\x1b[31mred\x1b[0m ab"}},
+		{"returns one empty line for no words", "  ", 5, []string{""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := Wrap(c.text, c.width)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Fatalf("Wrap(%q, %d) = %q, want %q", c.text, c.width, got, c.want)
+			}
+		})
+	}
+}
+
+type fakeReport struct{}
+
+func (fakeReport) WriteTable(w io.Writer, p *Palette) error {
+	_, err := io.WriteString(w, p.State(OK, "table")+"\n")
+	return err
+}
+func (fakeReport) WriteJSON(w io.Writer) error { return WriteJSON(w, map[string]string{"f": "json"}) }
+func (fakeReport) WriteYAML(w io.Writer) error { return WriteYAML(w, map[string]string{"f": "yaml"}) }
+
+func TestWriteDispatchesOnTheFormat(t *testing.T) {
+	for f, want := range map[Format]string{Table: "table\n", JSON: "{\n  \"f\": \"json\"\n}\n", YAML: "f: yaml\n"} {
+		var b bytes.Buffer
+		if err := Write(&b, f, fakeReport{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("Write(%s) = %q, want %q", f, b.String(), want)
+		}
 	}
 }

@@ -6,17 +6,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Config is what Gather needs, with no flags in sight.
 type Config struct {
 	Namespace string
-	Targets   []cli.Target
+	Targets   []fleet.Target
 	// Driver is the Helm storage driver (HELM_DRIVER).
 	Driver string
 	// ClusterTimeout bounds the work on each cluster.
@@ -33,23 +34,18 @@ type Config struct {
 	SkipComponents bool
 }
 
-// ClusterSource returns the clients of a context.
-type ClusterSource interface {
-	Cluster(context string) (*kube.Cluster, error)
-}
-
 // Gather reads every target concurrently, each bounded by its own timeout. An unreachable cluster becomes
 // one entry with the reason; it never stops the others.
-func Gather(ctx context.Context, src ClusterSource, cfg Config) *Report {
+func Gather(ctx context.Context, src fleet.ClusterSource, cfg Config) *Report {
 	rep := &Report{Schema: SchemaVersion, Namespace: cfg.Namespace, Repository: cfg.Repo, Clusters: make([]Cluster, len(cfg.Targets))}
-	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t cli.Target) {
+	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t fleet.Target) {
 		rep.Clusters[i] = gatherCluster(ctx, src, cfg, t)
 	})
 	compare(rep, cfg)
 	return rep
 }
 
-func gatherCluster(ctx context.Context, src ClusterSource, cfg Config, t cli.Target) Cluster {
+func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t fleet.Target) Cluster {
 	c := Cluster{Context: t.Context, Role: t.Role, Releases: []Release{}}
 	kc, err := src.Cluster(t.Context)
 	if err != nil {
@@ -115,23 +111,19 @@ func gatherCluster(ctx context.Context, src ClusterSource, cfg Config, t cli.Tar
 	return c
 }
 
-func installHint(cfg Config, t cli.Target) string {
-	chart := "skoala"
-	if t.Role == cli.RoleWorkspace {
-		chart = "skoala-init"
-	}
-	repo := helmsdk.DefaultRepoName
+func installHint(cfg Config, t fleet.Target) string {
+	repo := product.RepoName
 	if cfg.Repo != nil && cfg.Repo.Name != "" {
 		repo = cfg.Repo.Name
 	}
-	return fmt.Sprintf("install it with 'helm upgrade --install %s %s/%s -n %s --create-namespace --kube-context %s'", t.Release, repo, chart, cfg.Namespace, t.Context)
+	return fmt.Sprintf("install it with 'helm upgrade --install %s %s/%s -n %s --create-namespace --kube-context %s'", t.Release, repo, t.Chart(), cfg.Namespace, t.Context)
 }
 
 // compare fills latest versions, upgrade availability, skew and the problem count.
 func compare(rep *Report, cfg Config) {
 	cp := ""
 	for _, c := range rep.Clusters {
-		if c.Role == cli.RoleControlPlane {
+		if c.Role == fleet.RoleControlPlane {
 			for _, r := range c.Releases {
 				if r.Installed {
 					cp = r.Version
@@ -156,53 +148,17 @@ func compare(rep *Report, cfg Config) {
 				for _, v := range cfg.Index.Versions(chart) {
 					vs = append(vs, v.Version)
 				}
-				r.Latest = versions.Latest(vs, false)
-				r.LatestPatch = versions.LatestPatch(vs, r.Version)
-				r.UpgradeAvailable = r.Latest != "" && versions.Compare(r.Latest, r.Version) > 0
+				r.Latest = semver.Latest(vs, false)
+				r.LatestPatch = semver.LatestPatch(vs, r.Version)
+				r.UpgradeAvailable = r.Latest != "" && semver.Compare(r.Latest, r.Version) > 0
 				if r.UpgradeAvailable && cfg.ExitOnUpgrade {
 					rep.Problems++
 				}
 			}
-			if c.Role == cli.RoleWorkspace {
+			if c.Role == fleet.RoleWorkspace {
 				r.SkewWith = cp
 				r.Skew = skewOf(cp, r.Version)
 			}
 		}
 	}
-}
-
-// LoadRepository finds the skoala repository in repositories.yaml and loads its cached index, refreshing it
-// first when refresh is set. It never fails: problems land in the returned Repository's Error and Hint, and
-// versions are then not compared.
-func LoadRepository(ctx context.Context, env helmsdk.Env, want string, refresh bool, timeout time.Duration) (*Repository, *helmsdk.Index, []string) {
-	var warnings []string
-	repos, err := helmsdk.LoadRepositories(env.RepositoryConfig, env.RepositoryCache)
-	if err != nil {
-		return &Repository{Error: err.Error(), Hint: "add the repository: " + helmsdk.AddRepoCommand(want)}, nil, nil
-	}
-	r, err := helmsdk.FindRepository(repos, want)
-	if err != nil {
-		return &Repository{Error: fmt.Sprintf("%v in %s", err, env.RepositoryConfig), Hint: "add it: " + helmsdk.AddRepoCommand(want)}, nil, nil
-	}
-	out := &Repository{Name: r.Name, URL: r.URL, Index: r.IndexPath}
-	if refresh {
-		if err := helmsdk.RefreshIndex(ctx, r, timeout); err != nil {
-			warnings = append(warnings, fmt.Sprintf("could not refresh the index of %s, using the cached one: %v", r.Name, err))
-		} else {
-			out.Refreshed = true
-		}
-	}
-	idx, err := helmsdk.LoadIndex(r.IndexPath)
-	if err != nil {
-		out.Error = err.Error()
-		out.Hint = fmt.Sprintf("download it with 'helm repo update %s' (or --refresh)", r.Name)
-		return out, nil, warnings
-	}
-	out.IndexTime = idx.ModTime.UTC()
-	if len(idx.Versions("skoala")) == 0 && len(idx.Versions("skoala-init")) == 0 {
-		out.Error = fmt.Sprintf("the index of repository %s has no skoala or skoala-init chart", r.Name)
-		out.Hint = fmt.Sprintf("is %s the skoala repository? the official one is %s", r.URL, helmsdk.OfficialRepoURL)
-		return out, nil, warnings
-	}
-	return out, idx, warnings
 }

@@ -6,8 +6,9 @@ package status
 import (
 	"time"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // SchemaVersion is the version of the JSON/YAML schema of the report; it changes only when a field is
@@ -28,16 +29,7 @@ type Report struct {
 }
 
 // Repository is the chart repository the report compares with.
-type Repository struct {
-	Name      string    `json:"name,omitempty"`
-	URL       string    `json:"url,omitempty"`
-	Index     string    `json:"index,omitempty"`
-	IndexTime time.Time `json:"indexTime,omitempty"`
-	Refreshed bool      `json:"refreshed,omitempty"`
-	// Error says why versions could not be compared ("" when they could).
-	Error string `json:"error,omitempty"`
-	Hint  string `json:"hint,omitempty"`
-}
+type Repository = helmsdk.RepoStatus
 
 // Cluster is one kubeconfig context of the fleet.
 type Cluster struct {
@@ -94,7 +86,7 @@ func (r Release) Problem() bool {
 // skewOf classifies a workspace release against the control plane's version.
 func skewOf(cp, ws string) string {
 	if cp == "" || ws == "" {
-		return string(versions.SkewUnknown)
+		return string(semver.SkewUnknown)
 	}
-	return string(versions.SkewOf(cp, ws))
+	return string(semver.SkewOf(cp, ws))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -21,14 +20,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const ns = "skoala-system"
 
@@ -160,11 +158,11 @@ func fleetReport(t *testing.T, exitOnUpgrade bool) *Report {
 		"workspace-1": workspace("0.28.0", false),
 		"workspace-2": workspace("0.33.3", true),
 	}
-	targets := []cli.Target{
-		{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"},
-		{Context: "workspace-1", Role: cli.RoleWorkspace, Release: "skoala-init"},
-		{Context: "workspace-2", Role: cli.RoleWorkspace, Release: "skoala-init"},
-		{Context: "workspace-3", Role: cli.RoleWorkspace, Release: "skoala-init"},
+	targets := []fleet.Target{
+		{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"},
+		{Context: "workspace-1", Role: fleet.RoleWorkspace, Release: "skoala-init"},
+		{Context: "workspace-2", Role: fleet.RoleWorkspace, Release: "skoala-init"},
+		{Context: "workspace-3", Role: fleet.RoleWorkspace, Release: "skoala-init"},
 	}
 	rep := Gather(context.Background(), src, Config{
 		Namespace: ns, Targets: targets, ClusterTimeout: 5 * time.Second, MaxConcurrency: 4,
@@ -172,23 +170,6 @@ func fleetReport(t *testing.T, exitOnUpgrade bool) *Report {
 		ExitOnUpgrade: exitOnUpgrade, Name: "kubectl skoala",
 	})
 	return rep
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the output (go test ./pkg/status -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
 }
 
 func TestGatherReportsTheFleet(t *testing.T) {
@@ -246,19 +227,19 @@ func TestCrashLoopIsNamed(t *testing.T) {
 func TestMissingReleaseAndOtherDriver(t *testing.T) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1.skoala.v1", Namespace: ns, Labels: map[string]string{"owner": "helm", "name": "skoala", "status": "deployed", "version": "1"}}}
 	src := fakeSource{"a": fake.NewSimpleClientset(), "b": fake.NewSimpleClientset(cm)}
-	rep := Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []cli.Target{
-		{Context: "a", Role: cli.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: cli.RoleWorkspace, Release: "skoala"}}})
+	rep := Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []fleet.Target{
+		{Context: "a", Role: fleet.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: fleet.RoleWorkspace, Release: "skoala"}}})
 	a := rep.Clusters[0].Releases[0]
 	if a.Status != StatusMissing || !strings.Contains(a.Hint, "helm upgrade --install skoala skoala-release/skoala") {
 		t.Errorf("missing release: %+v", a)
 	}
-	rep = Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Repo: &Repository{Name: "dce-skoala"}, Targets: []cli.Target{
-		{Context: "a", Role: cli.RoleControlPlane, Release: "skoala"}}})
+	rep = Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Repo: &Repository{Name: "dce-skoala"}, Targets: []fleet.Target{
+		{Context: "a", Role: fleet.RoleControlPlane, Release: "skoala"}}})
 	if h := rep.Clusters[0].Releases[0].Hint; !strings.Contains(h, "helm upgrade --install skoala dce-skoala/skoala -n "+ns) || !strings.Contains(h, "--kube-context a") {
 		t.Errorf("the install hint does not name the repository in effect: %s", h)
 	}
-	rep = Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []cli.Target{
-		{Context: "a", Role: cli.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: cli.RoleWorkspace, Release: "skoala"}}})
+	rep = Gather(context.Background(), src, Config{Namespace: ns, ClusterTimeout: time.Second, Targets: []fleet.Target{
+		{Context: "a", Role: fleet.RoleControlPlane, Release: "skoala"}, {Context: "b", Role: fleet.RoleWorkspace, Release: "skoala"}}})
 	b := rep.Clusters[1].Releases[0]
 	if b.Status != StatusMissing || b.Hint != "set HELM_DRIVER=configmap" {
 		t.Errorf("configmap release: %+v", b)
@@ -274,7 +255,7 @@ func TestCorruptReleaseSecret(t *testing.T) {
 			s := helmtest.Secret(helmtest.Spec{Name: "skoala", Namespace: ns, Revision: 1, Status: "deployed", Chart: "skoala", Version: "0.28.1"})
 			s.Data["release"] = []byte(data)
 			rep := Gather(context.Background(), fakeSource{"g": fake.NewSimpleClientset(s)}, Config{Namespace: ns, ClusterTimeout: time.Second,
-				Targets: []cli.Target{{Context: "g", Role: cli.RoleControlPlane, Release: "skoala"}}})
+				Targets: []fleet.Target{{Context: "g", Role: fleet.RoleControlPlane, Release: "skoala"}}})
 			r := rep.Clusters[0].Releases[0]
 			if !strings.Contains(r.Error, "corrupt") || !strings.Contains(r.Error, "bad "+strings.ToUpper(name[:1])) && !strings.Contains(strings.ToLower(r.Error), "bad "+name) {
 				t.Errorf("error = %q", r.Error)
@@ -289,7 +270,7 @@ func TestCorruptReleaseSecret(t *testing.T) {
 func TestLongHistoryReadsOneRevision(t *testing.T) {
 	c := controlPlane("0.28.1", 200)
 	rep := Gather(context.Background(), fakeSource{"g": c}, Config{Namespace: ns, ClusterTimeout: time.Second,
-		Targets: []cli.Target{{Context: "g", Role: cli.RoleControlPlane, Release: "skoala"}}})
+		Targets: []fleet.Target{{Context: "g", Role: fleet.RoleControlPlane, Release: "skoala"}}})
 	if r := rep.Clusters[0].Releases[0]; r.Revision != 200 || r.Status != "deployed" {
 		t.Fatalf("got revision %d %s", r.Revision, r.Status)
 	}
@@ -324,10 +305,10 @@ func TestGolden(t *testing.T) {
 			t.Errorf("line %d is %d columns wide (max 100): %q", i+1, len([]rune(line)), line)
 		}
 	}
-	golden(t, "status.txt", plain.Bytes())
-	golden(t, "status-color.txt", color.Bytes())
-	golden(t, "status.json", js.Bytes())
-	golden(t, "status.yaml", ym.Bytes())
+	golden.Assert(t, "status.txt", plain.Bytes())
+	golden.Assert(t, "status-color.txt", color.Bytes())
+	golden.Assert(t, "status.json", js.Bytes())
+	golden.Assert(t, "status.yaml", ym.Bytes())
 }
 
 var _ = errors.New

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Kind is the kind of a step.
@@ -54,22 +54,22 @@ var AdmissionJobs = []string{"gateway-api-admission", "gateway-api-admission-pat
 // (from == "") has none of the upgrade steps.
 func Steps(chart, from, to string) []Step {
 	var out []Step
-	if from == "" || versions.Compare(from, to) >= 0 {
+	if from == "" || semver.Compare(from, to) >= 0 {
 		return out
 	}
 	switch chart {
 	case "skoala":
-		if versions.Crosses(from, to, "0.19.0") {
+		if semver.Crosses(from, to, "0.19.0") {
 			out = append(out, Step{Kind: KindDBMigration, Chart: chart, At: "0.19.0", Mandatory: true,
 				Description: "crossing 0.19.0 needs the sweet DB-upgrade job (sweet: {type: UPGRADE, target: 0.17.0, tag: v0.19.0}) applied with kubectl apply",
 				Command:     "kubectl -n skoala-system apply -f job.yaml   # the sweet UPGRADE job of the 0.19.0 guide"})
 		}
-		if versions.Compare(from, "0.22.0") < 0 && versions.Compare(to, "0.23.0") >= 0 {
+		if semver.Compare(from, "0.22.0") < 0 && semver.Compare(to, "0.23.0") >= 0 {
 			out = append(out, Step{Kind: KindNote, Chart: chart, At: "0.23.0", Mandatory: true,
 				Description: "sweet (the DB init/upgrade component) is deprecated in 0.22.0 and gone from 0.23.0: stop at 0.19.x or 0.22.x first"})
 		}
 	case "skoala-init":
-		out = append(out, Step{Kind: KindAdmissionJobs, Chart: chart, At: "", Automated: true, Mandatory: versions.Crosses(from, to, "0.24.2"),
+		out = append(out, Step{Kind: KindAdmissionJobs, Chart: chart, At: "", Automated: true, Mandatory: semver.Crosses(from, to, "0.24.2"),
 			Description: "delete the gateway-api-admission Jobs (their template is immutable; mandatory across 0.24.2, where their image repository changed)",
 			Command:     "kubectl -n skoala-system delete jobs gateway-api-admission gateway-api-admission-patch --ignore-not-found"})
 		if crossesMinor(from, to, 0, 35) {
@@ -78,7 +78,7 @@ func Steps(chart, from, to string) []Step {
 		if crossesMinor(from, to, 0, 37) {
 			out = append(out, crdStep(chart, "0.37.0", CRDContour))
 		}
-		if versions.Compare(from, "0.52.1") < 0 && versions.Compare(to, "0.52.1") >= 0 {
+		if semver.Compare(from, "0.52.1") < 0 && semver.Compare(to, "0.52.1") >= 0 {
 			out = append(out, crdStep(chart, "0.52.1", CRDHigress))
 		}
 	}
@@ -93,8 +93,8 @@ func crdStep(chart, at, file string) Step {
 
 // crossesMinor reports whether from -> to enters major.minor from below.
 func crossesMinor(from, to string, major, minor uint64) bool {
-	f, err1 := versions.Parse(from)
-	t, err2 := versions.Parse(to)
+	f, err1 := semver.Parse(from)
+	t, err2 := semver.Parse(to)
 	if err1 != nil || err2 != nil {
 		return false
 	}
@@ -112,35 +112,35 @@ func Stops(from, to string, available []string) []string {
 	pick := func(major, minor uint64) string {
 		var cands []string
 		for _, v := range available {
-			pv, err := versions.Parse(v)
+			pv, err := semver.Parse(v)
 			if err != nil || pv.Prerelease() != "" || pv.Major() != major || pv.Minor() != minor {
 				continue
 			}
 			cands = append(cands, v)
 		}
-		versions.SortDesc(cands)
+		semver.SortDesc(cands)
 		if len(cands) == 0 {
 			return fmt.Sprintf("%d.%d.x", major, minor)
 		}
 		return cands[0]
 	}
-	if versions.Compare(cur, "0.19.0") < 0 && versions.Compare(to, "0.20.0") >= 0 {
+	if semver.Compare(cur, "0.19.0") < 0 && semver.Compare(to, "0.20.0") >= 0 {
 		s := pick(0, 19)
 		stops = append(stops, s)
 		cur = s
 	}
-	if versions.Compare(cur, "0.22.0") < 0 && versions.Compare(to, "0.23.0") >= 0 {
+	if semver.Compare(cur, "0.22.0") < 0 && semver.Compare(to, "0.23.0") >= 0 {
 		s := pick(0, 22)
 		stops = append(stops, s)
 	}
-	sort.SliceStable(stops, func(i, j int) bool { return versions.Compare(stops[i], stops[j]) < 0 })
+	sort.SliceStable(stops, func(i, j int) bool { return semver.Compare(stops[i], stops[j]) < 0 })
 	return stops
 }
 
 // MinKubernetes is the lowest Kubernetes minor a skoala-init version needs (the Gateway API CRDs use CEL
 // validation from 0.12: x-kubernetes-validations needs Kubernetes 1.25).
 func MinKubernetes(chart, version string) string {
-	if chart == "skoala-init" && versions.Compare(version, "0.12.0") >= 0 {
+	if chart == "skoala-init" && semver.Compare(version, "0.12.0") >= 0 {
 		return "1.25.0"
 	}
 	return ""
@@ -148,4 +148,4 @@ func MinKubernetes(chart, version string) string {
 
 // NeedsInsightNamespace reports whether installing skoala-init version fails without namespace
 // insight-system (fixed in 0.31.2).
-func NeedsInsightNamespace(version string) bool { return versions.Compare(version, "0.31.2") < 0 }
+func NeedsInsightNamespace(version string) bool { return semver.Compare(version, "0.31.2") < 0 }

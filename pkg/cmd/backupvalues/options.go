@@ -80,17 +80,8 @@ func (o *Options) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	out := o.g.Streams.Out
-	var err error
-	switch o.format {
-	case render.JSON:
-		err = rep.WriteJSON(out)
-	case render.YAML:
-		err = rep.WriteYAML(out)
-	default:
-		err = rep.WriteTable(out, o.g.Palette(out), o.List)
-	}
-	if err != nil {
+	rep.List = o.List
+	if err := o.g.Write(o.format, rep); err != nil {
 		return err
 	}
 	if len(rep.Errors) > 0 {

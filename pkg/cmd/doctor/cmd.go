@@ -50,7 +50,8 @@ cached and fresh, the installed versions in it, the newest version, the upgrade 
 stops. Enterprise package (--manifest): the installer manifest enables skoala at a version the
 repository has.
 
-Checks of a cluster run concurrently, each within --check-timeout; the whole run within --timeout.
+Checks of a cluster run concurrently, each within --check-timeout; each cluster within --timeout
+(clusters are checked together, so --timeout also bounds the run).
 Passwords never appear in the output. A repository that cannot be read (an offline site) is a warning,
 never a failure. Exit code 3 when a check failed (with --strict, also when one warned).`,
 		Example: example,
@@ -63,9 +64,6 @@ never a failure. Exit code 3 when a check failed (with --strict, also when one w
 		},
 	}
 	o.Fleet.Add(cmd, g)
-	if f := cmd.Flags().Lookup("timeout"); f != nil {
-		f.Usage = "Time allowed for the whole run"
-	}
 	cli.AddOutputFlag(cmd, &o.Output)
 	fs := cmd.Flags()
 	fs.BoolVar(&o.Strict, "strict", o.Strict, "Exit with code 3 when a check warns, not only when one fails")

@@ -9,8 +9,9 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Options are the doctor command's options.
@@ -54,7 +55,7 @@ func (o *Options) Validate() error {
 		return exit.Usagef("--check-timeout must be positive")
 	}
 	if o.To != "" {
-		if _, err := versions.Parse(o.To); err != nil {
+		if _, err := semver.Parse(o.To); err != nil {
 			return exit.Usagef("--to: %v", err)
 		}
 	}
@@ -76,9 +77,10 @@ func (o *Options) Validate() error {
 }
 
 // Config turns the options into doctor's configuration.
-func (o *Options) Config(targets []cli.Target) doctor.Config {
+func (o *Options) Config(targets []fleet.Target) doctor.Config {
 	cfg := doctor.Config{
 		Mode:             doctor.ModeDefault,
+		Targets:          targets,
 		TargetVersion:    o.To,
 		Namespace:        o.g.Namespace(),
 		Driver:           o.g.Helm.Driver,
@@ -97,9 +99,6 @@ func (o *Options) Config(targets []cli.Target) doctor.Config {
 		cfg.Mode = doctor.ModePreInstall
 	case o.To != "":
 		cfg.Mode = doctor.ModePreUpgrade
-	}
-	for _, t := range targets {
-		cfg.Targets = append(cfg.Targets, doctor.Target{Context: t.Context, Role: t.Role, Release: t.Release})
 	}
 	for _, c := range o.Categories {
 		cfg.Categories = append(cfg.Categories, doctor.CategoryID(strings.TrimSpace(c)))
@@ -132,16 +131,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	out := o.g.Streams.Out
-	switch o.format {
-	case render.JSON:
-		err = rep.WriteJSON(out)
-	case render.YAML:
-		err = rep.WriteYAML(out)
-	default:
-		err = rep.WriteTable(out, o.g.Palette(out))
-	}
-	if err != nil {
+	if err := o.g.Write(o.format, rep); err != nil {
 		return err
 	}
 	if rep.Failed() || (o.Strict && rep.FailedStrict()) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
@@ -42,7 +43,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	fac := o.g.Factory()
-	repo, idx, warnings := status.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
+	repo, idx, warnings := helmsdk.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
 	rep := status.Gather(ctx, fac, status.Config{
 		Namespace:      o.g.Namespace(),
 		Targets:        targets,
@@ -63,16 +64,7 @@ func (o *Options) Run(ctx context.Context) error {
 		c := rep.Clusters[0]
 		return exit.Failf(c.Hint, "cluster %s: %s", c.Context, c.Error)
 	}
-	out := o.g.Streams.Out
-	switch o.format {
-	case render.JSON:
-		err = rep.WriteJSON(out)
-	case render.YAML:
-		err = rep.WriteYAML(out)
-	default:
-		err = rep.WriteTable(out, o.g.Palette(out))
-	}
-	if err != nil {
+	if err := o.g.Write(o.format, rep); err != nil {
 		return err
 	}
 	if rep.Repository != nil && rep.Repository.Error != "" && o.format != render.Table {

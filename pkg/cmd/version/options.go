@@ -3,6 +3,7 @@ package version
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
@@ -50,22 +51,32 @@ func (o *Options) Run(ctx context.Context) error {
 	if !o.ClientOnly {
 		o.server(ctx, &rep)
 	}
-	out := o.g.Streams.Out
-	switch o.format {
-	case render.JSON:
-		return render.WriteJSON(out, rep)
-	case render.YAML:
-		return render.WriteYAML(out, rep)
+	if err := o.g.Write(o.format, &rep); err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "Client Version: %s\n", rep.Client.Version)
-	if rep.Server != nil {
-		fmt.Fprintf(out, "Server Version: %s (context %s)\n", rep.Server.GitVersion, rep.Context)
-	}
-	if rep.ServerError != "" {
+	if rep.ServerError != "" && o.format == render.Table {
 		o.g.Warnf("server version unavailable: %s", rep.ServerError)
 	}
 	return nil
 }
+
+// WriteTable writes the versions as kubectl version does.
+func (r *Report) WriteTable(w io.Writer, _ *render.Palette) error {
+	if _, err := fmt.Fprintf(w, "Client Version: %s\n", r.Client.Version); err != nil {
+		return err
+	}
+	if r.Server != nil {
+		_, err := fmt.Fprintf(w, "Server Version: %s (context %s)\n", r.Server.GitVersion, r.Context)
+		return err
+	}
+	return nil
+}
+
+// WriteJSON writes the report as JSON.
+func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+
+// WriteYAML writes the report as YAML.
+func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
 
 func (o *Options) server(ctx context.Context, rep *Report) {
 	fac := o.g.Factory()

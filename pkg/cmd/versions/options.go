@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/catalog"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
@@ -53,7 +55,7 @@ func (o *Options) Validate() error {
 
 // Run lists the versions.
 func (o *Options) Run(ctx context.Context) error {
-	repo, idx, warnings := status.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
+	repo, idx, warnings := helmsdk.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
 	if idx == nil {
 		// Why there is no index may be in a warning (a --refresh that failed): say it before failing.
 		for _, w := range warnings {
@@ -78,14 +80,7 @@ func (o *Options) Run(ctx context.Context) error {
 			warnings = append(warnings, fmt.Sprintf("clusters not read (%v): installed versions are not marked", err))
 		}
 	}
-	rep := status.BuildVersions(idx, repo, o.Charts, o.All, st)
+	rep := catalog.Build(idx, repo, o.Charts, o.All, st)
 	rep.Warnings = warnings
-	out := o.g.Streams.Out
-	switch o.format {
-	case render.JSON:
-		return rep.WriteJSON(out)
-	case render.YAML:
-		return rep.WriteYAML(out)
-	}
-	return rep.WriteTable(out, o.g.Palette(out))
+	return o.g.Write(o.format, rep)
 }

@@ -1,4 +1,6 @@
-package status
+// Package catalog implements the logic of 'kubectl skoala versions': the versions of the product's charts
+// the Helm repository offers, newest first by semver, with the versions installed on the fleet marked.
+package catalog
 
 import (
 	"fmt"
@@ -9,28 +11,29 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
+	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
 
-// VersionsSchema is the schema version of the 'versions' report.
-const VersionsSchema = "skoala.versions/v1"
+// SchemaVersion is the schema version of the 'versions' report.
+const SchemaVersion = "skoala.versions/v1"
 
-// VersionsReport is the result of 'kubectl skoala versions'.
-type VersionsReport struct {
-	Schema     string        `json:"schema"`
-	Repository *Repository   `json:"repository"`
-	Charts     []ChartReport `json:"charts"`
-	Warnings   []string      `json:"warnings,omitempty"`
+// Report is the result of 'kubectl skoala versions'.
+type Report struct {
+	Schema     string              `json:"schema"`
+	Repository *helmsdk.RepoStatus `json:"repository"`
+	Charts     []Chart             `json:"charts"`
+	Warnings   []string            `json:"warnings,omitempty"`
 }
 
-// ChartReport lists one chart's versions, newest first by semver.
-type ChartReport struct {
-	Chart    string         `json:"chart"`
-	Versions []VersionEntry `json:"versions"`
+// Chart lists one chart's versions, newest first by semver.
+type Chart struct {
+	Chart    string    `json:"chart"`
+	Versions []Version `json:"versions"`
 }
 
-// VersionEntry is one version of a chart.
-type VersionEntry struct {
+// Version is one version of a chart.
+type Version struct {
 	Version    string    `json:"version"`
 	AppVersion string    `json:"appVersion"`
 	Created    time.Time `json:"created"`
@@ -40,10 +43,10 @@ type VersionEntry struct {
 	InstalledOn []string `json:"installedOn,omitempty"`
 }
 
-// BuildVersions lists the versions of charts in idx (stable only unless all), newest first, marking the
+// Build lists the versions of charts in idx (stable only unless all), newest first, marking the
 // versions installed according to st (may be nil).
-func BuildVersions(idx *helmsdk.Index, repo *Repository, charts []string, all bool, st *Report) *VersionsReport {
-	rep := &VersionsReport{Schema: VersionsSchema, Repository: repo, Charts: []ChartReport{}}
+func Build(idx *helmsdk.Index, repo *helmsdk.RepoStatus, charts []string, all bool, st *status.Report) *Report {
+	rep := &Report{Schema: SchemaVersion, Repository: repo, Charts: []Chart{}}
 	installed := map[string]map[string][]string{} // chart -> version -> contexts
 	if st != nil {
 		for _, c := range st.Clusters {
@@ -54,46 +57,46 @@ func BuildVersions(idx *helmsdk.Index, repo *Repository, charts []string, all bo
 				if installed[r.Chart] == nil {
 					installed[r.Chart] = map[string][]string{}
 				}
-				v := versions.Normalize(r.Version)
+				v := semver.Normalize(r.Version)
 				installed[r.Chart][v] = append(installed[r.Chart][v], c.Context)
 			}
 		}
 	}
 	for _, chart := range charts {
-		cr := ChartReport{Chart: chart, Versions: []VersionEntry{}}
+		cr := Chart{Chart: chart, Versions: []Version{}}
 		var vs []string
 		for _, v := range idx.Versions(chart) {
 			vs = append(vs, v.Version)
 		}
-		latest := versions.Latest(vs, false)
+		latest := semver.Latest(vs, false)
 		for _, v := range idx.Versions(chart) {
-			pre := versions.IsPrerelease(v.Version)
+			pre := semver.IsPrerelease(v.Version)
 			if pre && !all {
 				continue
 			}
-			if _, err := versions.Parse(v.Version); err != nil {
+			if _, err := semver.Parse(v.Version); err != nil {
 				continue
 			}
-			e := VersionEntry{Version: v.Version, AppVersion: v.AppVersion, Created: v.Created.UTC(), Prerelease: pre, Latest: v.Version == latest}
-			e.InstalledOn = installed[chart][versions.Normalize(v.Version)]
+			e := Version{Version: v.Version, AppVersion: v.AppVersion, Created: v.Created.UTC(), Prerelease: pre, Latest: v.Version == latest}
+			e.InstalledOn = installed[chart][semver.Normalize(v.Version)]
 			sort.Strings(e.InstalledOn)
 			cr.Versions = append(cr.Versions, e)
 		}
-		sort.SliceStable(cr.Versions, func(i, j int) bool { return versions.Compare(cr.Versions[i].Version, cr.Versions[j].Version) > 0 })
+		sort.SliceStable(cr.Versions, func(i, j int) bool { return semver.Compare(cr.Versions[i].Version, cr.Versions[j].Version) > 0 })
 		rep.Charts = append(rep.Charts, cr)
 	}
 	return rep
 }
 
 // WriteJSON writes the report as JSON.
-func (r *VersionsReport) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
 
 // WriteYAML writes the report as YAML.
-func (r *VersionsReport) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
+func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
 
 // WriteTable writes a table per chart, as 'helm search repo --versions' does, with the installed versions
 // marked.
-func (r *VersionsReport) WriteTable(w io.Writer, p *render.Palette) error {
+func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	var b strings.Builder
 	if r.Repository != nil {
 		fmt.Fprintf(&b, "repository: %s (%s)\n\n", r.Repository.Name, r.Repository.URL)
