@@ -61,11 +61,14 @@ func InvocationName(argv0 string, pluginMode bool) string {
 	return "kubectl skoala"
 }
 
-// Factory returns the cluster factory, honouring HELM_KUBECONTEXT when --context was not given.
+// Factory returns the cluster factory, honouring helm's connection settings (HELM_KUBECONTEXT,
+// HELM_KUBEAPISERVER, HELM_KUBETOKEN, ..., HELM_QPS, HELM_BURST_LIMIT) where kubectl's flags were not given.
 func (g *Globals) Factory() *kube.Factory {
 	if g.factory == nil {
+		g.Helm.ApplyConnection(g.ConfigFlags)
 		g.factory = kube.NewFactory(g.ConfigFlags)
 		g.factory.DefaultContext = g.Helm.KubeContext
+		g.factory.QPS, g.factory.Burst = g.Helm.QPS, g.Helm.BurstLimit
 	}
 	return g.factory
 }

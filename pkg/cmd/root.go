@@ -19,6 +19,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	_ "github.com/skoala-dev/kubectl-skoala/pkg/gctune" // GOGC=400 from start-up on (see the package)
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -125,8 +126,12 @@ func verbPath(c *cobra.Command) string {
 	return strings.TrimSpace(strings.TrimPrefix(c.CommandPath(), root.CommandPath()))
 }
 
-// Main runs the command line and returns the exit code. It is the one place that prints an error.
+// Main runs the command line and returns the exit code. It is the one place that prints an error. Every
+// byte the verbs write to stdout and stderr goes through the redactor (redact.Writer), and so does the
+// final error line and its hint.
 func Main(streams genericiooptions.IOStreams, args []string) int {
+	streams.Out = redact.Writer(streams.Out)
+	streams.ErrOut = redact.Writer(streams.ErrOut)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -156,9 +161,9 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 		return 130
 	}
 	if !exit.IsSilent(err) {
-		fmt.Fprintf(streams.ErrOut, "error: %s\n", exit.OneLine(err.Error()))
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", exit.OneLine(redact.Error(err).Error()))
 		if h := exit.HintOf(err); h != "" {
-			fmt.Fprintf(streams.ErrOut, "hint: %s\n", exit.OneLine(h))
+			fmt.Fprintf(streams.ErrOut, "hint: %s\n", exit.OneLine(redact.String(h)))
 		}
 	}
 	return code
