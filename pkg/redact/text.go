@@ -111,12 +111,13 @@ func urlPasswordSpans(s string) []span {
 }
 
 // httpCredential is an Authorization header's credentials or a bearer token, and a JSON Web Token anywhere.
-var httpCredential = regexp.MustCompile(`(?i)(?:authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token)?\s*|\bbearer\s+)([A-Za-z0-9._~+/=\-]{6,})|\b(eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)`)
+var httpCredential = regexp.MustCompile(`(?i)(?:authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token)\s+|authorization["']?\s*[:=]\s*["']?)([^\s"'\\]+)` +
+	`|\bbearer\s+([A-Za-z0-9._~+/=\-]{6,})|\b(eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)`)
 
 func httpCredentialSpans(s string) []span {
 	var out []span
 	for _, m := range httpCredential.FindAllStringSubmatchIndex(s, -1) {
-		for g := 1; g <= 2; g++ {
+		for g := 1; g <= 3; g++ {
 			if m[2*g] >= 0 {
 				out = append(out, span{m[2*g], m[2*g+1]})
 			}
@@ -126,8 +127,17 @@ func httpCredentialSpans(s string) []span {
 }
 
 // keyValue is key: value, key=value, "key": "value" (also JSON-escaped inside a JSON string) and --key=value.
-var keyValue = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\-\\])(?:\\?["'])?(-{0,2}[A-Za-z][A-Za-z0-9_.\-]*)(?:\\?["'])?[ \t]*[:=][ \t]*` +
+// Groups: 1 the key's opening quote, 2 the key, 3 the separator, 4 the value.
+var keyValue = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\-\\])(\\?["'])?(-{0,2}[A-Za-z][A-Za-z0-9_.\-]*)(?:\\?["'])?[ \t]*([:=])[ \t]*` +
 	`(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s,;"'}\])]+)`)
+
+// structural reports whether an unquoted "key:" at i starts a structure (YAML, a diff of it): only
+// indentation, list and diff markers are before it on its line. "did not pass: Kubernetes version" is
+// prose, not a key; "key=value" and quoted keys are always structure.
+func structural(s string, i int) bool {
+	line := s[strings.LastIndexByte(s[:i], '\n')+1 : i]
+	return strings.Trim(line, " \t+-#>|") == ""
+}
 
 // notAValue are the tokens after a key that start a structure, not a value.
 var notAValue = map[string]bool{"|": true, "|-": true, "|+": true, ">": true, ">-": true, ">+": true, "{": true, "[": true, "{}": true, "[]": true,
@@ -143,10 +153,12 @@ func keyValueSpans(s string) []span {
 		for i := range m {
 			m[i] += off
 		}
-		key := s[m[2]:m[3]]
-		vi, vj := m[4], m[5]
+		key := s[m[4]:m[5]]
+		vi, vj := m[8], m[9]
 		val := s[vi:vj]
-		if notAValue[strings.ToLower(val)] || !IsSensitiveKey(strings.TrimLeft(key, "-")) {
+		quoted := m[2] >= 0
+		if notAValue[strings.ToLower(val)] || !IsSensitiveKey(strings.TrimLeft(key, "-")) ||
+			(!quoted && s[m[6]] == ':' && !structural(s, m[4])) {
 			off = vi // the value may itself be a key (error: password: x)
 			continue
 		}

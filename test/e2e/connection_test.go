@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -78,35 +77,45 @@ func TestHelmPluginConnectionSettings(t *testing.T) {
 }
 
 // TestBlackHoledServerWithoutTimeoutFlags: a server that accepts connections and never answers, in a
-// kubeconfig context, with no --request-timeout or --timeout: status, doctor and upgrade --dry-run each end
-// within 90 s with exit 1 and one error line.
+// kubeconfig context, with no --request-timeout or --timeout: status and upgrade --dry-run each end within
+// 90 s with exit 1 and one error line; doctor within 90 s with its finding (exit 3, the contract of
+// doctor for a cluster that does not answer, as TestBadInputMatrix has it with --request-timeout). Over
+// http:// (the request is sent, no answer comes: only a request deadline ends it) and https:// (the TLS
+// handshake never completes).
 func TestBlackHoledServerWithoutTimeoutFlags(t *testing.T) {
 	dir := t.TempDir()
-	kc := kubeconfigFor(t, dir, "kubeconfig-blackhole", "https://"+blackHole(t))
-	env := withEnv(fleet.BaseEnv(t), "KUBECONFIG="+kc)
-	for _, args := range [][]string{
-		{"status"},
-		{"doctor"},
-		{"upgrade", "--dry-run", "--backup-dir", filepath.Join(dir, "b")},
-	} {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			start := time.Now()
-			r := Run(t, env, 3*time.Minute, fleet.Skoala, args...)
-			took := time.Since(start)
-			if took > 90*time.Second {
-				t.Errorf("took %s, want at most 90s", took.Round(time.Second))
-			}
-			lines := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n")
-			errLines := 0
-			for _, l := range lines {
-				if strings.HasPrefix(l, "error: ") {
-					errLines++
+	hole := blackHole(t)
+	for _, scheme := range []string{"http", "https"} {
+		kc := kubeconfigFor(t, dir, "kubeconfig-blackhole-"+scheme, scheme+"://"+hole)
+		env := withEnv(fleet.BaseEnv(t), "KUBECONFIG="+kc)
+		for _, args := range [][]string{
+			{"status"},
+			{"doctor"},
+			{"upgrade", "--dry-run", "--backup-dir", filepath.Join(dir, "b")},
+		} {
+			t.Run(scheme+" "+strings.Join(args, " "), func(t *testing.T) {
+				start := time.Now()
+				r := Run(t, env, 3*time.Minute, fleet.Skoala, args...)
+				took := time.Since(start)
+				if took > 90*time.Second {
+					t.Errorf("took %s, want at most 90s", took.Round(time.Second))
 				}
-			}
-			if r.Code != 1 || errLines != 1 || strings.TrimSpace(r.Stdout) != "" {
-				t.Fatalf("want exit 1, one error line and nothing on stdout (%s):\n%s", took.Round(time.Second), r)
-			}
-		})
+				if args[0] == "doctor" {
+					if r.Code != 3 || !strings.Contains(r.Stdout, "[lonely]") || !strings.Contains(r.Stdout, "✗ fail") {
+						t.Fatalf("want exit 3 and a failed check of context lonely (%s):\n%s", took.Round(time.Second), r)
+					}
+					return
+				}
+				errLines := 0
+				for _, l := range strings.Split(r.Stderr, "\n") {
+					if strings.HasPrefix(l, "error: ") {
+						errLines++
+					}
+				}
+				if r.Code != 1 || errLines != 1 || strings.TrimSpace(r.Stdout) != "" {
+					t.Fatalf("want exit 1, one error line and nothing on stdout (%s):\n%s", took.Round(time.Second), r)
+				}
+			})
+		}
 	}
-	_ = os.Remove(kc)
 }
