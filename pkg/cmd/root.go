@@ -128,8 +128,10 @@ func verbPath(c *cobra.Command) string {
 
 // Main runs the command line and returns the exit code. It is the one place that prints an error. Every
 // byte the verbs write to stdout and stderr goes through the redactor (redact.Writer), and so does the
-// final error line and its hint.
+// final error line and its hint. Cobra's own help and usage text (static text of this tool, where
+// "user:password@tcp(...)" is a placeholder) is written to the streams as they are.
 func Main(streams genericiooptions.IOStreams, args []string) int {
+	raw := streams
 	streams.Out = redact.Writer(streams.Out)
 	streams.ErrOut = redact.Writer(streams.ErrOut)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -142,8 +144,8 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 	root := NewCmdSkoala(streams)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.ErrOut)
+	root.SetOut(raw.Out)
+	root.SetErr(raw.ErrOut)
 	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exit.OK
