@@ -65,7 +65,7 @@ for s in "${selected[@]}"; do
   dir=${s% *} name=${s#* }
   t0=$(date +%s)
   corpus="$dir/testdata/fuzz/$name"
-  before=$(ls "$corpus" 2>/dev/null | wc -l)
+  before=$( (find "$corpus" -type f 2>/dev/null || true) | wc -l)
   printf '\n==> fuzz %s ./%s (%s)\n' "$name" "$dir" "$FUZZTIME"
   set +e
   "$GO" test "./$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZ_MINIMIZE" "${par[@]}" 2>&1 |
@@ -75,7 +75,7 @@ for s in "${selected[@]}"; do
   if [ "$rc" = 0 ]; then
     echo "fuzz: $name ok ($(($(date +%s) - t0))s)"
   else
-    if [ "$(ls "$corpus" 2>/dev/null | wc -l)" -gt "$before" ]; then
+    if [ "$( (find "$corpus" -type f 2>/dev/null || true) | wc -l)" -gt "$before" ]; then
       echo "fuzz: $name FAILED: the failing input is in $corpus/ (rerun: go test ./$dir -run '$name/<file>')"
     else
       echo "fuzz: $name FAILED without writing a failing input (exit $rc; the log above says why)"

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 )
 
 // Kinds of backup file.
@@ -339,9 +341,9 @@ func Write(src Source, o Options) ([]Written, error) {
 		files = append(files, file{KindComputed, false, src.Computed})
 	}
 	if o.Redacted {
-		files = append(files, file{KindValues, true, RedactValues(src.Values)})
+		files = append(files, file{KindValues, true, redact.Values(src.Values)})
 		if o.Computed {
-			files = append(files, file{KindComputed, true, RedactValues(src.Computed)})
+			files = append(files, file{KindComputed, true, redact.Values(src.Computed)})
 		}
 	}
 	var out []Written

@@ -75,11 +75,14 @@ func InvocationName(argv0 string, pluginMode bool) string {
 	return "kubectl skoala"
 }
 
-// Factory returns the cluster factory, honouring HELM_KUBECONTEXT when --context was not given.
+// Factory returns the cluster factory, honouring helm's connection settings (HELM_KUBECONTEXT,
+// HELM_KUBEAPISERVER, HELM_KUBETOKEN, ..., HELM_QPS, HELM_BURST_LIMIT) where kubectl's flags were not given.
 func (g *Globals) Factory() ClusterFactory {
 	if g.Clusters == nil {
+		g.Helm.ApplyConnection(g.ConfigFlags)
 		f := kube.NewFactory(g.ConfigFlags)
 		f.DefaultContext = g.Helm.KubeContext
+		f.QPS, f.Burst = g.Helm.QPS, g.Helm.BurstLimit
 		g.Clusters = f
 	}
 	return g.Clusters

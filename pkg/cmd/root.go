@@ -19,6 +19,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	_ "github.com/skoala-dev/kubectl-skoala/pkg/gctune" // GOGC=400 from start-up on (see the package)
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -126,8 +127,14 @@ func verbPath(c *cobra.Command) string {
 	return strings.TrimSpace(strings.TrimPrefix(c.CommandPath(), root.CommandPath()))
 }
 
-// Main runs the command line and returns the exit code. It is the one place that prints an error.
+// Main runs the command line and returns the exit code. It is the one place that prints an error. Every
+// byte the verbs write to stdout and stderr goes through the redactor (redact.Writer), and so does the
+// final error line and its hint. Cobra's own help and usage text (static text of this tool, where
+// "user:password@tcp(...)" is a placeholder) is written to the streams as they are.
 func Main(streams genericiooptions.IOStreams, args []string) int {
+	raw := streams
+	streams.Out = redact.Writer(streams.Out)
+	streams.ErrOut = redact.Writer(streams.ErrOut)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -135,16 +142,21 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 		<-ctx.Done()
 		stop()
 	}()
-	return execute(ctx, streams, NewCmdSkoala(streams), args)
+	return executeWith(ctx, raw, streams, NewCmdSkoala(streams), args)
 }
 
 // execute runs root with args and maps the outcome onto the exit-code contract: 0 ok, 1 failure, 2 usage,
 // 3 problems found, 124 timeout, 130 interrupted (an error that is context.Canceled once ctx is done).
 func execute(ctx context.Context, streams genericiooptions.IOStreams, root *cobra.Command, args []string) int {
+	return executeWith(ctx, streams, streams, root, args)
+}
+
+// executeWith is execute with cobra's own help and usage text written to raw (unredacted) streams.
+func executeWith(ctx context.Context, raw, streams genericiooptions.IOStreams, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.ErrOut)
+	root.SetOut(raw.Out)
+	root.SetErr(raw.ErrOut)
 	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exit.OK
@@ -162,9 +174,9 @@ func execute(ctx context.Context, streams genericiooptions.IOStreams, root *cobr
 		return exit.Interrupted
 	}
 	if !exit.IsSilent(err) {
-		fmt.Fprintf(streams.ErrOut, "error: %s\n", exit.OneLine(err.Error()))
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", exit.OneLine(redact.Error(err).Error()))
 		if h := exit.HintOf(err); h != "" {
-			fmt.Fprintf(streams.ErrOut, "hint: %s\n", exit.OneLine(h))
+			fmt.Fprintf(streams.ErrOut, "hint: %s\n", exit.OneLine(redact.String(h)))
 		}
 	}
 	return code

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 )
 
 // DSN is a parsed DSN. Password is kept for connecting; String masks it.
@@ -28,8 +30,8 @@ type DSN struct {
 	cfg      *mysql.Config
 }
 
-// Mask replaces a password in output.
-const Mask = "******"
+// Mask replaces a password in output (redact's mask: masking text is pkg/redact's job, String).
+const Mask = redact.Mask
 
 // ParseError says a DSN does not parse; its message never contains the DSN itself.
 type ParseError struct{ Reason string }
@@ -179,51 +181,4 @@ func Build(user, password, host string, port int, database string) (string, erro
 	c.Timeout = 10 * time.Second
 	c.Loc = time.Local
 	return c.FormatDSN(), nil
-}
-
-// MaskInString replaces the password of every DSN-looking user:password@tcp(...) or @unix(...) in s. The
-// password runs from the first ':' after the user to the '@' of the address, so it may itself contain
-// ':', '@', '=', '/' or '?'.
-func MaskInString(s string) string {
-	var b strings.Builder
-	for {
-		at := firstAddr(s)
-		if at < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		head := s[:at]
-		// The DSN starts after the last blank or quote before the address ...
-		start := strings.LastIndexAny(head, " \t\n\"'`,;") + 1
-		seg := head[start:]
-		// ... and after a key= prefix (dsn=user:pw@...) before the user's colon.
-		if c := strings.Index(seg, ":"); c >= 0 {
-			if e := strings.LastIndex(seg[:c], "="); e >= 0 {
-				start += e + 1
-				seg = head[start:]
-			}
-		}
-		if c := strings.Index(seg, ":"); c >= 0 {
-			b.WriteString(head[:start+c+1])
-			b.WriteString(Mask)
-		} else {
-			b.WriteString(head)
-		}
-		b.WriteString("@")
-		s = s[at+1:]
-	}
-}
-
-func firstAddr(s string) int {
-	t := strings.Index(s, "@tcp(")
-	u := strings.Index(s, "@unix(")
-	switch {
-	case t < 0:
-		return u
-	case u < 0:
-		return t
-	case t < u:
-		return t
-	}
-	return u
 }

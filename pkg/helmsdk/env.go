@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"helm.sh/helm/v3/pkg/cli"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
 // Env is the part of Helm's environment the plugin honours. When helm runs the binary as a plugin it passes
@@ -29,6 +30,19 @@ type Env struct {
 	Debug bool
 	// MaxHistory is HELM_MAX_HISTORY (0 means Helm's default of unlimited for the SDK).
 	MaxHistory int
+
+	// The connection settings helm passes to plugins (helm --kube-apiserver, --kube-token, ...), applied
+	// by ApplyConnection as helm's own commands apply them.
+	KubeAPIServer     string   // HELM_KUBEAPISERVER
+	KubeToken         string   // HELM_KUBETOKEN
+	KubeAsUser        string   // HELM_KUBEASUSER
+	KubeAsGroups      []string // HELM_KUBEASGROUPS (comma-separated)
+	KubeCAFile        string   // HELM_KUBECAFILE
+	KubeInsecure      bool     // HELM_KUBEINSECURE_SKIP_TLS_VERIFY
+	KubeTLSServerName string   // HELM_KUBETLS_SERVER_NAME
+	// BurstLimit is HELM_BURST_LIMIT and QPS is HELM_QPS; 0 when unset (the plugin's own rates apply).
+	BurstLimit int
+	QPS        float32
 }
 
 // LoadEnv reads Helm's environment.
@@ -45,5 +59,47 @@ func LoadEnv() Env {
 		Driver:           os.Getenv("HELM_DRIVER"),
 		Debug:            debug || s.Debug,
 		MaxHistory:       s.MaxHistory,
+
+		KubeAPIServer:     s.KubeAPIServer,
+		KubeToken:         s.KubeToken,
+		KubeAsUser:        s.KubeAsUser,
+		KubeAsGroups:      s.KubeAsGroups,
+		KubeCAFile:        s.KubeCaFile,
+		KubeInsecure:      s.KubeInsecureSkipTLSVerify,
+		KubeTLSServerName: s.KubeTLSServerName,
+		BurstLimit:        ifSet("HELM_BURST_LIMIT", s.BurstLimit),
+		QPS:               ifSet("HELM_QPS", s.QPS),
+	}
+}
+
+// ifSet is v when the variable is set, else 0 (Helm's defaults are not the plugin's).
+func ifSet[T int | float32](name string, v T) T {
+	if _, ok := os.LookupEnv(name); !ok {
+		return 0
+	}
+	return v
+}
+
+// ApplyConnection sets each kubectl flag of f that the user left empty from helm's connection settings
+// (helm --kube-apiserver URL --kube-token T skoala ... reaches URL with T, as helm's own commands do); a
+// flag given to the plugin itself wins.
+func (e Env) ApplyConnection(f *genericclioptions.ConfigFlags) {
+	str := func(p **string, v string) {
+		if v != "" && (*p == nil || **p == "") {
+			*p = &v
+		}
+	}
+	str(&f.APIServer, e.KubeAPIServer)
+	str(&f.BearerToken, e.KubeToken)
+	str(&f.Impersonate, e.KubeAsUser)
+	str(&f.CAFile, e.KubeCAFile)
+	str(&f.TLSServerName, e.KubeTLSServerName)
+	if len(e.KubeAsGroups) > 0 && (f.ImpersonateGroup == nil || len(*f.ImpersonateGroup) == 0) {
+		g := append([]string(nil), e.KubeAsGroups...)
+		f.ImpersonateGroup = &g
+	}
+	if e.KubeInsecure && (f.Insecure == nil || !*f.Insecure) {
+		yes := true
+		f.Insecure = &yes
 	}
 }

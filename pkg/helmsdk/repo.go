@@ -17,6 +17,8 @@ import (
 	"helm.sh/helm/v3/pkg/helmpath"
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 )
 
 // OfficialRepoURL is the product's chart repository. The docs add it as `skoala-release` in some places and
@@ -44,7 +46,9 @@ func AddRepoCommand(want string) string {
 	return "helm repo add " + RepoName(nil, want) + " " + OfficialRepoURL
 }
 
-// Repository is one entry of the user's repositories.yaml. Credentials are never copied out of the file.
+// Repository is one entry of the user's repositories.yaml. Credentials are never copied out of the file:
+// URL is the entry's URL with any password in it masked (http://user:******@host/...), for output; the
+// downloads use the entry itself.
 type Repository struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
@@ -90,7 +94,7 @@ func LoadRepositories(path, cacheDir string) ([]Repository, error) {
 		}
 		out = append(out, Repository{
 			Name:      e.Name,
-			URL:       e.URL,
+			URL:       redact.String(e.URL),
 			IndexPath: filepath.Join(cacheDir, helmpath.CacheIndexFile(e.Name)),
 			entry:     e,
 		})

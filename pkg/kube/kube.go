@@ -33,11 +33,19 @@ type Cluster struct {
 // WrapTransport, when set, wraps every cluster's HTTP transport (request counting for benchmarks).
 var WrapTransport func(context string) transport.WrapperFunc
 
+// DefaultRequestTimeout bounds every single API request when --request-timeout is not given: a server
+// that accepts connections and never answers (a black hole) cannot hold a verb forever.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Factory creates Clusters from the user's kubeconfig flags.
 type Factory struct {
 	Flags *genericclioptions.ConfigFlags
 	// DefaultContext is used when --context was not given (helm passes HELM_KUBECONTEXT).
 	DefaultContext string
+	// QPS and Burst, when above 0, are the client-side rate limits of every cluster (helm passes
+	// HELM_QPS and HELM_BURST_LIMIT); else 100 and 200.
+	QPS   float32
+	Burst int
 
 	mu       sync.Mutex
 	raw      *clientcmdapi.Config
@@ -117,19 +125,33 @@ func (f *Factory) Cluster(name string) (*Cluster, error) {
 			return nil, &UnknownContextError{Context: name}
 		}
 	}
-	getter := f.pinned(name)
+	loader := f.loader(name)
 	cfg, ok := f.restConfigFor(name) // from the kubeconfig loaded once (restconfig.go)
 	if !ok {
 		var err error
-		if cfg, err = getter.ToRESTConfig(); err != nil {
+		if cfg, err = loader.ClientConfig(); err != nil {
 			return nil, &ConfigError{Context: name, Err: err}
+		}
+		if f.Flags.WrapConfigFn != nil {
+			cfg = f.Flags.WrapConfigFn(cfg)
 		}
 	}
 	cfg = rest.CopyConfig(cfg)
 	// One client per cluster, no client-side throttling worth the name: the plugin makes few requests,
-	// and the default 5 QPS turns a concurrent doctor into a queue.
-	cfg.QPS = 100
-	cfg.Burst = 200
+	// and the default 5 QPS turns a concurrent doctor into a queue. HELM_QPS and HELM_BURST_LIMIT
+	// (QPS, Burst) override it, as they do for helm's own commands.
+	cfg.QPS, cfg.Burst = 100, 200
+	if f.QPS > 0 {
+		cfg.QPS = f.QPS
+	}
+	if f.Burst > 0 {
+		cfg.Burst = f.Burst
+	}
+	// Every request has a deadline: --request-timeout when given, else DefaultRequestTimeout (kubectl's
+	// default "0", no deadline, included: a verb must end on a server that never answers).
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultRequestTimeout
+	}
 	cfg.UserAgent = "kubectl-skoala"
 	if WrapTransport != nil {
 		cfg.Wrap(WrapTransport(name))
@@ -138,56 +160,12 @@ func (f *Factory) Cluster(name string) (*Cluster, error) {
 	if err != nil {
 		return nil, &ConfigError{Context: name, Err: err}
 	}
-	c := &Cluster{Context: name, Getter: &fixedConfigGetter{RESTClientGetter: getter, cfg: cfg}, Config: cfg, Client: client}
+	c := &Cluster{Context: name, Getter: &restGetter{cfg: cfg, loader: loader}, Config: cfg, Client: client}
 	f.mu.Lock()
 	f.clusters[name] = c
 	f.mu.Unlock()
 	return c, nil
 }
-
-// pinned returns a copy of the flags with the context set.
-func (f *Factory) pinned(name string) *genericclioptions.ConfigFlags {
-	src := f.Flags
-	cp := genericclioptions.NewConfigFlags(true)
-	str := func(p *string) *string {
-		if p == nil {
-			return nil
-		}
-		v := *p
-		return &v
-	}
-	cp.KubeConfig = str(src.KubeConfig)
-	cp.ClusterName = str(src.ClusterName)
-	cp.AuthInfoName = str(src.AuthInfoName)
-	cp.Namespace = str(src.Namespace)
-	cp.APIServer = str(src.APIServer)
-	cp.TLSServerName = str(src.TLSServerName)
-	cp.Insecure = src.Insecure
-	cp.CertFile = str(src.CertFile)
-	cp.KeyFile = str(src.KeyFile)
-	cp.CAFile = str(src.CAFile)
-	cp.BearerToken = str(src.BearerToken)
-	cp.Impersonate = str(src.Impersonate)
-	cp.ImpersonateUID = str(src.ImpersonateUID)
-	cp.ImpersonateGroup = src.ImpersonateGroup
-	cp.Username = str(src.Username)
-	cp.Password = str(src.Password)
-	cp.Timeout = str(src.Timeout)
-	cp.CacheDir = str(src.CacheDir)
-	cp.DisableCompression = src.DisableCompression
-	ctx := name
-	cp.Context = &ctx
-	cp.WrapConfigFn = src.WrapConfigFn
-	return cp
-}
-
-// fixedConfigGetter returns the tuned REST config from ToRESTConfig.
-type fixedConfigGetter struct {
-	genericclioptions.RESTClientGetter
-	cfg *rest.Config
-}
-
-func (g *fixedConfigGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
 
 // RequestTimeout returns the --request-timeout given, or 0.
 func (f *Factory) RequestTimeout() time.Duration {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -102,7 +101,7 @@ func UseColor(mode string, isTTY bool, noColorEnv bool, term string) (bool, erro
 
 // IsTerminal reports whether w is a terminal (not merely a character device such as /dev/null).
 func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr }) // an *os.File, or the redacting writer over one
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -31,6 +31,9 @@ var plantedDSNLiteral = regexp.MustCompile(`[A-Za-z0-9_]+:([^\s"'` + "`" + `]{6,
 func plantedSecrets(t *testing.T) []string {
 	t.Helper()
 	set := map[string]bool{plantedPassword: true, plantedRegistryPassword: true}
+	for _, c := range secretFormCanaries() { // URL-style DSN, rootPwd, repository URL, registry auth
+		set[c] = true
+	}
 	files, _ := filepath.Glob(filepath.Join(fleet.Root, "test", "e2e", "*.go"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -255,7 +258,7 @@ func scanWritten(t *testing.T, root string, since time.Time, ns []needle) (files
 // TestSecretsScanFindsNoPlantedPassword reads every byte of the tool's output that the e2e suite captured
 // (stdout and stderr of every kubectl-skoala run, plan and diff output included) and every file the safety
 // tests let the tool write outside t.TempDir (backups, --redact copies, HOME), and fails on any planted
-// password (DSN, registry credentials) in any form (plain, JSON- or URL-escaped): only a backup may hold
+// password (MySQL and URL-style DSNs, a rootPwd key, repository URL and registry credentials) in any form (plain, JSON- or URL-escaped): only a backup may hold
 // one, at mode 0600 in a 0700 directory.
 func TestSecretsScanFindsNoPlantedPassword(t *testing.T) {
 	secrets := plantedSecrets(t)
@@ -304,6 +307,9 @@ func TestSecretsScanFindsNoPlantedPassword(t *testing.T) {
 	found = append(append(found, wfound...), hfound...)
 	t.Logf("scanned %d captured outputs of the tool in %s and %d written files in %s (%d backups hold a password, as they must)",
 		files, capDir, wfiles, written, backups)
+	if files == 0 {
+		t.Fatalf("the scanner captured no output of the tool in %s: nothing was scanned (run it with the tests whose output it reads, or SKOALA_SCAN_ALL=1 for earlier captures)", capDir)
+	}
 	for _, f := range found {
 		t.Errorf("%s", f)
 	}
