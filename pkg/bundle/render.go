@@ -42,11 +42,15 @@ func (s *Summary) WriteTable(w io.Writer, p *render.Palette) error {
 	if len(gaps) > 0 {
 		b.WriteString("\n" + p.State(render.Warn, "not collected:") + "\n")
 		for _, sk := range gaps {
-			fmt.Fprintf(&b, "  %s: %s (%s)\n", where(sk), sk.Reason, sk.Detail)
+			if sk.Detail == "" || strings.Contains(sk.Detail, sk.Reason) {
+				fmt.Fprintf(&b, "  %s: %s\n", where(sk), strings.TrimSpace(sk.Detail+" "+map[bool]string{true: sk.Reason}[sk.Detail == ""]))
+			} else {
+				fmt.Fprintf(&b, "  %s: %s (%s)\n", where(sk), sk.Reason, sk.Detail)
+			}
 		}
 	}
 	if len(absent) > 0 {
-		fmt.Fprintf(&b, "\nnot present (not a gap): %d parts, listed in manifest.json\n", len(absent))
+		fmt.Fprintf(&b, "\nnot present (not a gap): %s\n", parts(absent))
 	}
 	if len(s.Cut) > 0 {
 		fmt.Fprintf(&b, "\ncut to fit %s:\n", HumanBytes(s.MaxSize))
@@ -66,6 +70,14 @@ func (s *Summary) WriteTable(w io.Writer, p *render.Palette) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func parts(ss []Skip) string {
+	var names []string
+	for _, s := range ss {
+		names = append(names, where(s))
+	}
+	return strings.Join(names, ", ")
 }
 
 func where(s Skip) string {
