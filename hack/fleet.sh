@@ -362,6 +362,8 @@ write_pod_logs() {
     printf '%s stdout F level=info msg="fleet log line %05d of this container" component=kwok-fixture seq=%d\n' \
       "$(date -u -d "@$((t0 + i))" +%Y-%m-%dT%H:%M:%S.000000000Z)" "$i" "$i"
   done >"$STATE/kwok-pod.log"
+  printf '%s stderr F level=error msg="fleet log line of the previous container" component=kwok-fixture\n' \
+    "$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.000000000Z)" >"$STATE/kwok-pod-previous.log"
   cat >"$STATE/kwok-logs.yaml" <<EOF
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterLogs
@@ -371,6 +373,7 @@ spec:
   selector: {}
   logs:
   - logsFile: $STATE/kwok-pod.log
+    previousLogsFile: $STATE/kwok-pod-previous.log
     follow: false
 EOF
 }
