@@ -416,3 +416,36 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	gr := schema.GroupResource{Resource: "secrets"}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{apierrors.NewForbidden(gr, "", fmt.Errorf("no")), ReasonForbidden},
+		{apierrors.NewUnauthorized("no"), ReasonForbidden},
+		{apierrors.NewNotFound(gr, "x"), ReasonNotPresent},
+		{context.DeadlineExceeded, ReasonTimedOut},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, ReasonUnreachable},
+		{fmt.Errorf("something else"), ReasonFailed},
+	} {
+		if got := Classify(tc.err); got != tc.want {
+			t.Errorf("Classify(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestRunCancelledLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Run(ctx, Deps{Clusters: fakeSource{"global": controlPlane()}, Dynamic: dynFake},
+		Config{Namespace: ns, Targets: []cli.Target{{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"}}, MaxSize: DefaultMaxSize}, filepath.Join(dir, "b.zip"))
+	if err == nil {
+		t.Fatal("no error from a cancelled run")
+	}
+	if e, _ := os.ReadDir(dir); len(e) != 0 {
+		t.Errorf("files left: %v", e)
+	}
+}
