@@ -582,6 +582,10 @@ func (c *collector) commonMySQL(ctx context.Context) {
 // restarted, within Since and Tail.
 func (c *collector) logs(ctx context.Context) {
 	for _, p := range c.pods {
+		if p.Spec.NodeName == "" {
+			c.absent("logs/"+p.Name, "the pod is not scheduled to a node")
+			continue
+		}
 		var ctrs []corev1.Container
 		ctrs = append(ctrs, p.Spec.InitContainers...)
 		ctrs = append(ctrs, p.Spec.Containers...)
@@ -613,8 +617,10 @@ func (c *collector) log(ctx context.Context, pod, container string, previous boo
 	}
 	rc, err := c.kc.Client.CoreV1().Pods(c.cfg.Namespace).GetLogs(pod, opts).Stream(ctx)
 	if err != nil {
-		if previous && apierrors.IsBadRequest(err) {
-			c.absent(path, "no previous container")
+		// 400: the container has no such log (not started yet, no previous container): nothing to collect.
+		if apierrors.IsBadRequest(err) {
+			msg, _ := kube.Explain(err, "", "")
+			c.absent(path, redactText(msg, nil))
 			return
 		}
 		c.skip(path, err)
