@@ -78,7 +78,7 @@ func controlPlane() *fake.Clientset {
 			Data: map[string]string{"config.yaml": "database:\n  dsn: skoala:" + dbPassword + "@tcp(db:3306)/skoala\n  password: " + regPass + "\n"}},
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "hive", Namespace: ns}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hive-0", Namespace: ns},
-			Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "hive", Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: envPass}}}}},
+			Spec:   corev1.PodSpec{NodeName: "node-0", Containers: []corev1.Container{{Name: "hive", Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: envPass}}}}},
 			Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "hive", RestartCount: 2}}}},
 	}
 	for i := 1; i <= 4; i++ {
