@@ -21,7 +21,8 @@
 # Ports (cluster i: 0 = global, N = workspace-N):  base+100*i  kube-apiserver (https, 127.0.0.1)
 #                                                  base+100*i+1  etcd client    base+100*i+2  etcd peer
 # The chart repository listens on 127.0.0.1:CHARTREPO_PORT (a free port is picked if that one is taken).
-# controller-manager and scheduler run with --secure-port=0 and kwok without a server: they listen on nothing.
+#                                                  base+100*i+3  kwok's kubelet API (https; pod logs)
+# controller-manager and scheduler run with --secure-port=0: they listen on nothing.
 #
 # Fixed credentials of this loopback-only test fleet (token file of every apiserver):
 #   admin-token     user admin,    groups system:masters           (kubeconfig)
@@ -87,6 +88,7 @@ cluster_index() {
 api_port() { echo $((PORT_BASE + 100 * $(cluster_index "$1"))); }
 etcd_port() { echo $((PORT_BASE + 100 * $(cluster_index "$1") + 1)); }
 peer_port() { echo $((PORT_BASE + 100 * $(cluster_index "$1") + 2)); }
+kwok_port() { echo $((PORT_BASE + 100 * $(cluster_index "$1") + 3)); }
 recorded_clusters() { cat "$STATE/clusters" 2>/dev/null || true; }
 
 # --- processes --------------------------------------------------------------------------------------------
@@ -173,6 +175,13 @@ make_pki() { # CLUSTER: CA, apiserver serving cert (127.0.0.1, localhost, in-clu
     >"$d/apiserver.ext"
   openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
     -extfile "$d/apiserver.ext" -out "$d/apiserver.crt" 2>/dev/null
+  # kwok's kubelet API (pod logs), reached by the kube-apiserver at the node's address 127.0.0.1
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$d/kwok.key" -out "$d/kwok.csr" -subj "/CN=kwok-node-0" 2>/dev/null
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$d/kwok.ext"
+  openssl x509 -req -in "$d/kwok.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/kwok.ext" -out "$d/kwok.crt" 2>/dev/null
   openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
   openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
 }
@@ -235,6 +244,7 @@ start_apiserver() {
     --service-account-key-file "$d/pki/sa.pub" --service-account-signing-key-file "$d/pki/sa.key" \
     --token-auth-file "$d/tokens.csv" --authorization-mode Node,RBAC \
     --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none \
+    --kubelet-preferred-address-types InternalIP \
     --profiling=false
 }
 
@@ -250,7 +260,9 @@ start_controllers() {
     --authorization-kubeconfig "$d/admin.kubeconfig" --leader-elect=false --secure-port 0 --profiling=false
   start "$c-kwok" "$BIN/kwok" --kubeconfig "$d/admin.kubeconfig" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --node-ip 10.0.0.1 --cidr 10.0.0.1/24 --config "$STAGES" --config "$STATE/kwok-extra-stages.yaml"
+    --node-ip 127.0.0.1 --node-port "$(kwok_port "$c")" --server-address "127.0.0.1:$(kwok_port "$c")" \
+    --tls-cert-file "$d/pki/kwok.crt" --tls-private-key-file "$d/pki/kwok.key" \
+    --cidr 10.0.0.1/24 --config "$STAGES" --config "$STATE/kwok-extra-stages.yaml" --config "$STATE/kwok-logs.yaml"
 }
 
 # Extra kwok stage of this fleet: pod annotation skoala.fixture/crash-loop=<container> makes that container
@@ -336,6 +348,33 @@ spec:
       {{ end }}
       {{ end }}
       phase: Running
+EOF
+}
+
+# Pod logs: kwok serves the kubelet API on 127.0.0.1:base+100*i+3 (the node's address and port), so
+# `kubectl logs` (and `bundle --logs`) read real responses: every container of every pod logs the lines of
+# kwok-pod.log (ClusterLogs), CRI format, stamped at `up` within the last minutes. Its size
+# (FLEET_POD_LOG_LINES lines of ~100 bytes, default 600) lets the tests make the size bound cut logs.
+write_pod_logs() {
+  local n=${FLEET_POD_LOG_LINES:-600} i t0
+  t0=$(( $(date +%s) - n ))
+  for ((i = 0; i < n; i++)); do
+    printf '%s stdout F level=info msg="fleet log line %05d of this container" component=kwok-fixture seq=%d\n' \
+      "$(date -u -d "@$((t0 + i))" +%Y-%m-%dT%H:%M:%S.000000000Z)" "$i" "$i"
+  done >"$STATE/kwok-pod.log"
+  printf '%s stderr F level=error msg="fleet log line of the previous container" component=kwok-fixture\n' \
+    "$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.000000000Z)" >"$STATE/kwok-pod-previous.log"
+  cat >"$STATE/kwok-logs.yaml" <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: skoala-fleet-pod-logs
+spec:
+  selector: {}
+  logs:
+  - logsFile: $STATE/kwok-pod.log
+    previousLogsFile: $STATE/kwok-pod-previous.log
+    follow: false
 EOF
 }
 
@@ -498,6 +537,7 @@ cmd_up() {
   printf '%s\n' "${names[@]}" >"$STATE/clusters"
   HELM="$BIN/helm3" "$ROOT/hack/charts.sh" "$STATE/charts"
   write_extra_stages
+  write_pod_logs
 
   log "starting ${names[*]} (ports from $PORT_BASE)"
   local pki=()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/backupvalues"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/bundle"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
@@ -19,5 +20,6 @@ func verbs(g *cli.Globals) []*cobra.Command {
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
 		upgrade.NewCmdUpgrade(g),
+		bundle.NewCmdBundle(g),
 	}
 }
