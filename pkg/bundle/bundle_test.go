@@ -171,7 +171,7 @@ func TestRunRedactsEveryCollectedFile(t *testing.T) {
 	if s := string(files["global/objects/secrets.json"]); !strings.Contains(s, `"password"`) || !strings.Contains(s, `"hive-db"`) {
 		t.Errorf("secrets.json does not name the Secret and its keys: %s", s)
 	}
-	if s := string(files["global/releases/skoala/values/revision-4.yaml"]); !strings.Contains(s, "skoala:******@tcp(") || !strings.Contains(s, "robot:******@charts") {
+	if s := string(files["global/releases/skoala/values/revision-4.yaml"]); !strings.Contains(s, "skoala:******@tcp(") || !strings.Contains(s, ":******@charts.example.com") {
 		t.Errorf("values not masked as expected:\n%s", s)
 	}
 	var man Manifest
