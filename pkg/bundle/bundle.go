@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
@@ -50,7 +50,7 @@ type Config struct {
 	Namespace        string
 	InsightNamespace string
 	MySQLNamespace   string
-	Targets          []cli.Target
+	Targets          []fleet.Target
 	Driver           string
 	ClusterTimeout   time.Duration
 	MaxConcurrency   int
@@ -123,7 +123,7 @@ func Run(ctx context.Context, deps Deps, cfg Config, path string) (*Summary, err
 			onFile(int64(len(b)))
 		}(r)
 	}
-	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(cctx context.Context, i int, t cli.Target) {
+	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(cctx context.Context, i int, t fleet.Target) {
 		c := &collector{cfg: &cfg, t: t, dir: dirs[i], onFile: onFile}
 		cols[i] = c
 		sums[i] = c.run(cctx, deps.Clusters, deps.Dynamic)
@@ -261,7 +261,7 @@ func nonNil(m map[string]string) map[string]string {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // clusterDirs names each cluster's folder after its context (made safe for a path, unique).
-func clusterDirs(ts []cli.Target) []string {
+func clusterDirs(ts []fleet.Target) []string {
 	out := make([]string, len(ts))
 	seen := map[string]int{}
 	for i, t := range ts {

@@ -29,7 +29,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
@@ -147,7 +147,7 @@ func run(t *testing.T, cfg Config, src fakeSource) (*Summary, map[string][]byte)
 }
 
 func TestRunRedactsEveryCollectedFile(t *testing.T) {
-	targets := []cli.Target{{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"}, {Context: "ws", Role: cli.RoleWorkspace, Release: "skoala-init"}}
+	targets := []fleet.Target{{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}, {Context: "ws", Role: fleet.RoleWorkspace, Release: "skoala-init"}}
 	sum, files := run(t, Config{Targets: targets, Logs: true, Tail: -1, Flags: map[string]string{"logs": "true"}}, fakeSource{"global": controlPlane(), "ws": workspace()})
 	for name, data := range files {
 		for _, pw := range []string{dbPassword, regPass, secretVal, envPass, urlPass} {
@@ -200,7 +200,7 @@ func TestRunRedactsEveryCollectedFile(t *testing.T) {
 }
 
 func TestRunUnreachableClusterIsAGap(t *testing.T) {
-	targets := []cli.Target{{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"}, {Context: "down", Role: cli.RoleWorkspace, Release: "skoala-init"}}
+	targets := []fleet.Target{{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}, {Context: "down", Role: fleet.RoleWorkspace, Release: "skoala-init"}}
 	sum, files := run(t, Config{Targets: targets}, fakeSource{"global": controlPlane()})
 	if sum.Clusters[1].Reachable || sum.Clusters[0].Gaps != 0 || !sum.Clusters[0].Reachable {
 		t.Fatalf("clusters: %+v", sum.Clusters)
@@ -306,7 +306,7 @@ func compressed(t *testing.T, files []*File) []*File {
 
 func TestRunBoundsTheArchiveAndRecordsTheCut(t *testing.T) {
 	src := fakeSource{"global": controlPlane()}
-	targets := []cli.Target{{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"}}
+	targets := []fleet.Target{{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}}
 	sum, files := run(t, Config{Targets: targets, Logs: true, Tail: -1, MaxSize: 64 << 10}, src)
 	if sum.Bytes > 64<<10 {
 		t.Errorf("archive %d bytes over the bound", sum.Bytes)
@@ -322,7 +322,7 @@ func TestRunNeverOverwrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Run(context.Background(), Deps{Clusters: fakeSource{"global": controlPlane()}, Dynamic: dynFake},
-		Config{Namespace: ns, Targets: []cli.Target{{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"}}, MaxSize: DefaultMaxSize}, path)
+		Config{Namespace: ns, Targets: []fleet.Target{{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}}, MaxSize: DefaultMaxSize}, path)
 	if err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("err %v", err)
 	}
@@ -360,9 +360,9 @@ func TestRedactAll(t *testing.T) {
 func TestSummaryGoldens(t *testing.T) {
 	sum := &Summary{Schema: SchemaVersion, File: "skoala-bundle-20261201T200000Z.zip", Bytes: 183500, MaxSize: 100 << 20, Files: 61,
 		Clusters: []ClusterSummary{
-			{Context: "global", Role: cli.RoleControlPlane, Release: "skoala", Dir: "global", Reachable: true, Files: 25, Bytes: 120000},
-			{Context: "workspace-1", Role: cli.RoleWorkspace, Release: "skoala-init", Dir: "workspace-1", Reachable: true, Files: 18, Bytes: 40000, Gaps: 2},
-			{Context: "workspace-2", Role: cli.RoleWorkspace, Release: "skoala-init", Dir: "workspace-2", Error: "connection refused: 127.0.0.1:34200", Gaps: 1},
+			{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala", Dir: "global", Reachable: true, Files: 25, Bytes: 120000},
+			{Context: "workspace-1", Role: fleet.RoleWorkspace, Release: "skoala-init", Dir: "workspace-1", Reachable: true, Files: 18, Bytes: 40000, Gaps: 2},
+			{Context: "workspace-2", Role: fleet.RoleWorkspace, Release: "skoala-init", Dir: "workspace-2", Error: "connection refused: 127.0.0.1:34200", Gaps: 1},
 		},
 		Skipped: []Skip{
 			{Part: "upgrade-runs", Reason: ReasonNotPresent, Detail: "no upgrade journal exists (this version keeps none)"},
@@ -441,7 +441,7 @@ func TestRunCancelledLeavesNoFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Run(ctx, Deps{Clusters: fakeSource{"global": controlPlane()}, Dynamic: dynFake},
-		Config{Namespace: ns, Targets: []cli.Target{{Context: "global", Role: cli.RoleControlPlane, Release: "skoala"}}, MaxSize: DefaultMaxSize}, filepath.Join(dir, "b.zip"))
+		Config{Namespace: ns, Targets: []fleet.Target{{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}}, MaxSize: DefaultMaxSize}, filepath.Join(dir, "b.zip"))
 	if err == nil {
 		t.Fatal("no error from a cancelled run")
 	}

@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
@@ -30,7 +30,7 @@ import (
 // collector gathers the files of one cluster.
 type collector struct {
 	cfg     *Config
-	t       cli.Target
+	t       fleet.Target
 	dir     string
 	kc      *kube.Cluster
 	dyn     dynamic.Interface
@@ -139,7 +139,7 @@ func (c *collector) run(ctx context.Context, src ClusterSource, dynFor func(stri
 	c.release(ctx, c.t.Release, "releases/"+c.t.Release, true)
 	c.objects(ctx)
 	c.crds(ctx)
-	if c.t.Role == cli.RoleControlPlane {
+	if c.t.Role == fleet.RoleControlPlane {
 		c.commonMySQL(ctx)
 	} else {
 		c.release(ctx, "insight-agent", "insight-agent", false)

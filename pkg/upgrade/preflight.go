@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 )
 
 // PreflightInput is what the pre-upgrade checks look at.
 type PreflightInput struct {
 	// Upgrades are the targets whose release is upgraded (or resumed), Installs those installed.
-	Upgrades []cli.Target
-	Installs []cli.Target
+	Upgrades []fleet.Target
+	Installs []fleet.Target
 	// TargetVersion is the version the plan goes to (the newest of the plan's targets).
 	TargetVersion string
 	// Recovering are the contexts whose release the upgrade brings back from a failed or pending state:
@@ -38,7 +38,7 @@ var recoverableChecks = map[string]bool{
 func DoctorPreflight(deps doctor.Deps, base doctor.Config) PreflightFunc {
 	return func(ctx context.Context, in PreflightInput) (*PreflightResult, error) {
 		res := &PreflightResult{Ran: true}
-		run := func(targets []cli.Target, install bool) error {
+		run := func(targets []fleet.Target, install bool) error {
 			if len(targets) == 0 {
 				return nil
 			}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -27,7 +27,7 @@ type ClusterSource interface {
 // Config is what Run needs, with no flags in sight.
 type Config struct {
 	Namespace string
-	Targets   []cli.Target
+	Targets   []fleet.Target
 	Env       helmsdk.Env
 	// Repo names the repository (--repo); Refresh downloads its index first.
 	Repo    string
@@ -77,7 +77,7 @@ type Deps struct {
 // work is the private state of one release of the plan.
 type work struct {
 	plan     *ReleasePlan
-	target   cli.Target
+	target   fleet.Target
 	cluster  *kube.Cluster
 	helm     *helmsdk.Client
 	chart    *helmsdk.Chart
@@ -252,7 +252,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 	ws := make([]*work, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		chart := ChartSkoala
-		if t.Role == cli.RoleWorkspace {
+		if t.Role == fleet.RoleWorkspace {
 			chart = ChartInit
 		}
 		ws[i] = &work{target: t, plan: &ReleasePlan{Context: t.Context, Role: t.Role, Release: t.Release, Chart: chart, Steps: []Step{}}}

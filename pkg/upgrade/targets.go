@@ -3,7 +3,7 @@ package upgrade
 import (
 	"fmt"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 )
 
 // ActionSkipped is the action of a release that is not installed on a context the run did not name: with
@@ -26,7 +26,7 @@ type Scope struct {
 // refuse otherwise, saying how to install.
 func missingRelease(s Scope, role, release, context, name string) (action, reason, hint string) {
 	switch {
-	case role == cli.RoleWorkspace && s.AllContexts:
+	case role == fleet.RoleWorkspace && s.AllContexts:
 		return ActionSkipped, fmt.Sprintf("%s is not installed on %s: --all-contexts upgrades only where it exists, nothing is done there", release, context), ""
 	case !s.Install:
 		return ActionRefused, fmt.Sprintf("%s is not installed on %s: the upgrade installs only with --install", release, context),

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 )
 
 func TestMissingRelease(t *testing.T) {
@@ -15,12 +15,12 @@ func TestMissingRelease(t *testing.T) {
 		action string
 		says   string
 	}{
-		{"--all-contexts never installs, even with --install", Scope{Install: true, AllContexts: true}, cli.RoleWorkspace, ActionSkipped, "--all-contexts upgrades only where it exists"},
-		{"--all-contexts skips a cluster without skoala-init", Scope{AllContexts: true}, cli.RoleWorkspace, ActionSkipped, "nothing is done there"},
-		{"a named workspace without --install is refused", Scope{}, cli.RoleWorkspace, ActionRefused, "installs only with --install"},
-		{"the control plane without --install is refused", Scope{AllContexts: true}, cli.RoleControlPlane, ActionRefused, "installs only with --install"},
-		{"a named workspace with --install installs", Scope{Install: true}, cli.RoleWorkspace, ActionInstall, ""},
-		{"the control plane with --install installs", Scope{Install: true, AllContexts: true}, cli.RoleControlPlane, ActionInstall, ""},
+		{"--all-contexts never installs, even with --install", Scope{Install: true, AllContexts: true}, fleet.RoleWorkspace, ActionSkipped, "--all-contexts upgrades only where it exists"},
+		{"--all-contexts skips a cluster without skoala-init", Scope{AllContexts: true}, fleet.RoleWorkspace, ActionSkipped, "nothing is done there"},
+		{"a named workspace without --install is refused", Scope{}, fleet.RoleWorkspace, ActionRefused, "installs only with --install"},
+		{"the control plane without --install is refused", Scope{AllContexts: true}, fleet.RoleControlPlane, ActionRefused, "installs only with --install"},
+		{"a named workspace with --install installs", Scope{Install: true}, fleet.RoleWorkspace, ActionInstall, ""},
+		{"the control plane with --install installs", Scope{Install: true, AllContexts: true}, fleet.RoleControlPlane, ActionInstall, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, reason, hint := missingRelease(c.scope, c.role, "skoala-init", "kind-other", "kubectl skoala")
