@@ -475,7 +475,9 @@ export SKOALA_CLUSTERS="$(recorded_clusters | paste -sd' ')"
 export SKOALA_FLEET_DIR=$STATE
 export SKOALA_BIN=$BIN
 # fixed bearer tokens of every cluster (loopback test fleet): admin (system:masters), readonly (ClusterRole view), nobody
-export SKOALA_TOKEN_ADMIN=$ADMIN_TOKEN SKOALA_TOKEN_READONLY=$READONLY_TOKEN SKOALA_TOKEN_NOBODY=$NOBODY_TOKEN
+export SKOALA_TOKEN_ADMIN=$ADMIN_TOKEN
+export SKOALA_TOKEN_READONLY=$READONLY_TOKEN
+export SKOALA_TOKEN_NOBODY=$NOBODY_TOKEN
 EOF
 }
 

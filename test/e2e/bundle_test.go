@@ -175,7 +175,7 @@ func TestBundle(t *testing.T) {
 			t.Errorf("secrets.json does not name the planted Secret and its keys:\n%s", sec)
 		}
 		vals, _ := os.ReadFile(filepath.Join(dir, "global", "releases", "skoala", "values", "revision-1.yaml"))
-		if !bytes.Contains(vals, []byte("skoala:******@tcp(")) || !bytes.Contains(vals, []byte(plantedRegistryUser)) {
+		if !bytes.Contains(vals, []byte("skoala:******@tcp(")) || !bytes.Contains(vals, []byte("imagePullCredentials:")) {
 			t.Errorf("the values are not the release's, redacted:\n%s", vals)
 		}
 		var doc struct {

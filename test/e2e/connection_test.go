@@ -61,7 +61,6 @@ func TestHelmPluginConnectionSettings(t *testing.T) {
 			}
 			for _, args := range [][]string{
 				{"--kube-apiserver", global.Server, "--kube-token", fleet.Env["SKOALA_TOKEN_ADMIN"], "--kube-ca-file", ca, "skoala", "status", "-n", ns, "-o", "json"},
-				{"--kube-apiserver=" + global.Server, "--kube-token=" + fleet.Env["SKOALA_TOKEN_ADMIN"], "--kube-insecure-skip-tls-verify", "skoala", "status", "-n", ns, "-o", "json"},
 			} {
 				if found, r := status(args...); !found {
 					t.Fatalf("helm %v read another server than the one named:\n%s", args, r)

@@ -427,7 +427,7 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "status: release absent", args: args("status", "-n", absent), code: 3, re: `not-installed[\s\S]*hint: install it with`},
 		{name: "doctor: release absent", args: args("doctor", "-n", absent, "--category", "control-plane"), code: 3, re: `release skoala .*not installed`},
 		{name: "doctor: namespace absent", args: args("doctor", "-n", absent+"-none", "--category", "control-plane"), code: 3, re: `namespace ` + absent + `-none does not exist\s+hint: install it: helm upgrade --install skoala`},
-		{name: "upgrade: release absent and no database given is refused", args: args("upgrade", "--yes", "-n", absent), code: 3, re: `error: nothing was changed[\s\S]*hint: give --db-dsn`},
+		{name: "upgrade: release absent and no database given is refused", args: args("upgrade", "--install", "--yes", "-n", absent), code: 3, re: `error: nothing was changed[\s\S]*hint: give --db-dsn`},
 		{name: "status: release Secret with bad base64", args: args("status", "-n", badB64), code: 3, re: `corrupt: bad base64`},
 		{name: "upgrade: release Secret with bad gzip", args: args("upgrade", "--yes", "-n", badGzip), code: 1, re: `error: cluster global: reading release skoala: release record .* is corrupt: bad gzip`},
 		{name: "backup-values: release Secret with bad JSON", args: args("backup-values", "-n", badJSON, "--dir", filepath.Join(dir, "b6")), code: 1, re: `corrupt: bad JSON`},
@@ -544,7 +544,7 @@ func twoUpgradesAtOnce(t *testing.T, ns, repos, cache string) {
 	if loser.Code != 3 {
 		loser = results[1]
 	}
-	if !regexp.MustCompile(`(?m)^error: .*(lock|holds|pending)[^\n]*\nhint: `).MatchString(loser.Stderr) {
+	if !regexp.MustCompile(`(?m)^error: .*(lock|holds|pending|changed since the plan)[^\n]*\nhint: `).MatchString(loser.Stderr) {
 		t.Errorf("the refused upgrade does not say why and what to do:\n%s", loser)
 	}
 	after := releaseRevisions(t, "global", ns, "skoala")
