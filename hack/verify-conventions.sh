@@ -66,10 +66,6 @@ report "domain packages must not import cobra or pflag (only pkg/cmd/... and pkg
 
 # Rule 2, transitively: the module's packages in each domain package's dependency graph.
 DOMAINS="status doctor upgrade backup catalog bundle images rollback"
-# TEMPORARY EXEMPTION, pkg/upgrade ONLY: it still reaches cobra through pkg/cli (cli.Target) while its
-# rewrite is under way on another branch. TODO(coordinator): empty this after switching pkg/upgrade to
-# pkg/fleet (and pkg/versions to pkg/semver); the check then covers upgrade like the others.
-EXEMPT_TEMPORARILY=""
 out=""
 for d in $DOMAINS; do
   [ -d "pkg/$d" ] || continue
@@ -78,10 +74,6 @@ for d in $DOMAINS; do
       index($1, m) != 1 { next }
       { for (i = 2; i <= NF; i++) if ($i == "github.com/spf13/cobra" || $i == "github.com/spf13/pflag") print d " depends on " substr($1, length(m) + 1) ", which imports " $i }')
   [ -z "$bad" ] && continue
-  if [[ " $EXEMPT_TEMPORARILY " == *" $d "* ]]; then
-    echo "verify-conventions: note: pkg/$d is exempt for now (temporary, see EXEMPT_TEMPORARILY): $(echo "$bad" | head -1)" >&2
-    continue
-  fi
   out+="$bad"$'\n'
 done
 report "no package a domain package depends on may import cobra or pflag (move what it needs out of pkg/cli, e.g. into pkg/fleet)" "$(printf '%s' "$out" | sed '/^$/d')"

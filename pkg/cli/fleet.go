@@ -73,18 +73,6 @@ func (f *FleetFlags) Validate() error {
 	return nil
 }
 
-// Target is fleet.Target, for the packages that still spell it cli.Target.
-//
-// TODO(coordinator): switch pkg/upgrade to pkg/fleet after the merge of upgrade-core's branch, then delete
-// these aliases (no domain package may import pkg/cli: it imports cobra).
-type Target = fleet.Target
-
-// Roles of a cluster (fleet's).
-const (
-	RoleControlPlane = fleet.RoleControlPlane
-	RoleWorkspace    = fleet.RoleWorkspace
-)
-
 // Resolve turns the flags into the list of targets: the control plane first, then the workspaces in the
 // order given (sorted for --all-contexts). A context named twice is looked at once.
 func (f *FleetFlags) Resolve(g *Globals) ([]fleet.Target, error) {

@@ -66,12 +66,6 @@ const (
 	RoleWorkspace    = fleet.RoleWorkspace
 )
 
-// Target is one cluster of the fleet (fleet.Target).
-//
-// TODO(coordinator): pkg/upgrade/preflight.go still spells it doctor.Target; once it passes its
-// []fleet.Target straight through, delete this alias.
-type Target = fleet.Target
-
 // Deps are doctor's collaborators, injected so that tests use fakes.
 type Deps struct {
 	// Clusters gives each target's clients.
@@ -95,7 +89,7 @@ type Config struct {
 	// Namespace is where the releases live (skoala-system).
 	Namespace string
 	// Targets are the control plane (at most one) and the workspaces.
-	Targets []Target
+	Targets []fleet.Target
 	// Driver is the Helm storage driver (HELM_DRIVER).
 	Driver string
 	// InsightNamespace is where insight-agent lives on workspaces (insight-system).

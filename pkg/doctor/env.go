@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +60,7 @@ func (l *lazy[T]) get(ctx, base context.Context, timeout time.Duration, fn func(
 
 // clusterState holds what the checks of one cluster share.
 type clusterState struct {
-	target  Target
+	target  fleet.Target
 	client  kubernetes.Interface
 	dyn     dynamic.Interface
 	connErr error
@@ -79,7 +80,7 @@ type clusterState struct {
 type Env struct {
 	Config *Config
 	// Target is the cluster the check runs on (zero for checks that run once).
-	Target Target
+	Target fleet.Target
 	r      *runner
 	cs     *clusterState
 }

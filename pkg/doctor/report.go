@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"time"
 )
 
@@ -45,13 +46,13 @@ type Summary struct {
 
 // Report is the outcome of a doctor run: the results in display order.
 type Report struct {
-	Schema    string   `json:"schema"`
-	Mode      Mode     `json:"mode"`
-	Target    string   `json:"targetVersion,omitempty"`
-	Namespace string   `json:"namespace"`
-	Clusters  []Target `json:"clusters"`
-	Checks    []Result `json:"checks"`
-	Summary   Summary  `json:"summary"`
+	Schema    string         `json:"schema"`
+	Mode      Mode           `json:"mode"`
+	Target    string         `json:"targetVersion,omitempty"`
+	Namespace string         `json:"namespace"`
+	Clusters  []fleet.Target `json:"clusters"`
+	Checks    []Result       `json:"checks"`
+	Summary   Summary        `json:"summary"`
 	// Success is false when a check failed (warnings do not count here; see FailedStrict).
 	Success bool `json:"success"`
 	// Elapsed is the wall time of the run (not in the JSON).

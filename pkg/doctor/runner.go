@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"sort"
 	"strings"
 	"sync"
@@ -21,7 +22,7 @@ type runner struct {
 	base context.Context
 
 	states  map[string]*clusterState
-	targets []Target
+	targets []fleet.Target
 	once    onceState
 
 	secMu   sync.Mutex
@@ -87,7 +88,7 @@ func (r *runner) scrub(s string) string {
 // instance is a check on one cluster (cluster "" for the checks that run once).
 type instance struct {
 	check   *Check
-	target  Target
+	target  fleet.Target
 	cluster string
 	order   int
 	done    chan struct{}
@@ -154,14 +155,14 @@ func (r *runner) run(ctx context.Context, observe func(Result)) *Report {
 		if !r.selected(c) {
 			continue
 		}
-		add := func(t Target, cluster string) {
+		add := func(t fleet.Target, cluster string) {
 			in := &instance{check: c, target: t, cluster: cluster, order: i, done: make(chan struct{})}
 			insts = append(insts, in)
 			byKey[c.ID+"@"+cluster] = in
 		}
 		switch c.Scope {
 		case ScopeOnce:
-			add(Target{}, "")
+			add(fleet.Target{}, "")
 		case ScopeEachCluster:
 			for _, t := range r.targets {
 				add(t, t.Context)
@@ -205,7 +206,7 @@ func (r *runner) run(ctx context.Context, observe func(Result)) *Report {
 
 	rep := &Report{Schema: SchemaVersion, Mode: r.cfg.Mode, Target: r.cfg.TargetVersion, Namespace: r.cfg.Namespace, Clusters: r.targets, Checks: []Result{}}
 	if rep.Clusters == nil {
-		rep.Clusters = []Target{}
+		rep.Clusters = []fleet.Target{}
 	}
 	clusterOrder := map[string]int{"": -1}
 	for i, t := range r.targets {

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // BundleVersionAnnotation is the Gateway API's release of a CRD.
@@ -39,7 +39,7 @@ func compareCRD(live, chart map[string]any) CRDVerdict {
 	v.From = nestedString(live, "metadata", "annotations", BundleVersionAnnotation)
 	v.To = nestedString(chart, "metadata", "annotations", BundleVersionAnnotation)
 	var why []string
-	if v.From != "" && v.To != "" && versions.Compare(v.To, v.From) < 0 {
+	if v.From != "" && v.To != "" && semver.Compare(v.To, v.From) < 0 {
 		why = append(why, fmt.Sprintf("the live CRD is bundle %s, the chart's %s", v.From, v.To))
 	}
 	defined := map[string]bool{}

@@ -53,9 +53,7 @@ func DoctorPreflight(deps doctor.Deps, base doctor.Config) PreflightFunc {
 					}
 				}
 			}
-			for _, t := range targets {
-				cfg.Targets = append(cfg.Targets, doctor.Target{Context: t.Context, Role: t.Role, Release: t.Release})
-			}
+			cfg.Targets = targets
 			var rep *doctor.Report
 			var err error
 			if install {

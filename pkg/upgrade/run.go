@@ -15,8 +15,8 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
 
 // ClusterSource returns the clients of a context.
@@ -199,7 +199,7 @@ func preflightInput(ws []*work) PreflightInput {
 		default:
 			continue
 		}
-		if in.TargetVersion == "" || versions.Compare(p.To, in.TargetVersion) > 0 {
+		if in.TargetVersion == "" || semver.Compare(p.To, in.TargetVersion) > 0 {
 			in.TargetVersion = p.To
 		}
 		if p.Action == ActionResume || (w.last != nil && w.last.Status != "deployed") {
@@ -243,7 +243,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 		if _, dup := local[ch.Name]; dup {
 			return nil, fmt.Errorf("--chart names two %s charts", ch.Name)
 		}
-		if cfg.Version != "" && !versions.Equal(cfg.Version, ch.Version) {
+		if cfg.Version != "" && !semver.Equal(cfg.Version, ch.Version) {
 			return nil, fmt.Errorf("--version %s but chart %s is version %s", cfg.Version, p, ch.Version)
 		}
 		local[ch.Name] = ch
@@ -319,17 +319,17 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 		}
 		switch {
 		case cfg.Version != "":
-			if !contains(vs, versions.Normalize(cfg.Version)) {
+			if !contains(vs, semver.Normalize(cfg.Version)) {
 				return nil, fmt.Errorf("repository %s has no %s %s (see '%s versions %s')", repo.Name, p.Chart, cfg.Version, cfg.Name, p.Chart)
 			}
-			p.To = versions.Normalize(cfg.Version)
+			p.To = semver.Normalize(cfg.Version)
 		case cfg.ToLatestPatch && p.From != "":
-			p.To = versions.LatestPatch(vs, p.From)
+			p.To = semver.LatestPatch(vs, p.From)
 			if p.To == "" {
 				return nil, fmt.Errorf("repository %s has no stable %s of the installed minor %s", repo.Name, p.Chart, p.From)
 			}
 		default:
-			p.To = versions.Latest(vs, false)
+			p.To = semver.Latest(vs, false)
 			if p.To == "" {
 				return nil, fmt.Errorf("repository %s has no stable %s version", repo.Name, p.Chart)
 			}
@@ -466,11 +466,11 @@ func decide(d Deps, cfg Config, w *work) {
 		}
 		p.Action = ActionResume
 		p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade: once its lock is stale it is marked failed, the release goes back to %s, and the upgrade runs again", w.last.Revision, w.last.Status, deployedName(w.deployed))
-	case versions.Compare(p.To, p.From) < 0 && !cfg.Force:
+	case semver.Compare(p.To, p.From) < 0 && !cfg.Force:
 		p.Action = ActionRefused
 		p.Reason = fmt.Sprintf("%s %s is newer than the target %s: kubectl-skoala does not downgrade", p.Release, p.From, p.To)
 		p.Hint = fmt.Sprintf("roll back with 'helm --kube-context %s -n %s rollback %s', or give --force", p.Context, ns, p.Release)
-	case versions.Equal(p.To, p.From) && w.last.Status == "deployed" && !cfg.Force && cfg.UserValues.Empty() && cfg.ImageRegistry == "" && !cfg.DB.Given():
+	case semver.Equal(p.To, p.From) && w.last.Status == "deployed" && !cfg.Force && cfg.UserValues.Empty() && cfg.ImageRegistry == "" && !cfg.DB.Given():
 		p.Action = ActionUpToDate
 	default:
 		p.Action = ActionUpgrade
@@ -585,7 +585,7 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 		for _, it := range p.ImageTags {
 			cs = append(cs, it.Component)
 		}
-		verify += " and that " + strings.Join(cs, ", ") + " run " + versions.Tag(p.To)
+		verify += " and that " + strings.Join(cs, ", ") + " run " + semver.Tag(p.To)
 	}
 	if cfg.ImageRegistry != "" {
 		verify += ", every image from " + cfg.ImageRegistry

@@ -8,7 +8,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/dsn"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Chart names.
@@ -24,7 +24,7 @@ func TagKeys(chart, version string) []string {
 		return []string{"hive.image.tag", "sesame.image.tag"}
 	case ChartInit:
 		keys := []string{"skoala-agent.image.tag", "nacos-operator.image.tag", "sentinel-operator.image.tag"}
-		if versions.Compare(version, "0.28.0") >= 0 {
+		if semver.Compare(version, "0.28.0") >= 0 {
 			keys = append(keys, "seata-operator.image.tag")
 		}
 		return keys
@@ -136,7 +136,7 @@ func NewValues(in ValuesInput) (*ValuesResult, error) {
 	for _, k := range in.User.Keys() {
 		res.Overrides = append(res.Overrides, Override{Key: k.Key, Value: valueString(k.Value), Source: k.Source, Reason: k.Source})
 	}
-	tag := versions.Tag(in.Version)
+	tag := semver.Tag(in.Version)
 	keys := TagKeys(in.Chart, in.Version)
 	comps := TagComponents(in.Chart, keys)
 	for i, k := range keys {
@@ -198,7 +198,7 @@ func NewValues(in ValuesInput) (*ValuesResult, error) {
 		if _, ok := in.User.Sets(p.key); ok {
 			continue // the user set it in this run
 		}
-		if s, ok := p.val.(string); ok && s != "" && !versions.Equal(s, in.Version) {
+		if s, ok := p.val.(string); ok && s != "" && !semver.Equal(s, in.Version) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the saved values pin %s=%s: that image stays at %s", p.key, s, s))
 		}
 	}

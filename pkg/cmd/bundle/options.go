@@ -122,13 +122,9 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	fac := o.g.Factory()
 	ns := o.g.Namespace()
-	var dtargets []doctor.Target
-	for _, t := range targets {
-		dtargets = append(dtargets, doctor.Target{Context: t.Context, Role: t.Role, Release: t.Release})
-	}
 	stCfg := status.Config{Namespace: ns, Targets: targets, Driver: o.g.Helm.Driver, ClusterTimeout: o.Fleet.ClusterTimeout,
 		MaxConcurrency: o.Fleet.MaxConcurrency, Name: o.g.Name}
-	docCfg := doctor.Config{Mode: doctor.ModeDefault, Namespace: ns, Targets: dtargets, Driver: o.g.Helm.Driver,
+	docCfg := doctor.Config{Mode: doctor.ModeDefault, Namespace: ns, Targets: targets, Driver: o.g.Helm.Driver,
 		InsightNamespace: o.InsightNamespace, MySQLNamespace: o.MySQLNamespace, Timeout: o.Fleet.ClusterTimeout,
 		CheckTimeout: doctor.DefaultCheckTimeout, Name: o.g.Name}
 	pr := newProgress(o.g.Streams.ErrOut)

@@ -22,8 +22,8 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
 )
 
 // Options are the upgrade command's options.
@@ -91,7 +91,7 @@ func (o *Options) Validate() error {
 		return err
 	}
 	if o.Version != "" {
-		if _, err := versions.Parse(o.Version); err != nil {
+		if _, err := semver.Parse(o.Version); err != nil {
 			return exit.Usagef("--version: %v", err)
 		}
 	}
