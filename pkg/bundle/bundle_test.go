@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand"
@@ -30,12 +29,11 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const (
 	ns         = "skoala-system"
@@ -388,33 +386,15 @@ func TestSummaryGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "summary."+f, b.Bytes())
+			golden.Assert(t, "summary."+f, b.Bytes())
 		})
 	}
 	t.Run("complete", func(t *testing.T) {
 		var b bytes.Buffer
 		s := &Summary{Schema: SchemaVersion, File: "b.zip", Bytes: 2048, MaxSize: 1 << 20, Files: 3, Clusters: sum.Clusters[:1]}
 		_ = s.WriteTable(&b, render.NewPalette(&b, false))
-		golden(t, "summary-complete.txt", b.Bytes())
+		golden.Assert(t, "summary-complete.txt", b.Bytes())
 	})
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 func TestClassify(t *testing.T) {

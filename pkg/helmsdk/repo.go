@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"io/fs"
 	"net/url"
 	"os"
@@ -26,7 +27,7 @@ import (
 const OfficialRepoURL = "https://release.daocloud.io/chartrepo/skoala"
 
 // DefaultRepoName is the name the product guide adds the repository under.
-const DefaultRepoName = "skoala-release"
+const DefaultRepoName = product.RepoName
 
 // RepoName is the name hints give the repository: the one in effect (found or named with --repo), else
 // DefaultRepoName.

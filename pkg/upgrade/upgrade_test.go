@@ -2,17 +2,14 @@ package upgrade
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const password = `Pa$$w0rd:@/?&=x`
 const testDSN = "skoala:" + password + "@tcp(mysql.mcamel-system.svc:3306)/skoala?charset=utf8&parseTime=true&loc=Local&timeout=10s"
@@ -60,7 +57,7 @@ func TestNewValues(t *testing.T) {
 		}
 	})
 	t.Run("skoala-init tags, seata from 0.28.0", func(t *testing.T) {
-		if k := TagKeys(ChartInit, "0.27.2"); len(k) != 3 {
+		if k := product.TagKeys(ChartInit, "0.27.2"); len(k) != 3 {
 			t.Errorf("%v", k)
 		}
 		r, _ := NewValues(ValuesInput{Chart: ChartInit, Version: "0.57.2"})
@@ -126,10 +123,10 @@ func TestDiffMasksSecrets(t *testing.T) {
 			t.Errorf("diff lacks %q\n%s", want, out)
 		}
 	}
-	golden(t, "diff.txt", b.Bytes())
+	golden.Assert(t, "diff.txt", b.Bytes())
 	b.Reset()
 	_ = rep.WriteDiff(&b, render.NewPalette(&b, true))
-	golden(t, "diff-color.txt", b.Bytes())
+	golden.Assert(t, "diff-color.txt", b.Bytes())
 }
 
 func TestUnified(t *testing.T) {
@@ -180,27 +177,9 @@ func TestRender(t *testing.T) {
 	_ = rep.WriteResult(&res, render.NewPalette(&res, false))
 	_ = rep.WriteJSON(&js)
 	_ = rep.WriteYAML(&ym)
-	golden(t, "plan.txt", plain.Bytes())
-	golden(t, "plan-color.txt", color.Bytes())
-	golden(t, "result.txt", res.Bytes())
-	golden(t, "report.json", js.Bytes())
-	golden(t, "report.yaml", ym.Bytes())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the output (go test ./pkg/upgrade -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
+	golden.Assert(t, "plan.txt", plain.Bytes())
+	golden.Assert(t, "plan-color.txt", color.Bytes())
+	golden.Assert(t, "result.txt", res.Bytes())
+	golden.Assert(t, "report.json", js.Bytes())
+	golden.Assert(t, "report.yaml", ym.Bytes())
 }

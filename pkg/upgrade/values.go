@@ -8,46 +8,18 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/dsn"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
-// Chart names.
+// The charts (product facts live in pkg/product).
 const (
-	ChartSkoala = "skoala"
-	ChartInit   = "skoala-init"
+	ChartSkoala = product.ChartSkoala
+	ChartInit   = product.ChartInit
 )
 
-// TagKeys are the image-tag values the product guide sets to v<version> when upgrading chart to version.
-func TagKeys(chart, version string) []string {
-	switch chart {
-	case ChartSkoala:
-		return []string{"hive.image.tag", "sesame.image.tag"}
-	case ChartInit:
-		keys := []string{"skoala-agent.image.tag", "nacos-operator.image.tag", "sentinel-operator.image.tag"}
-		if semver.Compare(version, "0.28.0") >= 0 {
-			keys = append(keys, "seata-operator.image.tag")
-		}
-		return keys
-	}
-	return nil
-}
-
-// TagComponents maps a tag key to the workload whose image it sets.
-func TagComponents(chart string, keys []string) []string {
-	var out []string
-	for _, k := range keys {
-		c := strings.SplitN(k, ".", 2)[0]
-		if c == "ui" {
-			c = "skoala-ui"
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// UITagKey is the skoala UI's image tag, which has its own version line and should not be pinned
-// (DaoCloud-docs#6420).
-const UITagKey = "ui.image.tag"
+// UITagKey is the skoala UI's image tag (product.UITagKey).
+const UITagKey = product.UITagKey
 
 // DSN keys of the skoala chart.
 const (
@@ -137,8 +109,8 @@ func NewValues(in ValuesInput) (*ValuesResult, error) {
 		res.Overrides = append(res.Overrides, Override{Key: k.Key, Value: valueString(k.Value), Source: k.Source, Reason: k.Source})
 	}
 	tag := semver.Tag(in.Version)
-	keys := TagKeys(in.Chart, in.Version)
-	comps := TagComponents(in.Chart, keys)
+	keys := product.TagKeys(in.Chart, in.Version)
+	comps := product.Components(keys)
 	for i, k := range keys {
 		if u, ok := in.User.Sets(k); ok {
 			v, _ := getPath(vals, k)
