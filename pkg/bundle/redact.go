@@ -1,12 +1,6 @@
 package bundle
 
-import (
-	"regexp"
-	"strings"
-
-	"github.com/skoala-dev/kubectl-skoala/pkg/dsn"
-	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
-)
+import "github.com/skoala-dev/kubectl-skoala/pkg/redact"
 
 // redactAll is the one place where the bundle calls the redactor: every values tree, ConfigMap, object and
 // text (logs, reports) goes through it before it is written. v is a map[string]any (values, objects) or a
@@ -15,9 +9,9 @@ import (
 func redactAll(v any, secrets []string) any {
 	switch t := v.(type) {
 	case map[string]any:
-		return maskExtra(redact.Values(t), "")
+		return maskEnv(redact.Values(t))
 	case string:
-		return maskURLCredentials(redact.Scrub(t, secrets))
+		return redact.Scrub(t, secrets)
 	}
 	return v
 }
@@ -37,44 +31,27 @@ func redactText(s string, secrets []string) string { return redactAll(s, secrets
 // secretsOf lists the secret strings of a values tree (to scrub them from every text of the bundle).
 func secretsOf(v map[string]any) []string { return redact.Secrets(v) }
 
-// urlCredentials finds scheme://user:password@ in text (repository and registry URLs, URL-style DSNs).
-var urlCredentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@"'` + "`" + `]*):([^/\s@"'` + "`" + `]+)@`)
-
-func maskURLCredentials(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	return urlCredentials.ReplaceAllString(s, "${1}:"+dsn.Mask+"@")
-}
-
-// extraSensitive are keys the values redactor (pkg/redact at the time of writing) does not treat as secret
-// but a support bundle must: registry auth strings and docker configs.
-var extraSensitive = regexp.MustCompile(`(?i)^(auth|\.?dockerconfigjson|\.?dockercfg|pass|pwd|passphrase)$`)
-
-// maskExtra masks, on top of redact.Values: URL credentials in every string, the keys of extraSensitive,
-// and the value of every name/value pair whose name is sensitive (a container's env: DB_PASSWORD=...).
-func maskExtra(v any, key string) any {
+// maskEnv masks, on top of redact.Values, the value of every name/value pair whose name is sensitive (a
+// container's env: DB_PASSWORD=...), and runs every string through redact.String.
+func maskEnv(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
-		if n, ok := t["name"].(string); ok && (redact.IsSensitiveKey(n) || extraSensitive.MatchString(n)) {
+		if n, ok := t["name"].(string); ok && redact.IsSensitiveKey(n) {
 			if val, ok := t["value"]; ok && val != nil && val != "" {
-				t["value"] = dsn.Mask
+				t["value"] = redact.Mask
 			}
 		}
 		for k, x := range t {
-			t[k] = maskExtra(x, k)
+			t[k] = maskEnv(x)
 		}
 		return t
 	case []any:
 		for i, x := range t {
-			t[i] = maskExtra(x, key)
+			t[i] = maskEnv(x)
 		}
 		return t
 	case string:
-		if key != "" && t != "" && extraSensitive.MatchString(key) {
-			return dsn.Mask
-		}
-		return maskURLCredentials(redact.String(t))
+		return redact.String(t)
 	}
 	return v
 }

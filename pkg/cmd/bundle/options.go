@@ -149,16 +149,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return exit.Failf("check the directory of --file and its free space, or raise --max-size", "%v", err)
 	}
-	out := o.g.Streams.Out
-	switch o.format {
-	case render.JSON:
-		err = sum.WriteJSON(out)
-	case render.YAML:
-		err = sum.WriteYAML(out)
-	default:
-		err = sum.WriteTable(out, o.g.Palette(out))
-	}
-	if err != nil {
+	if err := o.g.Write(o.format, sum); err != nil {
 		return err
 	}
 	if sum.Gaps > 0 {
