@@ -285,7 +285,7 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 		}
 		if cfg.Refresh {
 			if err := helmsdk.RefreshIndex(ctx, repo, cfg.RequestTimeout); err != nil {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("could not refresh the index of %s, using the cached one: %v", repo.Name, err))
+				rep.Warnings = append(rep.Warnings, helmsdk.RefreshWarning(repo.Name, err))
 			}
 		}
 		idx, err = helmsdk.LoadIndex(repo.IndexPath)
