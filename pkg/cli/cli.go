@@ -38,6 +38,9 @@ type Globals struct {
 	// Clusters gives the clients of the kubeconfig's contexts: nil means a kube.Factory over ConfigFlags;
 	// command tests set a fake.
 	Clusters ClusterFactory
+	// HelmClients builds the Helm client of a namespace of a cluster (log receives Helm's debug lines): nil
+	// means helmsdk.NewClient over the cluster's getter; command tests set one over a fake clientset.
+	HelmClients func(c *kube.Cluster, namespace, driver string, log func(format string, v ...any)) (*helmsdk.Client, error)
 }
 
 // ClusterFactory is what the verbs need of the kubeconfig (*kube.Factory implements it).

@@ -54,15 +54,6 @@ func Failf(hint, format string, a ...any) *Error {
 	return &Error{Code: Failure, Err: fmt.Errorf(format, a...), Hint: hint}
 }
 
-// WithHint wraps err with a hint, keeping the code of an inner *Error if there is one.
-func WithHint(err error, hint string) error {
-	if err == nil {
-		return nil
-	}
-	code := CodeOf(err)
-	return &Error{Code: code, Err: err, Hint: hint}
-}
-
 // Silent is returned by a verb that has already printed its findings and only needs to set the exit code.
 type Silent struct{ Code int }
 

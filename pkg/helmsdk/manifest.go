@@ -6,11 +6,11 @@ import (
 	yamlv2 "go.yaml.in/yaml/v2"
 )
 
-// splitDocuments splits a rendered manifest into its YAML documents, in order, as Helm's
+// SplitDocuments splits a rendered manifest into its YAML documents, in order, as Helm's
 // releaseutil.SplitManifests does (a line starting with "---" separates documents; empty documents are
 // dropped) but with a line scan instead of a backtracking regular expression over the whole manifest,
 // which costs more than decoding the objects did.
-func splitDocuments(manifest string) []string {
+func SplitDocuments(manifest string) []string {
 	var docs []string
 	start := 0 // start of the current document in manifest
 	flush := func(end int) {

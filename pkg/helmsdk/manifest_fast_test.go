@@ -147,7 +147,7 @@ func TestFastManifestObjectReads(t *testing.T) {
 // fastAgrees checks one document; it reports whether the fast reader answered.
 func fastAgrees(t *testing.T, doc string) bool {
 	t.Helper()
-	doc = strings.TrimSpace(doc) // as splitDocuments hands them over
+	doc = strings.TrimSpace(doc) // as SplitDocuments hands them over
 	fmo, fobj, ok := fastManifestObject(doc)
 	if !ok {
 		return false
@@ -165,7 +165,7 @@ func FuzzFastManifestObject(f *testing.F) {
 		f.Add(d)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		for _, d := range splitDocuments(doc) {
+		for _, d := range SplitDocuments(doc) {
 			fastAgrees(t, d)
 		}
 	})
@@ -176,7 +176,7 @@ func BenchmarkManifestObjects(b *testing.B) {
 	for i := 0; i < 10; i++ {
 		m.WriteString("---\n" + manifestDocs[0] + "---\n" + manifestDocs[2] + "---\n" + manifestDocs[3])
 	}
-	docs := splitDocuments(m.String())
+	docs := SplitDocuments(m.String())
 	b.Run("fast", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			for _, d := range docs {

@@ -90,7 +90,7 @@ func (r *Release) Objects() []ManifestObject {
 // order; documents that are not objects are left out).
 func SplitManifest(manifest string) []ManifestObject {
 	var out []ManifestObject
-	for _, d := range splitDocuments(manifest) {
+	for _, d := range SplitDocuments(manifest) {
 		if mo, ok := decodeManifestObject(d); ok {
 			out = append(out, mo)
 		}

@@ -3,7 +3,6 @@ package status
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -310,5 +309,3 @@ func TestGolden(t *testing.T) {
 	golden.Assert(t, "status.json", js.Bytes())
 	golden.Assert(t, "status.yaml", ym.Bytes())
 }
-
-var _ = errors.New

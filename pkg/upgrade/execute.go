@@ -1,11 +1,9 @@
 package upgrade
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -28,215 +27,365 @@ import (
 // FieldManager is the server-side apply field manager of the CRDs kubectl-skoala applies.
 const FieldManager = "kubectl-skoala"
 
-// execute runs the plan: locks, then backups of every release, then the releases one by one, control
-// plane first, stopping at the first failure.
-func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (err error) {
-	var todo []*work
-	for _, w := range ws {
-		switch w.plan.Action {
-		case ActionUpgrade, ActionInstall, ActionResume:
-			todo = append(todo, w)
+// Execute carries out a runnable plan: locks, then backups of every release, then the releases one by
+// one, control plane first, stopping at the first failure. Before every step that changes a cluster it
+// asks Deps.Guard and the release's lock ((*Lock).Confirm). It returns the plan's report with the outcome
+// of the run and of each release (also with an error, which is only the context's: an interruption). A
+// plan that is not Runnable is returned as it is, and nothing is observed.
+func Execute(ctx context.Context, d Deps, p *Planned) (*Report, error) {
+	if !p.Runnable() {
+		return p.Report, nil
+	}
+	x := &executor{d: d.withDefaults(), cfg: p.cfg, rep: p.Report, ws: p.works}
+	for _, w := range x.ws {
+		switch {
+		case w.plan.changes():
+			x.todo = append(x.todo, w)
 			w.plan.Result = &Result{Outcome: OutcomeNotStarted}
-		case ActionUpToDate:
+		case w.plan.Action == ActionUpToDate:
 			w.plan.Result = &Result{Outcome: OutcomeUpToDate}
-		case ActionSkipped:
+		case w.plan.Action == ActionSkipped:
 			w.plan.Result = &Result{Outcome: OutcomeSkipped}
 		}
 	}
-	progress := func(format string, a ...any) {
-		if d.ErrOut != nil {
-			fmt.Fprintln(d.ErrOut, scrub(fmt.Sprintf(format, a...), ws))
-		}
-	}
-	fail := func(w *work, outcome, msg, hint string) error {
-		w.plan.Result.Outcome = outcome
-		w.plan.Result.Error = scrub(msg, ws)
-		w.plan.Result.Hint = hint
-		rep.Outcome = outcome
-		rep.Message = fmt.Sprintf("%s/%s: %s", w.plan.Context, w.plan.Release, w.plan.Result.Error)
-		rep.Hint = hint
+	x.d.Observe(Event{Kind: EventRunStart, Plan: x.rep})
+	err := x.run(ctx)
+	x.d.Observe(Event{Kind: EventRunDone, Plan: x.rep})
+	return x.rep, err
+}
+
+// executor is one run of Execute.
+type executor struct {
+	d    Deps
+	cfg  Config
+	rep  *Report
+	ws   []*work
+	todo []*work
+}
+
+func (x *executor) run(ctx context.Context) error {
+	defer x.releaseLocks()
+	if !x.lockAll(ctx) || !x.backupAll() {
 		return nil
 	}
-	// 1. Locks, each released at the end whatever happens.
-	defer func() {
-		for _, w := range todo {
-			if w.lock != nil {
-				if lerr := w.lock.Release(); lerr != nil {
-					rep.Warnings = append(rep.Warnings, scrub(lerr.Error(), ws))
-				}
+	for _, w := range x.todo {
+		start := x.d.Now()
+		x.d.Observe(Event{Kind: EventReleaseStart, Context: w.plan.Context, Release: w.plan.Release, Plan: x.rep})
+		rctx, cancelRun := w.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the run
+		stop := x.runRelease(rctx, w)
+		cancelRun()
+		w.plan.Result.Duration = x.d.Now().Sub(start).Round(time.Second).String()
+		interrupted := !stop && ctx.Err() != nil
+		if interrupted {
+			w.plan.Result.Outcome = OutcomeInterrupted
+			x.rep.Outcome = OutcomeInterrupted
+		}
+		x.d.Observe(Event{Kind: EventReleaseDone, Context: w.plan.Context, Release: w.plan.Release, Done: x.done(w)})
+		if stop {
+			return nil
+		}
+		if interrupted {
+			return ctx.Err()
+		}
+	}
+	x.rep.Outcome = OutcomeUpgraded
+	x.rep.Message = fmt.Sprintf("%d release(s) upgraded (or installed) and verified", len(x.todo))
+	return nil
+}
+
+// done is what w's steps did, for EventReleaseDone.
+func (x *executor) done(w *work) *ReleaseDone {
+	p := w.plan
+	d := &ReleaseDone{Chart: p.Chart, ToVersion: p.To, ToRevision: p.Result.Revision, Outcome: p.Result.Outcome,
+		Error: p.Result.Error, CRDsApplied: w.crdsApplied, JobsDeleted: w.jobsDeleted}
+	if b := baseRelease(w); b != nil {
+		d.FromVersion, d.FromRevision = b.ChartVersion, b.Revision
+	}
+	if p.Result.Outcome != OutcomeUpgraded && p.Result.Outcome != OutcomeInstalled {
+		// The release did not reach the target: it runs what its newest revision runs (a rollback's).
+		d.ToVersion = ""
+		if last, err := w.helm.Last(p.Release); err == nil {
+			d.ToVersion, d.ToRevision = last.ChartVersion, last.Revision
+		}
+	}
+	for _, o := range append(append([]Override{}, p.Overrides...), p.Dropped...) {
+		d.ValuesChanged = append(d.ValuesChanged, o.Key)
+	}
+	return d
+}
+
+// progress sends a progress line about w, with every secret masked.
+func (x *executor) progress(w *work, format string, a ...any) {
+	x.d.Observe(Event{Kind: EventProgress, Context: w.plan.Context, Release: w.plan.Release, Message: scrub(fmt.Sprintf(format, a...), x.ws)})
+}
+
+// log sends a line of progress that names what it is about itself, with every secret masked.
+func (x *executor) log(w *work, format string, a ...any) {
+	x.d.Observe(Event{Kind: EventLog, Context: w.plan.Context, Release: w.plan.Release, Message: scrub(fmt.Sprintf(format, a...), x.ws)})
+}
+
+// fail records the failure of w as the outcome of the run; it returns true (the run stops).
+func (x *executor) fail(w *work, outcome, msg, hint string) bool {
+	res := w.plan.Result
+	res.Outcome = outcome
+	res.Error = scrub(msg, x.ws)
+	res.Hint = hint
+	x.rep.Outcome = outcome
+	x.rep.Message = fmt.Sprintf("%s/%s: %s", w.plan.Context, w.plan.Release, res.Error)
+	x.rep.Hint = hint
+	return true
+}
+
+// failRun records a failure that belongs to no release, before any change.
+func (x *executor) failRun(msg, hint string) {
+	x.rep.Outcome = OutcomeFailed
+	x.rep.Message = "nothing was changed: " + scrub(msg, x.ws)
+	x.rep.Hint = hint
+}
+
+// guard asks whether the run may go on with a change to w: Deps.Guard, then w's lock confirms it is still
+// held (issue 12 §1). An error stops the run before the change.
+func (x *executor) guard(ctx context.Context, w *work) error {
+	if x.d.Guard != nil {
+		if err := x.d.Guard(ctx); err != nil {
+			return err
+		}
+	}
+	return w.lock.Confirm(ctx)
+}
+
+// failGuard records a stop by the guard; it returns true.
+func (x *executor) failGuard(w *work, err error) bool {
+	return x.fail(w, OutcomeFailed, err.Error(), exit.HintOf(err))
+}
+
+func (x *executor) releaseLocks() {
+	for _, w := range x.todo {
+		if w.lock != nil {
+			if err := w.lock.Release(); err != nil {
+				x.rep.Warnings = append(x.rep.Warnings, scrub(err.Error(), x.ws))
 			}
 		}
-	}()
-	for _, w := range todo {
+	}
+}
+
+// lockAll takes the lock of every release to change (creating the namespace of an install first), checks
+// that each is still what was planned and, for a resume, that it may go on; false means the run stops.
+func (x *executor) lockAll(ctx context.Context) bool {
+	for _, w := range x.todo {
 		if w.plan.Action == ActionInstall {
-			if err := ensureNamespace(ctx, w, cfg.Namespace); err != nil {
-				return fail(w, OutcomeFailed, err.Error(), "")
+			if err := x.guard(ctx, w); err != nil {
+				return !x.failGuard(w, err)
+			}
+			if err := ensureNamespace(ctx, w, x.cfg.Namespace); err != nil {
+				return !x.fail(w, OutcomeFailed, err.Error(), "")
 			}
 		}
-		// issue 12 §1: the lock records --timeout/--atomic; it watches a held Lease before judging it stale.
-		lk, err := AcquireLock(ctx, w.cluster.Client, cfg.Namespace, w.target.Release, LockOptions{Target: w.plan.To, Timeout: cfg.Timeout, Atomic: cfg.Atomic,
-			Progress: func(s string) { progress("%s/%s: %s", w.plan.Context, w.plan.Release, s) }})
-		if err != nil {
-			var le *LockedError
-			if errors.As(err, &le) {
-				rep.Outcome = OutcomeRefused
-				rep.Message = le.Error()
-				rep.Hint = "wait for the other upgrade to finish, then run this one again"
-				w.plan.Result.Error = le.Error()
-				return nil
-			}
-			msg, hint := kube.Explain(err, "create", "leases in namespace "+cfg.Namespace)
-			return fail(w, OutcomeFailed, "taking the upgrade lock: "+msg, hint)
-		}
-		w.lock = lk
-		// The release must still be what was planned.
-		last, err := w.helm.Last(w.target.Release)
-		var nf *helmsdk.NotFoundError
-		switch {
-		case errors.As(err, &nf) && w.last == nil:
-		case err != nil:
-			msg, hint := kube.Explain(err, "list", "secrets in namespace "+cfg.Namespace)
-			return fail(w, OutcomeFailed, msg, hint)
-		case w.last == nil || last.Revision != w.last.Revision || last.Status != w.last.Status:
-			return fail(w, OutcomeRefused, fmt.Sprintf("the release changed since the plan (now revision %d, %s)", last.Revision, last.Status), "run the upgrade again to plan afresh")
-		}
-		// issue 12 §1: resume only the revision the lock recorded, once Helm's own wait and rollback could have ended.
-		if w.plan.Action == ActionResume {
-			if refused, err := resumeGate(ctx, lk, w.last.Revision, w.last.Status, progress); refused != "" || err != nil {
-				if err != nil {
-					return fail(w, OutcomeFailed, err.Error(), "")
-				}
-				return fail(w, OutcomeRefused, refused, fmt.Sprintf("wait for that operation to end, then run the upgrade again (see '%s doctor')", cfg.Name))
-			}
+		if !x.lock(ctx, w) || !x.unchanged(w) || !x.resumable(ctx, w) {
+			return false
 		}
 	}
-	// 2. Backups of every release before the first change.
-	if warn, err := backup.EnsureDir(cfg.BackupDir); err != nil {
-		rep.Outcome = OutcomeFailed
-		rep.Message = "nothing was changed: " + err.Error()
-		rep.Hint = "give a writable --backup-dir"
-		return nil
-	} else if warn != "" {
-		rep.Warnings = append(rep.Warnings, warn)
+	return true
+}
+
+// lock takes w's lock; false means the run stops. The lock records --timeout and --atomic, and watches a
+// held Lease before it judges it stale (issue 12 §1).
+func (x *executor) lock(ctx context.Context, w *work) bool {
+	ns := x.cfg.Namespace
+	lk, err := AcquireLock(ctx, w.cluster.Client, ns, w.target.Release, LockOptions{Target: w.plan.To, Timeout: x.cfg.Timeout, Atomic: x.cfg.Atomic,
+		Progress: func(s string) { x.progress(w, "%s", s) }})
+	var le *LockedError
+	switch {
+	case errors.As(err, &le):
+		x.rep.Outcome = OutcomeRefused
+		x.rep.Message = le.Error()
+		x.rep.Hint = "wait for the other upgrade to finish, then run this one again"
+		w.plan.Result.Error = le.Error()
+		return false
+	case err != nil:
+		msg, hint := kube.Explain(err, "create", "leases in namespace "+ns)
+		return !x.fail(w, OutcomeFailed, "taking the upgrade lock: "+msg, hint)
 	}
-	for _, w := range todo {
+	w.lock = lk
+	return true
+}
+
+// unchanged checks that the release is still what was planned; false means the run stops.
+func (x *executor) unchanged(w *work) bool {
+	last, err := w.helm.Last(w.target.Release)
+	var nf *helmsdk.NotFoundError
+	switch {
+	case errors.As(err, &nf) && w.last == nil:
+	case err != nil:
+		msg, hint := kube.Explain(err, "list", "secrets in namespace "+x.cfg.Namespace)
+		return !x.fail(w, OutcomeFailed, msg, hint)
+	case w.last == nil || last.Revision != w.last.Revision || last.Status != w.last.Status:
+		return !x.fail(w, OutcomeRefused, fmt.Sprintf("the release changed since the plan (now revision %d, %s)", last.Revision, last.Status), "run the upgrade again to plan afresh")
+	}
+	return true
+}
+
+// resumable lets a resume go on only for the revision the lock recorded, once Helm's own wait and
+// rollback could have ended (issue 12 §1); false means the run stops.
+func (x *executor) resumable(ctx context.Context, w *work) bool {
+	if w.plan.Action != ActionResume {
+		return true
+	}
+	logf := func(format string, a ...any) { x.log(w, format, a...) }
+	refused, err := resumeGate(ctx, w.lock, w.last.Revision, w.last.Status, logf)
+	switch {
+	case err != nil:
+		return !x.fail(w, OutcomeFailed, err.Error(), "")
+	case refused != "":
+		return !x.fail(w, OutcomeRefused, refused, fmt.Sprintf("wait for that operation to end, then run the upgrade again (see '%s doctor')", x.cfg.Name))
+	}
+	return true
+}
+
+// backupAll backs up every release before the first change; false means the run stops.
+func (x *executor) backupAll() bool {
+	warn, err := backup.EnsureDir(x.cfg.BackupDir)
+	if err != nil {
+		x.failRun(err.Error(), "give a writable --backup-dir")
+		return false
+	}
+	if warn != "" {
+		x.rep.Warnings = append(x.rep.Warnings, warn)
+	}
+	for _, w := range x.todo {
 		b := baseRelease(w)
 		if b == nil {
 			continue
 		}
-		src, err := backup.SourceOf(w.target.Context, b, false, d.Now(), cfg.Tool)
+		src, err := backup.SourceOf(w.target.Context, b, false, x.d.Now(), x.cfg.Tool)
 		if err != nil {
-			return fail(w, OutcomeFailed, "nothing was changed: "+err.Error(), "")
+			return !x.fail(w, OutcomeFailed, "nothing was changed: "+err.Error(), "")
 		}
-		files, err := backup.Write(src, backup.Options{Dir: cfg.BackupDir})
+		files, err := backup.Write(src, backup.Options{Dir: x.cfg.BackupDir})
 		if err != nil {
-			rep.Outcome = OutcomeFailed
-			rep.Message = "nothing was changed: " + scrub(err.Error(), ws)
-			rep.Hint = "give a writable --backup-dir"
-			return nil
+			x.failRun(err.Error(), "give a writable --backup-dir")
+			return false
 		}
 		for _, f := range files {
 			w.plan.Result.Backups = append(w.plan.Result.Backups, f.Path)
-			progress("backed up %s/%s revision %d to %s", w.plan.Context, w.plan.Release, b.Revision, f.Path)
+			x.log(w, "backed up %s/%s revision %d to %s", w.plan.Context, w.plan.Release, b.Revision, f.Path)
 		}
 		w.plan.Result.Done = append(w.plan.Result.Done, StepBackup)
 	}
-	// 3. The releases, one by one.
-	for _, w := range todo {
-		start := d.Now()
-		rctx, cancelRun := w.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the run
-		stop := runRelease(rctx, d, cfg, rep, w, ws, progress)
-		cancelRun()
-		w.plan.Result.Duration = d.Now().Sub(start).Round(time.Second).String()
-		if stop {
-			return nil
-		}
-		if ctx.Err() != nil {
-			w.plan.Result.Outcome = OutcomeInterrupted
-			rep.Outcome = OutcomeInterrupted
-			return ctx.Err()
-		}
-	}
-	rep.Outcome = OutcomeUpgraded
-	rep.Message = fmt.Sprintf("%d release(s) upgraded (or installed) and verified", len(todo))
-	return nil
+	return true
 }
 
 // runRelease upgrades one release; it returns true when the fleet upgrade must stop.
-func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, w *work, ws []*work, progress func(string, ...any)) bool {
+func (x *executor) runRelease(ctx context.Context, w *work) bool {
 	p := w.plan
-	res := p.Result
-	name := p.Context + "/" + p.Release
-	stopWith := func(outcome, msg, hint string) bool {
-		res.Outcome = outcome
-		res.Error = scrub(msg, ws)
-		res.Hint = hint
-		rep.Outcome = outcome
-		rep.Message = fmt.Sprintf("%s: %s", name, res.Error)
-		rep.Hint = hint
+	x.progress(w, "%s %s -> %s", p.Action, orDash(p.From), p.To)
+	if p.Action == ActionResume && x.resume(ctx, w) {
 		return true
 	}
-	progress("%s: %s %s -> %s", name, p.Action, orDash(p.From), p.To)
-	if p.Action == ActionResume {
-		if err := w.lock.Confirm(ctx); err != nil { // issue 12 §1: confirm the lock before every change
-			return stopWith(OutcomeFailed, err.Error(), "")
-		}
-		desc := fmt.Sprintf("kubectl-skoala: marked failed: left %s by an interrupted upgrade", w.last.Status)
-		if err := w.helm.Unlock(p.Release, w.last.Revision, desc); err != nil {
-			return stopWith(OutcomeFailed, err.Error(), "")
-		}
-		res.Done = append(res.Done, StepUnlock)
-		progress("%s: marked the stale %s revision %d failed", name, w.last.Status, w.last.Revision)
-		// issue 12 §2: back to the deployed revision first, so what only the interrupted revision added goes.
-		if rb, err := resumeRollback(ctx, w.lock, w.helm, p.Release, w.deployed, cfg.Timeout); err != nil {
-			return stopWith(OutcomeFailed, err.Error(), fmt.Sprintf("see '%s doctor'", cfg.Name))
-		} else if rb != nil {
-			w.last = rb
-			progress("%s: rolled back to revision %d (now revision %d)", name, w.deployed.Revision, rb.Revision)
-		}
-	}
 	for _, s := range p.Steps {
-		if err := w.lock.Confirm(ctx); err != nil { // issue 12 §1: confirm the lock before every change
-			return stopWith(OutcomeFailed, err.Error(), "")
-		}
 		switch s.Kind {
 		case StepJobs:
-			if err := deleteJobs(ctx, w, cfg.Namespace); err != nil {
-				msg, hint := kube.Explain(err, "delete", "jobs in namespace "+cfg.Namespace)
-				return stopWith(OutcomeFailed, "deleting the admission Jobs: "+msg, hint)
+			if x.deleteJobs(ctx, w) {
+				return true
 			}
-			res.Done = append(res.Done, StepJobs)
-			progress("%s: deleted Jobs %s", name, strings.Join(upgradepath.AdmissionJobs, ", "))
 		case StepCRDs:
-			for _, f := range s.Files {
-				for _, cf := range w.crds {
-					if cf.Path != f {
-						continue
-					}
-					n, kept, err := applyCRDs(ctx, w.cluster, cf.Data, cfg.Force)
-					for _, k := range kept {
-						progress("%s: kept the live CRD %s: %s (give --force to apply the chart's)", name, k.Name, k.Reason)
-					}
-					if err != nil {
-						msg, hint := kube.Explain(err, "patch", "customresourcedefinitions")
-						return stopWith(OutcomeFailed, fmt.Sprintf("applying %s: %s", f, msg), hint)
-					}
-					progress("%s: applied %d CRD(s) of %s", name, n, f)
-				}
+			if x.applyCRDs(ctx, w, s) {
+				return true
 			}
-			res.Done = append(res.Done, StepCRDs+":"+strings.Join(s.Files, ","))
 		}
 	}
-	// The helm operation, with the live view of the rollout.
+	rel, stop := x.helmStep(ctx, w)
+	if stop {
+		return true
+	}
+	return x.verifyStep(ctx, w, rel)
+}
+
+// resume marks the stale pending revision failed, so that Helm accepts the upgrade, and brings the
+// release back to its deployed revision first (issue 12 §2), so that what only the interrupted revision
+// added goes.
+func (x *executor) resume(ctx context.Context, w *work) bool {
+	p := w.plan
+	if err := x.guard(ctx, w); err != nil {
+		return x.failGuard(w, err)
+	}
+	desc := fmt.Sprintf("kubectl-skoala: marked failed: left %s by an interrupted upgrade", w.last.Status)
+	if err := w.helm.Unlock(p.Release, w.last.Revision, desc); err != nil {
+		return x.fail(w, OutcomeFailed, err.Error(), "")
+	}
+	p.Result.Done = append(p.Result.Done, StepUnlock)
+	x.progress(w, "marked the stale %s revision %d failed", w.last.Status, w.last.Revision)
+	if w.deployed == nil {
+		return false
+	}
+	if err := x.guard(ctx, w); err != nil {
+		return x.failGuard(w, err)
+	}
+	rb, err := resumeRollback(ctx, w.lock, w.helm, p.Release, w.deployed, x.cfg.Timeout)
+	if err != nil {
+		return x.fail(w, OutcomeFailed, err.Error(), fmt.Sprintf("see '%s doctor'", x.cfg.Name))
+	}
+	if rb != nil {
+		w.last = rb
+		x.progress(w, "rolled back to revision %d (now revision %d)", w.deployed.Revision, rb.Revision)
+	}
+	return false
+}
+
+func (x *executor) deleteJobs(ctx context.Context, w *work) bool {
+	ns := x.cfg.Namespace
+	if err := x.guard(ctx, w); err != nil {
+		return x.failGuard(w, err)
+	}
+	if err := deleteJobs(ctx, w, ns); err != nil {
+		msg, hint := kube.Explain(err, "delete", "jobs in namespace "+ns)
+		return x.fail(w, OutcomeFailed, "deleting the admission Jobs: "+msg, hint)
+	}
+	w.jobsDeleted = append(w.jobsDeleted, upgradepath.AdmissionJobs...)
+	w.plan.Result.Done = append(w.plan.Result.Done, StepJobs)
+	x.progress(w, "deleted Jobs %s", strings.Join(upgradepath.AdmissionJobs, ", "))
+	return false
+}
+
+// applyCRDs applies the crds/ files of a CRD step, keeping a live CRD the chart's would downgrade unless
+// --force.
+func (x *executor) applyCRDs(ctx context.Context, w *work, s Step) bool {
+	if err := x.guard(ctx, w); err != nil {
+		return x.failGuard(w, err)
+	}
+	for _, f := range s.Files {
+		for _, cf := range w.crds {
+			if cf.Path != f {
+				continue
+			}
+			applied, kept, err := applyCRDs(ctx, w.cluster, cf.Data, x.cfg.Force)
+			w.crdsApplied = append(w.crdsApplied, applied...)
+			for _, k := range kept {
+				x.progress(w, "kept the live CRD %s: %s (give --force to apply the chart's)", k.Name, k.Reason)
+			}
+			if err != nil {
+				msg, hint := kube.Explain(err, "patch", "customresourcedefinitions")
+				return x.fail(w, OutcomeFailed, fmt.Sprintf("applying %s: %s", f, msg), hint)
+			}
+			x.progress(w, "applied %d CRD(s) of %s", len(applied), f)
+		}
+	}
+	w.plan.Result.Done = append(w.plan.Result.Done, StepCRDs+":"+strings.Join(s.Files, ","))
+	return false
+}
+
+// helmStep runs the helm operation, with the live view of the rollout.
+func (x *executor) helmStep(ctx context.Context, w *work) (*helmsdk.Release, bool) {
+	p, cfg := w.plan, x.cfg
 	next := 1
 	if w.last != nil {
 		next = w.last.Revision + 1
 	}
-	if err := w.lock.Confirm(ctx); err != nil { // issue 12 §1: confirm the lock before every change
-		return stopWith(OutcomeFailed, err.Error(), "")
+	if err := x.guard(ctx, w); err != nil {
+		return nil, x.failGuard(w, err)
 	}
 	if err := w.lock.SetRevision(next); err != nil {
-		return stopWith(OutcomeFailed, "recording the upgrade in its lock: "+err.Error(), "")
+		return nil, x.fail(w, OutcomeFailed, "recording the upgrade in its lock: "+err.Error(), "")
 	}
 	opts := helmsdk.UpgradeOptions{Values: w.values, Timeout: cfg.Timeout, Wait: true, Atomic: cfg.Atomic,
 		CleanupOnFail: cfg.CleanupOnFail, MaxHistory: cfg.MaxHistory,
@@ -248,7 +397,7 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, w *work, w
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watch(watchCtx, w, cfg.Namespace, d.Now, progress)
+		x.watch(watchCtx, w)
 	}()
 	var rel *helmsdk.Release
 	var err error
@@ -260,28 +409,32 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, w *work, w
 	stopWatch()
 	<-watchDone
 	if err != nil {
-		return helmFailed(ctx, cfg, rep, w, ws, err, stopWith)
+		return nil, x.helmFailed(w, err)
 	}
-	res.Revision = rel.Revision
-	res.Done = append(res.Done, StepHelm)
-	progress("%s: helm %s done: revision %d deployed", name, p.Action, rel.Revision)
-	// Verify.
+	p.Result.Revision = rel.Revision
+	p.Result.Done = append(p.Result.Done, StepHelm)
+	x.progress(w, "helm %s done: revision %d deployed", p.Action, rel.Revision)
+	return rel, false
+}
+
+// verifyStep checks that every component of the new revision is ready and runs the new tags.
+func (x *executor) verifyStep(ctx context.Context, w *work, rel *helmsdk.Release) bool {
+	p, cfg := w.plan, x.cfg
 	w.objects = rel.Objects()
 	vctx, cancel := context.WithTimeout(ctx, verifyTimeout(cfg.Timeout))
-	comps, problems := verify(vctx, w, cfg, d.Now, progress)
+	comps, problems := verify(vctx, w, cfg)
 	cancel()
-	res.Components = comps
+	p.Result.Components = comps
 	if len(problems) > 0 {
-		return stopWith(OutcomeFailed, "verification failed: "+strings.Join(problems, "; "),
+		return x.fail(w, OutcomeFailed, "verification failed: "+strings.Join(problems, "; "),
 			fmt.Sprintf("see '%s status' and '%s doctor'; roll back with 'helm --kube-context %s -n %s rollback %s'", cfg.Name, cfg.Name, p.Context, cfg.Namespace, p.Release))
 	}
-	res.Done = append(res.Done, StepVerify)
+	p.Result.Done = append(p.Result.Done, StepVerify)
+	p.Result.Outcome = OutcomeUpgraded
 	if p.Action == ActionInstall {
-		res.Outcome = OutcomeInstalled
-	} else {
-		res.Outcome = OutcomeUpgraded
+		p.Result.Outcome = OutcomeInstalled
 	}
-	progress("%s: verified", name)
+	x.progress(w, "verified")
 	return false
 }
 
@@ -295,45 +448,42 @@ func verifyTimeout(t time.Duration) time.Duration {
 	return t
 }
 
-// helmFailed classifies a failed helm operation and reads what state it left.
-func helmFailed(ctx context.Context, cfg Config, rep *Report, w *work, ws []*work, err error, stopWith func(string, string, string) bool) bool {
-	p := w.plan
+// helmFailed classifies a failed helm operation and reads what state it left; it returns true.
+func (x *executor) helmFailed(w *work, err error) bool {
+	p, name := w.plan, x.cfg.Name
 	var oe *helmsdk.OperationError
 	errors.As(err, &oe)
-	msg := scrub(err.Error(), ws)
-	rollback := fmt.Sprintf("helm --kube-context %s -n %s rollback %s", p.Context, cfg.Namespace, p.Release)
-	// What did it leave? (a fresh context: the run's may be cancelled)
+	msg := scrub(err.Error(), x.ws)
+	rollback := fmt.Sprintf("helm --kube-context %s -n %s rollback %s", p.Context, x.cfg.Namespace, p.Release)
+	// What did it leave?
 	state := ""
-	rctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	_ = rctx
 	if last, lerr := w.helm.Last(p.Release); lerr == nil {
 		state = fmt.Sprintf("revision %d %s (%s %s)", last.Revision, last.Status, last.Chart, last.ChartVersion)
 		p.Result.Revision = last.Revision
 		if last.Pending() {
-			return stopWith(outcomeOf(oe), msg+"; the release is left "+state,
-				fmt.Sprintf("run '%s upgrade' again to resume (it waits until the lock lease is stale, %ds, and helm's own wait could have ended), or roll back: '%s'", cfg.Name, defaultLockSeconds, rollback))
+			return x.fail(w, outcomeOf(oe), msg+"; the release is left "+state,
+				fmt.Sprintf("run '%s upgrade' again to resume (it waits until the lock lease is stale, %ds, and helm's own wait could have ended), or roll back: '%s'", name, defaultLockSeconds, rollback))
 		}
 	} else {
-		state = "unknown (the cluster cannot be read: " + scrub(lerr.Error(), ws) + ")"
+		state = "unknown (the cluster cannot be read: " + scrub(lerr.Error(), x.ws) + ")"
 	}
 	switch {
 	case oe != nil && oe.Interrupted && oe.RolledBack:
 		// Ctrl-C during the wait: Helm's --atomic rolled the release back; that is an interruption, not a
 		// rollout that failed (exit 130, not 3).
-		return stopWith(OutcomeInterrupted, msg+"; now "+state,
-			fmt.Sprintf("the release runs its previous version again; run '%s upgrade' again when ready", cfg.Name))
+		return x.fail(w, OutcomeInterrupted, msg+"; now "+state,
+			fmt.Sprintf("the release runs its previous version again; run '%s upgrade' again when ready", name))
 	case oe != nil && oe.RolledBack:
-		return stopWith(OutcomeRolledBack, msg+"; now "+state,
-			fmt.Sprintf("the release runs its previous version again; see '%s status' and '%s doctor' for why the new pods did not become ready, fix it and upgrade again", cfg.Name, cfg.Name))
+		return x.fail(w, OutcomeRolledBack, msg+"; now "+state,
+			fmt.Sprintf("the release runs its previous version again; see '%s status' and '%s doctor' for why the new pods did not become ready, fix it and upgrade again", name, name))
 	case oe != nil && oe.Interrupted:
-		return stopWith(OutcomeInterrupted, msg+"; now "+state,
-			fmt.Sprintf("run '%s upgrade' again to resume, or roll back: '%s'", cfg.Name, rollback))
+		return x.fail(w, OutcomeInterrupted, msg+"; now "+state,
+			fmt.Sprintf("run '%s upgrade' again to resume, or roll back: '%s'", name, rollback))
 	case oe != nil && oe.TimedOut:
-		return stopWith(OutcomeTimedOut, msg+"; now "+state,
-			fmt.Sprintf("see '%s status'; run '%s upgrade' again with a longer --timeout to resume, or roll back: '%s'", cfg.Name, cfg.Name, rollback))
+		return x.fail(w, OutcomeTimedOut, msg+"; now "+state,
+			fmt.Sprintf("see '%s status'; run '%s upgrade' again with a longer --timeout to resume, or roll back: '%s'", name, name, rollback))
 	}
-	return stopWith(OutcomeFailed, msg+"; now "+state, fmt.Sprintf("see '%s doctor'; roll back with '%s'", cfg.Name, rollback))
+	return x.fail(w, OutcomeFailed, msg+"; now "+state, fmt.Sprintf("see '%s doctor'; roll back with '%s'", name, rollback))
 }
 
 func outcomeOf(oe *helmsdk.OperationError) string {
@@ -405,20 +555,17 @@ func deleteJobs(ctx context.Context, w *work, ns string) error {
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // applyCRDs server-side applies every CustomResourceDefinition of a crds/ file (forcing ownership: Helm
-// created them with a plain create).
-// A CRD the chart would downgrade, or whose stored or served versions it would drop, is kept unless force.
-func applyCRDs(ctx context.Context, c *kube.Cluster, data []byte, force bool) (n int, kept []CRDVerdict, err error) {
+// created them with a plain create) and returns the names of those applied. A CRD the chart would
+// downgrade, or whose stored or served versions it would drop, is kept unless force.
+func applyCRDs(ctx context.Context, c *kube.Cluster, data []byte, force bool) (applied []string, kept []CRDVerdict, err error) {
 	dyn, err := dynamic.NewForConfig(c.Config)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
-	for _, doc := range bytes.Split(append([]byte("\n"), data...), []byte("\n---")) {
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
+	for _, doc := range helmsdk.SplitDocuments(string(data)) {
 		var obj map[string]any
-		if err := yaml.Unmarshal(doc, &obj); err != nil {
-			return n, kept, fmt.Errorf("parsing a CRD: %v", err)
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			return applied, kept, fmt.Errorf("parsing a CRD: %v", err)
 		}
 		if obj == nil || obj["kind"] != "CustomResourceDefinition" {
 			continue
@@ -426,7 +573,7 @@ func applyCRDs(ctx context.Context, c *kube.Cluster, data []byte, force bool) (n
 		if !force {
 			v, err := checkLiveCRD(ctx, dyn, obj)
 			if err != nil {
-				return n, kept, err
+				return applied, kept, err
 			}
 			if v.Keep {
 				kept = append(kept, v)
@@ -436,25 +583,25 @@ func applyCRDs(ctx context.Context, c *kube.Cluster, data []byte, force bool) (n
 		u := &unstructured.Unstructured{Object: obj}
 		body, err := u.MarshalJSON()
 		if err != nil {
-			return n, kept, err
+			return applied, kept, err
 		}
 		forceOwnership := true
 		if _, err := dyn.Resource(crdGVR).Patch(ctx, u.GetName(), types.ApplyPatchType, body,
 			metav1.PatchOptions{FieldManager: FieldManager, Force: &forceOwnership}); err != nil {
-			return n, kept, fmt.Errorf("applying CRD %s: %w", u.GetName(), err)
+			return applied, kept, fmt.Errorf("applying CRD %s: %w", u.GetName(), err)
 		}
-		n++
+		applied = append(applied, u.GetName())
 	}
-	return n, kept, nil
+	return applied, kept, nil
 }
 
-// watch prints the rollout of w's workloads on the progress stream whenever a component changes, until
-// ctx ends.
-func watch(ctx context.Context, w *work, ns string, now func() time.Time, progress func(string, ...any)) {
+// watch reports the rollout of w's workloads (EventRollout) whenever a component changes, until ctx ends.
+func (x *executor) watch(ctx context.Context, w *work) {
 	if len(inspect.Workloads(w.objects)) == 0 {
 		return
 	}
-	start := now()
+	ns := x.cfg.Namespace
+	start := x.d.Now()
 	last := map[string]string{}
 	lastErr := ""
 	tick := time.NewTicker(2 * time.Second)
@@ -466,19 +613,20 @@ func watch(ctx context.Context, w *work, ns string, now func() time.Time, progre
 		if ctx.Err() != nil {
 			return
 		}
-		el := now().Sub(start).Round(time.Second)
+		ev := Event{Kind: EventRollout, Context: w.plan.Context, Release: w.plan.Release, Elapsed: x.d.Now().Sub(start).Round(time.Second)}
 		if err != nil {
 			msg, _ := kube.Explain(err, "list", "workloads in namespace "+ns)
 			if msg != lastErr {
-				progress("  [%4s] %s/%s: cannot read the rollout: %s", el, w.plan.Context, w.plan.Release, msg)
+				ev.Message = scrub("cannot read the rollout: "+msg, x.ws)
+				x.d.Observe(ev)
 				lastErr = msg
 			}
 		} else {
 			lastErr = ""
 			for _, c := range comps {
-				line := componentLine(c)
-				if last[c.Name] != line {
-					progress("  [%4s] %s/%s: %s", el, w.plan.Context, w.plan.Release, line)
+				if line := componentLine(c); last[c.Name] != line {
+					ev.Message = scrub(line, x.ws)
+					x.d.Observe(ev)
 					last[c.Name] = line
 				}
 			}
@@ -489,6 +637,11 @@ func watch(ctx context.Context, w *work, ns string, now func() time.Time, progre
 		case <-tick.C:
 		}
 	}
+}
+
+// components inspects the workloads of w's objects in the cluster.
+func components(ctx context.Context, w *work, ns string) ([]inspect.Component, error) {
+	return inspect.Objects(ctx, w.cluster.Client, ns, inspect.Workloads(w.objects), w.plan.To)
 }
 
 func componentLine(c inspect.Component) string {
@@ -515,7 +668,7 @@ func componentLine(c inspect.Component) string {
 
 // verify waits until every component is healthy, runs the expected tag and (with --image-registry) pulls
 // from that registry, or ctx ends; it returns the components and what is still wrong.
-func verify(ctx context.Context, w *work, cfg Config, now func() time.Time, progress func(string, ...any)) ([]inspect.Component, []string) {
+func verify(ctx context.Context, w *work, cfg Config) ([]inspect.Component, []string) {
 	var comps []inspect.Component
 	var problems []string
 	for {
@@ -564,5 +717,3 @@ func verify(ctx context.Context, w *work, cfg Config, now func() time.Time, prog
 		}
 	}
 }
-
-var _ = io.Discard

@@ -8,6 +8,7 @@
 package upgrade
 
 import (
+	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 )
 
@@ -133,6 +134,17 @@ type PreflightResult struct {
 	Failed bool `json:"failed"`
 	// Forced is set when --force went on despite failures.
 	Forced bool `json:"forced,omitempty"`
-	// Lines are the failures and warnings, one per line.
-	Lines []string `json:"lines,omitempty"`
+	// Error says why the checks could not run (then Failed is set).
+	Error string `json:"error,omitempty"`
+	// Checks are the failures and warnings, as doctor reports them (id, cluster, status, message, hint), in
+	// doctor's order.
+	Checks []PreflightCheck `json:"checks,omitempty"`
+}
+
+// PreflightCheck is one failed or warning doctor check of the pre-upgrade checks.
+type PreflightCheck struct {
+	doctor.Result
+	// Repaired is set on a failure the upgrade itself repairs (a release it brings back from a failed or
+	// pending state): it does not stop the upgrade.
+	Repaired bool `json:"repairedByUpgrade,omitempty"`
 }

@@ -2,7 +2,6 @@ package upgrade
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
@@ -38,63 +37,47 @@ var recoverableChecks = map[string]bool{
 func DoctorPreflight(deps doctor.Deps, base doctor.Config) PreflightFunc {
 	return func(ctx context.Context, in PreflightInput) (*PreflightResult, error) {
 		res := &PreflightResult{Ran: true}
-		run := func(targets []fleet.Target, install bool) error {
-			if len(targets) == 0 {
-				return nil
+		for _, run := range []struct {
+			targets []fleet.Target
+			check   func(context.Context, doctor.Deps, doctor.Config) (*doctor.Report, error)
+		}{{in.Upgrades, doctor.PreUpgrade}, {in.Installs, doctor.PreInstall}} {
+			if len(run.targets) == 0 {
+				continue
 			}
-			cfg := base
-			cfg.TargetVersion = in.TargetVersion
-			cfg.Targets = nil
-			if in.Offline {
-				cfg.Categories = nil
-				for _, c := range doctor.Categories {
-					if c != doctor.CatRepository {
-						cfg.Categories = append(cfg.Categories, c)
-					}
-				}
-			}
-			cfg.Targets = targets
-			var rep *doctor.Report
-			var err error
-			if install {
-				rep, err = doctor.PreInstall(ctx, deps, cfg)
-			} else {
-				rep, err = doctor.PreUpgrade(ctx, deps, cfg)
-			}
+			rep, err := run.check(ctx, deps, preflightConfig(base, in, run.targets))
 			if err != nil {
-				return err
+				return nil, err
 			}
-			for _, r := range rep.Failures() {
-				where := r.Cluster
-				if where == "" {
-					where = "fleet"
-				}
-				if in.Recovering[r.Cluster] && recoverableChecks[r.ID] {
-					res.Lines = append(res.Lines, fmt.Sprintf("note  [%s] %s: %s (the upgrade repairs this)", where, r.ID, r.Message))
-					continue
-				}
-				res.Failed = true
-				line := fmt.Sprintf("FAIL  [%s] %s: %s", where, r.ID, r.Message)
-				if r.Hint != "" {
-					line += " (hint: " + r.Hint + ")"
-				}
-				res.Lines = append(res.Lines, line)
-			}
-			for _, r := range rep.Warnings() {
-				where := r.Cluster
-				if where == "" {
-					where = "fleet"
-				}
-				res.Lines = append(res.Lines, fmt.Sprintf("warn  [%s] %s: %s", where, r.ID, r.Message))
-			}
-			return nil
-		}
-		if err := run(in.Upgrades, false); err != nil {
-			return nil, err
-		}
-		if err := run(in.Installs, true); err != nil {
-			return nil, err
+			res.add(rep, in.Recovering)
 		}
 		return res, nil
+	}
+}
+
+// preflightConfig is base for the targets, without the repository checks when offline.
+func preflightConfig(base doctor.Config, in PreflightInput, targets []fleet.Target) doctor.Config {
+	cfg := base
+	cfg.TargetVersion = in.TargetVersion
+	cfg.Targets = targets
+	if in.Offline {
+		cfg.Categories = nil
+		for _, c := range doctor.Categories {
+			if c != doctor.CatRepository {
+				cfg.Categories = append(cfg.Categories, c)
+			}
+		}
+	}
+	return cfg
+}
+
+// add records the failures (those the upgrade repairs marked so) and the warnings of rep.
+func (res *PreflightResult) add(rep *doctor.Report, recovering map[string]bool) {
+	for _, r := range rep.Failures() {
+		repaired := recovering[r.Cluster] && recoverableChecks[r.ID]
+		res.Failed = res.Failed || !repaired
+		res.Checks = append(res.Checks, PreflightCheck{Result: r, Repaired: repaired})
+	}
+	for _, r := range rep.Warnings() {
+		res.Checks = append(res.Checks, PreflightCheck{Result: r})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -60,68 +61,9 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	}
 	b.WriteString(p.Table([]string{"cluster", "role", "release", "from", "to", "revision", "status", "action"}, rows))
 	for _, rp := range r.Releases {
-		b.WriteString("\n")
-		fmt.Fprintf(&b, "%s %s -> %s: %s\n", p.Bold(rp.Context+"/"+rp.Release), orDash(rp.From), rp.To, p.State(actionLevel(rp.Action), rp.Action))
-		if rp.Reason != "" {
-			fmt.Fprintf(&b, "  %s\n", rp.Reason)
-		}
-		if rp.Hint != "" {
-			fmt.Fprintf(&b, "  hint: %s\n", rp.Hint)
-		}
-		if passive(rp.Action) {
-			continue
-		}
-		if len(rp.ImageTags) > 0 {
-			var parts []string
-			for _, it := range rp.ImageTags {
-				parts = append(parts, it.Component+"="+it.Tag)
-			}
-			fmt.Fprintf(&b, "  image tags: %s\n", strings.Join(parts, ", "))
-		}
-		for _, o := range rp.Overrides {
-			if o.Reason == "image tag" {
-				continue
-			}
-			fmt.Fprintf(&b, "  set %s=%s (%s)\n", o.Key, o.Value, o.Reason)
-		}
-		for _, o := range rp.Dropped {
-			fmt.Fprintf(&b, "  drop %s=%s: %s\n", o.Key, o.Value, o.Reason)
-		}
-		b.WriteString("  steps:\n")
-		for i, s := range rp.Steps {
-			fmt.Fprintf(&b, "    %d. %s\n", i+1, s.Description)
-		}
-		if len(rp.Manual) > 0 {
-			b.WriteString("  manual steps (kubectl-skoala does not do these):\n")
-			for _, s := range rp.Manual {
-				m := ""
-				if s.Mandatory {
-					m = p.State(render.Warn, "mandatory: ")
-				}
-				fmt.Fprintf(&b, "    - %s%s\n", m, s.Description)
-				if s.Command != "" {
-					fmt.Fprintf(&b, "      %s\n", s.Command)
-				}
-			}
-		}
-		for _, wmsg := range rp.Warnings {
-			fmt.Fprintf(&b, "  %s %s\n", p.State(render.Warn, "warning:"), wmsg)
-		}
+		writeReleasePlan(&b, rp, p)
 	}
-	if pf := r.Preflight; pf != nil && pf.Ran {
-		b.WriteString("\n")
-		switch {
-		case pf.Failed && pf.Forced:
-			fmt.Fprintf(&b, "%s the pre-upgrade checks failed; going on because of --force:\n", p.State(render.Warn, "pre-upgrade checks:"))
-		case pf.Failed:
-			fmt.Fprintf(&b, "%s failed:\n", p.State(render.Error, "pre-upgrade checks:"))
-		default:
-			fmt.Fprintf(&b, "%s passed\n", p.State(render.OK, "pre-upgrade checks:"))
-		}
-		for _, l := range pf.Lines {
-			fmt.Fprintf(&b, "  %s\n", l)
-		}
-	}
+	writePreflight(&b, r.Preflight, p)
 	b.WriteString("\n")
 	if r.Outcome != OutcomeDryRun && (r.Outcome != OutcomePlanned || r.Message != "") {
 		r.writeOutcome(&b, p)
@@ -134,6 +76,80 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeReleasePlan writes one release of the plan: its action, then (for a change) the image tags, the
+// values changed, the steps in order, the manual steps and the warnings.
+func writeReleasePlan(b *strings.Builder, rp ReleasePlan, p *render.Palette) {
+	b.WriteString("\n")
+	fmt.Fprintf(b, "%s %s -> %s: %s\n", p.Bold(rp.Context+"/"+rp.Release), orDash(rp.From), rp.To, p.State(actionLevel(rp.Action), rp.Action))
+	if rp.Reason != "" {
+		fmt.Fprintf(b, "  %s\n", rp.Reason)
+	}
+	if rp.Hint != "" {
+		fmt.Fprintf(b, "  hint: %s\n", rp.Hint)
+	}
+	if passive(rp.Action) {
+		return
+	}
+	if len(rp.ImageTags) > 0 {
+		var parts []string
+		for _, it := range rp.ImageTags {
+			parts = append(parts, it.Component+"="+it.Tag)
+		}
+		fmt.Fprintf(b, "  image tags: %s\n", strings.Join(parts, ", "))
+	}
+	for _, o := range rp.Overrides {
+		if o.Reason == "image tag" {
+			continue
+		}
+		fmt.Fprintf(b, "  set %s=%s (%s)\n", o.Key, o.Value, o.Reason)
+	}
+	for _, o := range rp.Dropped {
+		fmt.Fprintf(b, "  drop %s=%s: %s\n", o.Key, o.Value, o.Reason)
+	}
+	b.WriteString("  steps:\n")
+	for i, s := range rp.Steps {
+		fmt.Fprintf(b, "    %d. %s\n", i+1, s.Description)
+	}
+	if len(rp.Manual) > 0 {
+		b.WriteString("  manual steps (kubectl-skoala does not do these):\n")
+		for _, s := range rp.Manual {
+			m := ""
+			if s.Mandatory {
+				m = p.State(render.Warn, "mandatory: ")
+			}
+			fmt.Fprintf(b, "    - %s%s\n", m, s.Description)
+			if s.Command != "" {
+				fmt.Fprintf(b, "      %s\n", s.Command)
+			}
+		}
+	}
+	for _, wmsg := range rp.Warnings {
+		fmt.Fprintf(b, "  %s %s\n", p.State(render.Warn, "warning:"), wmsg)
+	}
+}
+
+// writePreflight writes the outcome of the pre-upgrade checks and every failure and warning.
+func writePreflight(b *strings.Builder, pf *PreflightResult, p *render.Palette) {
+	if pf == nil || !pf.Ran {
+		return
+	}
+	b.WriteString("\n")
+	switch {
+	case pf.Failed && pf.Forced:
+		fmt.Fprintf(b, "%s the pre-upgrade checks failed; going on because of --force:\n", p.State(render.Warn, "pre-upgrade checks:"))
+	case pf.Failed:
+		fmt.Fprintf(b, "%s failed:\n", p.State(render.Error, "pre-upgrade checks:"))
+	default:
+		fmt.Fprintf(b, "%s passed\n", p.State(render.OK, "pre-upgrade checks:"))
+	}
+	if pf.Error != "" {
+		fmt.Fprintf(b, "  %s\n", pf.Error)
+	}
+	for _, c := range pf.Checks {
+		fmt.Fprintf(b, "  %s\n", c.Line())
+	}
 }
 
 func outcomeLevel(o string) render.Level {
@@ -239,4 +255,22 @@ func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
 	r.writeOutcome(&b, p)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Line is the check as the plan shows it: FAIL, note (a failure the upgrade repairs) or warn, where, the
+// check and its message.
+func (c PreflightCheck) Line() string {
+	where := c.Cluster
+	if where == "" {
+		where = "fleet"
+	}
+	switch {
+	case c.Status != doctor.StatusFail:
+		return fmt.Sprintf("warn  [%s] %s: %s", where, c.ID, c.Message)
+	case c.Repaired:
+		return fmt.Sprintf("note  [%s] %s: %s (the upgrade repairs this)", where, c.ID, c.Message)
+	case c.Hint != "":
+		return fmt.Sprintf("FAIL  [%s] %s: %s (hint: %s)", where, c.ID, c.Message, c.Hint)
+	}
+	return fmt.Sprintf("FAIL  [%s] %s: %s", where, c.ID, c.Message)
 }

@@ -110,16 +110,13 @@ func resumeGate(ctx context.Context, lk *Lock, rev int, status string, progress 
 }
 
 // resumeRollback brings a release whose pending revision was just marked failed back to its deployed
-// revision, as 'helm rollback' does: Helm applies the deployed revision's manifest against the failed
+// revision, as 'helm rollback' does (the caller has confirmed the lock): Helm applies the deployed revision's manifest against the failed
 // one's, so fields and objects that only the interrupted revision added are removed (an upgrade from the
 // deployed revision would three-way-merge against it and keep them). It returns the new revision, nil
 // when there is no deployed revision to go back to.
 func resumeRollback(ctx context.Context, lk *Lock, hc *helmsdk.Client, release string, deployed *helmsdk.Release, timeout time.Duration) (*helmsdk.Release, error) {
 	if deployed == nil {
 		return nil, nil
-	}
-	if err := lk.Confirm(ctx); err != nil {
-		return nil, err
 	}
 	if err := lk.SetRevision(deployedNext(hc, release)); err != nil {
 		return nil, fmt.Errorf("recording the rollback in its lock: %w", err)

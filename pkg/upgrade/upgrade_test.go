@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -162,8 +163,12 @@ func sampleReport() *Report {
 			{Context: "workspace-2", Role: "workspace", Release: "skoala-init", Chart: "skoala-init", Status: "not-installed", To: "0.57.2", Action: ActionInstall, Steps: []Step{},
 				Warnings: []string{"the saved values pin x.image.tag=v1"}, Result: &Result{Outcome: OutcomeNotStarted}},
 		},
-		Preflight: &PreflightResult{Ran: true, Failed: true, Forced: true, Lines: []string{"FAIL database: cannot connect"}},
-		Message:   "workspace-1/skoala-init: rolled back", Hint: "see status", Warnings: []string{"lock not released"},
+		Preflight: &PreflightResult{Ran: true, Failed: true, Forced: true, Checks: []PreflightCheck{
+			{Result: doctor.Result{ID: "cp.database", Cluster: "global", Status: doctor.StatusFail, Message: "cannot connect", Hint: "check the DSN"}},
+			{Result: doctor.Result{ID: "ws.release", Cluster: "workspace-1", Status: doctor.StatusFail, Message: "skoala-init is failed"}, Repaired: true},
+			{Result: doctor.Result{ID: "ws.jobs", Cluster: "workspace-2", Status: doctor.StatusWarn, Message: "leftover Jobs"}},
+		}},
+		Message: "workspace-1/skoala-init: rolled back", Hint: "see status", Warnings: []string{"lock not released"},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
@@ -139,65 +141,32 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Run plans, confirms, executes and reports.
+// Run plans, prints the plan, runs the pre-upgrade checks, confirms, executes and reports.
 func (o *Options) Run(ctx context.Context) error {
 	targets, err := o.Fleet.ResolveClusters(o.g)
 	if err != nil {
 		return err
 	}
-	fac := o.g.Factory()
-	dir := o.BackupDir
-	if dir == "" {
-		if dir, err = backup.DefaultDir(); err != nil {
-			return exit.Failf("give --backup-dir", "%v", err)
-		}
-	}
-	maxHistory := o.g.Helm.MaxHistory
-	if maxHistory == 0 {
-		maxHistory = 10 // helm upgrade's --history-max default
-	}
-	reqTimeout := fac.RequestTimeout()
-	if reqTimeout == 0 {
-		reqTimeout = time.Minute
-	}
-	streams := o.g.Streams
-	deps := upgrade.Deps{
-		Clusters: fac, Out: streams.Out, ErrOut: streams.ErrOut,
-		OutPalette: o.g.Palette(streams.Out), ErrPalette: o.g.Palette(streams.ErrOut),
-		Format:    o.format,
-		Preflight: preflight(o.g, o.g.Namespace(), o.Repo),
-	}
-	if isTerminal(streams.In) && !o.DryRun {
-		deps.Confirm = func(q string) (bool, error) { return confirm(streams.In, streams.ErrOut, q) }
-	}
-	cfg := upgrade.Config{
-		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
-		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
-		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
-		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
-		Force: o.Force, Yes: o.Yes, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
-		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,
-	}
-	rep, runErr := upgrade.Run(ctx, deps, cfg)
-	if rep == nil || (len(rep.Releases) == 0 && runErr != nil) {
-		return planError(runErr)
-	}
-	out := streams.Out
-	switch o.format {
-	case render.JSON:
-		err = rep.WriteJSON(out)
-	case render.YAML:
-		err = rep.WriteYAML(out)
-	default:
-		executed := false
-		for _, r := range rep.Releases {
-			executed = executed || (r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate && r.Result.Outcome != upgrade.OutcomeSkipped)
-		}
-		if executed {
-			err = rep.WriteResult(out, o.g.Palette(out))
-		}
-	}
+	cfg, err := o.config(targets)
 	if err != nil {
+		return err
+	}
+	deps := upgrade.Deps{Clusters: o.g.Factory(), Helm: o.g.HelmClients, Observe: progress(o.g.Streams.ErrOut)}
+	p, err := upgrade.Plan(ctx, deps, cfg)
+	if err != nil {
+		return planError(err)
+	}
+	if p.Runnable() {
+		p.SetPreflight(preflight(o.g, cfg.Namespace, o.Repo)(ctx, p.PreflightInput()))
+	}
+	if err := o.writePlan(p.Report); err != nil {
+		return err
+	}
+	if p.Runnable() && !o.Yes {
+		o.confirm(p)
+	}
+	rep, runErr := upgrade.Execute(ctx, deps, p)
+	if err := o.writeResult(rep); err != nil {
 		return err
 	}
 	if runErr != nil {
@@ -207,6 +176,94 @@ func (o *Options) Run(ctx context.Context) error {
 		return planError(runErr)
 	}
 	return outcomeError(rep)
+}
+
+// config is the library's configuration of the flags.
+func (o *Options) config(targets []fleet.Target) (upgrade.Config, error) {
+	dir := o.BackupDir
+	if dir == "" {
+		d, err := backup.DefaultDir()
+		if err != nil {
+			return upgrade.Config{}, exit.Failf("give --backup-dir", "%v", err)
+		}
+		dir = d
+	}
+	maxHistory := o.g.Helm.MaxHistory
+	if maxHistory == 0 {
+		maxHistory = 10 // helm upgrade's --history-max default
+	}
+	reqTimeout := o.g.Factory().RequestTimeout()
+	if reqTimeout == 0 {
+		reqTimeout = time.Minute
+	}
+	return upgrade.Config{
+		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
+		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
+		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
+		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
+		Force: o.Force, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
+		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,
+	}, nil
+}
+
+// progress renders the progress events of the upgrade on w, one line each.
+func progress(w io.Writer) upgrade.Observer {
+	var mu sync.Mutex
+	return func(e upgrade.Event) {
+		line := e.Line()
+		if line == "" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(w, line)
+	}
+}
+
+// writePlan prints the plan (and the diff of a dry run) before anything runs; JSON and YAML get the
+// whole report at the end instead.
+func (o *Options) writePlan(rep *upgrade.Report) error {
+	if o.format != render.Table && o.format != "" {
+		return nil
+	}
+	out := o.g.Streams.Out
+	pal := o.g.Palette(out)
+	if err := rep.WritePlan(out, pal); err != nil {
+		return err
+	}
+	if rep.Outcome == upgrade.OutcomeDryRun {
+		return rep.WriteDiff(out, pal)
+	}
+	return nil
+}
+
+// confirm asks the operator on the terminal; without one, nothing is changed.
+func (o *Options) confirm(p *upgrade.Planned) {
+	streams := o.g.Streams
+	if !isTerminal(streams.In) {
+		p.Unconfirmed()
+		return
+	}
+	if !ask(streams.In, streams.ErrOut, fmt.Sprintf("Upgrade %d release(s) as planned?", p.Todo())) {
+		p.Cancel()
+	}
+}
+
+// writeResult prints the report: as JSON or YAML, or the result table once something ran.
+func (o *Options) writeResult(rep *upgrade.Report) error {
+	out := o.g.Streams.Out
+	switch o.format {
+	case render.JSON:
+		return rep.WriteJSON(out)
+	case render.YAML:
+		return rep.WriteYAML(out)
+	}
+	for _, r := range rep.Releases {
+		if r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate && r.Result.Outcome != upgrade.OutcomeSkipped {
+			return rep.WriteResult(out, o.g.Palette(out))
+		}
+	}
+	return nil
 }
 
 // outcomeError maps the outcome onto the exit-code contract.
@@ -232,15 +289,12 @@ func planError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var he *upgrade.HintError
-	if errors.As(err, &he) {
-		return exit.New(exit.Failure, err, he.Hint)
-	}
 	var ne *helmsdk.ChartNameError
 	if errors.As(err, &ne) {
 		return exit.New(exit.Usage, err, "--chart takes the skoala and skoala-init charts only")
 	}
-	if _, ok := err.(*exit.Error); ok {
+	var ee *exit.Error
+	if errors.As(err, &ee) {
 		return err
 	}
 	return exit.New(exit.Failure, err, "")
@@ -252,17 +306,18 @@ func isTerminal(r io.Reader) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
+// ask asks q on out and reads the answer from in: yes or y, anything else is no.
+func ask(in io.Reader, out io.Writer, q string) bool {
 	fmt.Fprintf(out, "%s [y/N]: ", q)
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {
-		return false, nil
+		return false
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
-		return true, nil
+		return true
 	}
-	return false, nil
+	return false
 }
 
 // preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.

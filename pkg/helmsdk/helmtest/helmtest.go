@@ -5,19 +5,21 @@ package helmtest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
 	rspb "helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
 	helmtime "helm.sh/helm/v3/pkg/time"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 // Spec describes a release revision.
@@ -34,17 +36,9 @@ type Spec struct {
 	Description     string
 }
 
-// Encode returns the record as Helm stores it: base64 of gzipped JSON.
+// Encode returns the record as Helm stores it (base64 of gzipped JSON): Secret's data.release.
 func Encode(s Spec) []byte {
-	b, err := json.Marshal(raw(s))
-	if err != nil {
-		panic(err)
-	}
-	var buf bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = w.Write(b)
-	_ = w.Close()
-	return []byte(base64.StdEncoding.EncodeToString(buf.Bytes()))
+	return Secret(s).Data["release"]
 }
 
 func raw(s Spec) *rspb.Release {
@@ -73,19 +67,20 @@ func raw(s Spec) *rspb.Release {
 	}
 }
 
-// Secret returns the release record as Helm's Secret storage driver writes it.
+// Secret returns the release record as Helm's Secret storage driver writes it: it is written by that
+// driver, over a fake clientset.
 func Secret(s Spec) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      fmt.Sprintf("sh.helm.release.v1.%s.v%d", s.Name, s.Revision),
-			Namespace: s.Namespace,
-			Labels: map[string]string{
-				"owner": "helm", "name": s.Name, "status": s.Status, "version": strconv.Itoa(s.Revision),
-			},
-		},
-		Type: "helm.sh/release.v1",
-		Data: map[string][]byte{"release": Encode(s)},
+	secrets := fake.NewSimpleClientset().CoreV1().Secrets(s.Namespace)
+	key := fmt.Sprintf("sh.helm.release.v1.%s.v%d", s.Name, s.Revision)
+	if err := driver.NewSecrets(secrets).Create(key, raw(s)); err != nil {
+		panic(err) // only a release Helm cannot encode, which raw does not build
 	}
+	sec, err := secrets.Get(context.Background(), key, metav1.GetOptions{})
+	if err != nil {
+		panic(err)
+	}
+	delete(sec.Labels, "createdAt") // the time of the test run: fixtures stay the same from run to run
+	return sec
 }
 
 // SupersededCopies turns the record of a release's first revision into a Kubernetes List (JSON) of the

@@ -1,0 +1,136 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+)
+
+func admissionJob() runtime.Object {
+	return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "gateway-api-admission", Namespace: testNS}}
+}
+
+func plannedUpgrade(t *testing.T, f *fakeFleet) *Planned {
+	t.Helper()
+	f.install(t, "0.57.1")
+	p, err := Plan(context.Background(), f.deps(), testConfig(t, chartAt(t, "0.57.2")))
+	if err != nil || !p.Runnable() {
+		t.Fatalf("plan: %v %+v", err, p)
+	}
+	return p
+}
+
+// TestExecuteUpgradesVerifiesAndGuards: upgrades, verifies, guards every change and reports its progress.
+func TestExecuteUpgradesVerifiesAndGuards(t *testing.T) {
+	f := newFleet(t, append(workloads("v0.57.2"), admissionJob())...)
+	p := plannedUpgrade(t, f)
+	d := f.deps()
+	guarded := 0
+	d.Guard = func(context.Context) error { guarded++; return nil }
+	rep, err := Execute(context.Background(), d, p)
+	if err != nil || rep.Outcome != OutcomeUpgraded {
+		t.Fatalf("%v: %s %s", err, rep.Outcome, rep.Message)
+	}
+	res := rep.Releases[0].Result
+	if res.Outcome != OutcomeUpgraded || res.Revision != 2 || strings.Join(res.Done, ",") != "backup,admission-jobs,helm,verify" || len(res.Backups) != 1 {
+		t.Errorf("result %+v", res)
+	}
+	if guarded != 2 { // the Job deletion and the helm upgrade
+		t.Errorf("guard called %d times, want 2", guarded)
+	}
+	last, _ := f.helm["workspace-1"].Last("skoala-init")
+	if last.Revision != 2 || last.Status != "deployed" || last.ChartVersion != "0.57.2" {
+		t.Errorf("release now %+v", last)
+	}
+	if _, err := f.clusters["workspace-1"].Client.BatchV1().Jobs(testNS).Get(context.Background(), "gateway-api-admission", metav1.GetOptions{}); err == nil {
+		t.Errorf("the admission Job was not deleted")
+	}
+	if li, _ := PeekLock(context.Background(), f.clusters["workspace-1"].Client, testNS, "skoala-init"); li != nil {
+		t.Errorf("the lock was not released")
+	}
+	var kinds []string
+	var done *ReleaseDone
+	for _, e := range f.events {
+		if e.Kind != EventProgress && e.Kind != EventLog && e.Kind != EventRollout {
+			kinds = append(kinds, string(e.Kind))
+		}
+		if e.Kind == EventReleaseDone {
+			done = e.Done
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "run-start,release-start,release-done,run-done" {
+		t.Errorf("events %s", got)
+	}
+	want := ReleaseDone{Chart: ChartInit, FromVersion: "0.57.1", FromRevision: 1, ToVersion: "0.57.2", ToRevision: 2, Outcome: OutcomeUpgraded,
+		JobsDeleted:   []string{"gateway-api-admission", "gateway-api-admission-patch"},
+		ValuesChanged: []string{"skoala-agent.image.tag", "nacos-operator.image.tag", "sentinel-operator.image.tag", "seata-operator.image.tag"}}
+	if done == nil || fmt.Sprintf("%+v", *done) != fmt.Sprintf("%+v", want) {
+		t.Errorf("release done %+v, want %+v", done, want)
+	}
+	out := f.lines()
+	for _, want := range []string{"backed up workspace-1/skoala-init revision 1 to ", "workspace-1/skoala-init: upgrade 0.57.1 -> 0.57.2\n",
+		"workspace-1/skoala-init: deleted Jobs gateway-api-admission, gateway-api-admission-patch\n",
+		"workspace-1/skoala-init: helm upgrade done: revision 2 deployed\n", "workspace-1/skoala-init: verified\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestExecuteStopsWhenTheGuardSaysSo: a guard error stops the run before the first change.
+func TestExecuteStopsWhenTheGuardSaysSo(t *testing.T) {
+	f := newFleet(t, append(workloads("v0.57.2"), admissionJob())...)
+	p := plannedUpgrade(t, f)
+	d := f.deps()
+	d.Guard = func(context.Context) error {
+		return exit.New(exit.Failure, errors.New("the lock lease was lost"), "run the upgrade again")
+	}
+	rep, err := Execute(context.Background(), d, p)
+	if err != nil || rep.Outcome != OutcomeFailed || rep.Message != "workspace-1/skoala-init: the lock lease was lost" || rep.Hint != "run the upgrade again" {
+		t.Fatalf("%v: %+v", err, rep)
+	}
+	if _, err := f.clusters["workspace-1"].Client.BatchV1().Jobs(testNS).Get(context.Background(), "gateway-api-admission", metav1.GetOptions{}); err != nil {
+		t.Errorf("the admission Job was deleted despite the guard: %v", err)
+	}
+	if last, _ := f.helm["workspace-1"].Last("skoala-init"); last.Revision != 1 {
+		t.Errorf("the release changed despite the guard: revision %d", last.Revision)
+	}
+}
+
+// TestExecuteFailsTheVerificationOfAWrongTag: a wrong tag fails the verification.
+func TestExecuteFailsTheVerificationOfAWrongTag(t *testing.T) {
+	f := newFleet(t, workloads("v0.57.1")...)
+	p := plannedUpgrade(t, f)
+	p.cfg.Timeout = 0 // the verification gives up after its minimum
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, _ := Execute(ctx, f.deps(), p)
+	if rep.Outcome != OutcomeFailed || !strings.Contains(rep.Message, "verification failed: skoala-agent runs v0.57.1, not v0.57.2") {
+		t.Fatalf("%+v", rep)
+	}
+}
+
+// TestExecuteRefusesAReleaseChangedSinceThePlan: a release changed since the plan is refused.
+func TestExecuteRefusesAReleaseChangedSinceThePlan(t *testing.T) {
+	f := newFleet(t, workloads("v0.57.2")...)
+	p := plannedUpgrade(t, f)
+	ch := p.works[0].chart
+	if _, err := f.helm["workspace-1"].Upgrade(context.Background(), "skoala-init", ch, helmsdkOpts()); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := Execute(context.Background(), f.deps(), p)
+	if rep.Outcome != OutcomeRefused || !strings.Contains(rep.Message, "the release changed since the plan (now revision 2, deployed)") {
+		t.Fatalf("%+v", rep)
+	}
+}
+
+func helmsdkOpts() helmsdk.UpgradeOptions { return helmsdk.UpgradeOptions{Values: map[string]any{}} }
