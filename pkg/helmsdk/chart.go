@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -14,7 +15,9 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/repo"
+	"helm.sh/helm/v3/pkg/downloader"
+	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/registry"
 )
 
 // Chart is a loaded chart, ready to install or upgrade with.
@@ -95,10 +98,11 @@ func fromChart(ch *chart.Chart, source string) *Chart {
 // maxChartSize bounds a downloaded chart archive.
 const maxChartSize = 64 << 20
 
-// DownloadChart downloads one chart version listed in the repository's index (its first URL, resolved
-// against the repository URL, with the repository's credentials and TLS settings), bounded by ctx and
-// timeout, checks the archive's digest when the index has one, and loads it. The chart must be named
-// cv.Name.
+// DownloadChart downloads one chart version listed in the repository's index with Helm's chart
+// downloader and getters, as 'helm pull <repository>/<chart> --version' does (the first URL of the
+// index entry, resolved against the repository URL, with the repository's credentials and TLS
+// settings), bounded by ctx and timeout; it checks the archive's digest when the index has one, and
+// loads it. The chart must be named cv.Name.
 func DownloadChart(ctx context.Context, r *Repository, cv ChartVersion, timeout time.Duration) (*Chart, error) {
 	if r == nil || r.entry == nil {
 		return nil, errors.New("the repository has no configuration")
@@ -107,35 +111,90 @@ func DownloadChart(ctx context.Context, r *Repository, cv ChartVersion, timeout 
 		return nil, fmt.Errorf("the index lists no URL for %s %s", cv.Name, cv.Version)
 	}
 	e := r.entry
-	u, err := repo.ResolveReferenceURL(e.URL, cv.URLs[0])
-	if err != nil {
-		return nil, fmt.Errorf("resolving the URL of %s %s: %s", cv.Name, cv.Version, redactURL(err.Error()))
-	}
-	b, err := r.download(ctx, u, timeout)
+	return fetchChart(ctx, chartFetch{
+		Ref: r.Name + "/" + cv.Name, Version: cv.Version, Name: cv.Name, Digest: cv.Digest,
+		RepositoryConfig: r.config, RepositoryCache: r.cache,
+		// What 'helm pull' adds from its flags; the downloader adds the URL, TLS files and credentials.
+		Options: []getter.Option{getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSverify)},
+	}, timeout)
+}
+
+// chartFetch is one chart for fetchChart to get: a reference as 'helm pull' takes it and what the chart
+// must be.
+type chartFetch struct {
+	// Ref is "<repository>/<chart>" (a repository of RepositoryConfig, its index in RepositoryCache) or
+	// a chart URL. An "oci://" reference needs a RegistryClient: OCI repositories add it.
+	Ref, Version                      string
+	RepositoryConfig, RepositoryCache string
+	RegistryClient                    *registry.Client
+	// Options are getter options beyond those the downloader takes from the repository's entry.
+	Options []getter.Option
+	// Name and Digest, when set, are checked: the chart's name and the sha256 of its archive.
+	Name, Digest string
+}
+
+// fetchChart downloads a chart with Helm's chart downloader and getters, bounded by ctx and timeout,
+// checks it and loads it. Errors name URLs without any user:password part.
+func fetchChart(ctx context.Context, f chartFetch, timeout time.Duration) (*Chart, error) {
+	dir, err := os.MkdirTemp("", "kubectl-skoala-chart-")
 	if err != nil {
 		return nil, err
 	}
-	data := b.Bytes()
-	if len(data) > maxChartSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB", redactURL(u), maxChartSize>>20)
+	defer os.RemoveAll(dir)
+	dl := &downloader.ChartDownloader{
+		Out: io.Discard, Verify: downloader.VerifyNever, Getters: getter.Getters(),
+		Options:          append([]getter.Option{getter.WithTimeout(timeout)}, f.Options...),
+		RegistryClient:   f.RegistryClient,
+		RepositoryConfig: f.RepositoryConfig, RepositoryCache: f.RepositoryCache,
 	}
-	if cv.Digest != "" {
+	type result struct {
+		path string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		path, _, err := dl.DownloadTo(f.Ref, f.Version, dir)
+		ch <- result{path, err}
+	}()
+	var res result
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("downloading %s %s: %w", f.Ref, f.Version, ctx.Err())
+	case res = <-ch:
+	}
+	if res.err != nil {
+		return nil, fmt.Errorf("downloading %s %s: %s", f.Ref, f.Version, redactURL(res.err.Error()))
+	}
+	data, err := os.ReadFile(res.path)
+	if err != nil {
+		return nil, err
+	}
+	return loadFetched(f, data)
+}
+
+// loadFetched checks the archive of f (size, digest) and loads it.
+func loadFetched(f chartFetch, data []byte) (*Chart, error) {
+	src := f.Ref + " " + f.Version
+	if len(data) > maxChartSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB", src, maxChartSize>>20)
+	}
+	if f.Digest != "" {
 		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, cv.Digest) {
-			return nil, fmt.Errorf("%s has digest sha256:%s, the index says %s: refusing it", redactURL(u), got, cv.Digest)
+		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, f.Digest) {
+			return nil, fmt.Errorf("%s has digest sha256:%s, the index says %s: refusing it", src, got, f.Digest)
 		}
 	}
 	loaded, err := loader.LoadArchive(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("loading %s: %w", src, err)
 	}
-	c := fromChart(loaded, redactURL(u))
+	c := fromChart(loaded, src)
 	c.reload = func() (*chart.Chart, error) { return loader.LoadArchive(bytes.NewReader(data)) }
-	if c.Name != cv.Name {
-		return nil, &ChartNameError{Path: redactURL(u), Got: c.Name, Want: cv.Name}
+	if f.Name != "" && c.Name != f.Name {
+		return nil, &ChartNameError{Path: src, Got: c.Name, Want: f.Name}
 	}
-	if c.Version != cv.Version {
-		return nil, fmt.Errorf("%s holds %s %s, the index says %s", redactURL(u), c.Name, c.Version, cv.Version)
+	if c.Version != f.Version {
+		return nil, fmt.Errorf("%s holds %s %s", src, c.Name, c.Version)
 	}
 	return c, nil
 }

@@ -59,6 +59,9 @@ type Repository struct {
 	FoundBy string `json:"foundBy"`
 
 	entry *repo.Entry
+	// config and cache are the repositories.yaml and the cache directory it was loaded from (Helm's chart
+	// downloader resolves "<repository>/<chart>" through them).
+	config, cache string
 }
 
 // RepoConfigError says repositories.yaml could not be read.
@@ -98,6 +101,8 @@ func LoadRepositories(path, cacheDir string) ([]Repository, error) {
 			URL:       redact.String(e.URL),
 			IndexPath: filepath.Join(cacheDir, helmpath.CacheIndexFile(e.Name)),
 			entry:     e,
+			config:    path,
+			cache:     cacheDir,
 		})
 	}
 	return out, nil

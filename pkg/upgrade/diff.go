@@ -1,15 +1,14 @@
 package upgrade
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/pmezard/go-difflib/difflib"
 	"sigs.k8s.io/yaml"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 )
 
@@ -22,10 +21,11 @@ type FileDiff struct {
 	Diff   string `json:"diff,omitempty"`
 }
 
-// ValuesDiff diffs two sets of user-supplied values, with every secret masked.
-func ValuesDiff(old, new map[string]any, secrets []string) FileDiff {
-	a := valuesYAML(old, secrets)
-	b := valuesYAML(new, secrets)
+// ValuesDiff diffs two sets of user-supplied values, every secret shown as its keyed digest (h, one key
+// per run): the diff says which secret changed, and a shared diff cannot confirm a guessed password.
+func ValuesDiff(h *redact.Hasher, old, new map[string]any, secrets []string) FileDiff {
+	a := valuesYAML(h, old, secrets)
+	b := valuesYAML(h, new, secrets)
 	d := FileDiff{Name: "values", Change: "unchanged"}
 	if a != b {
 		d.Change = "changed"
@@ -34,22 +34,23 @@ func ValuesDiff(old, new map[string]any, secrets []string) FileDiff {
 	return d
 }
 
-func valuesYAML(v map[string]any, secrets []string) string {
+func valuesYAML(h *redact.Hasher, v map[string]any, secrets []string) string {
 	if v == nil {
 		v = map[string]any{}
 	}
-	b, err := yaml.Marshal(backup.RedactValues(v))
+	b, err := yaml.Marshal(h.Values(v))
 	if err != nil {
 		return ""
 	}
-	return redact.Scrub(string(b), secrets)
+	return h.Scrub(string(b), secrets)
 }
 
-// ManifestDiff diffs two rendered manifests resource by resource (Secrets' data masked: a change shows as
-// a changed digest), in the order kind/namespace/name.
-func ManifestDiff(old, new string, secrets []string) []FileDiff {
-	a := splitDocs(old)
-	b := splitDocs(new)
+// ManifestDiff diffs two rendered manifests resource by resource, in the order kind/namespace/name;
+// Secrets' data and every secret the plan knows of show as their keyed digest (h), so a change shows as
+// a changed digest.
+func ManifestDiff(h *redact.Hasher, old, new string, secrets []string) []FileDiff {
+	a := splitDocs(h, old)
+	b := splitDocs(h, new)
 	keys := map[string]bool{}
 	for k := range a {
 		keys[k] = true
@@ -66,8 +67,8 @@ func ManifestDiff(old, new string, secrets []string) []FileDiff {
 	for _, k := range names {
 		x, inA := a[k]
 		y, inB := b[k]
-		x = redact.Scrub(x, secrets)
-		y = redact.Scrub(y, secrets)
+		x = h.Scrub(x, secrets)
+		y = h.Scrub(y, secrets)
 		d := FileDiff{Name: k}
 		switch {
 		case !inA:
@@ -88,12 +89,9 @@ func ManifestDiff(old, new string, secrets []string) []FileDiff {
 }
 
 // splitDocs splits a manifest into normalised YAML documents keyed by Kind/namespace/name.
-func splitDocs(manifest string) map[string]string {
+func splitDocs(h *redact.Hasher, manifest string) map[string]string {
 	out := map[string]string{}
-	for _, doc := range strings.Split("\n"+manifest, "\n---") {
-		if strings.TrimSpace(doc) == "" {
-			continue
-		}
+	for _, doc := range helmsdk.SplitDocuments(manifest) {
 		var obj map[string]any
 		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil || obj == nil {
 			continue
@@ -106,7 +104,7 @@ func splitDocs(manifest string) map[string]string {
 			continue
 		}
 		if kind == "Secret" {
-			maskSecret(obj)
+			maskSecret(h, obj)
 		}
 		b, err := yaml.Marshal(obj)
 		if err != nil {
@@ -121,152 +119,39 @@ func splitDocs(manifest string) map[string]string {
 	return out
 }
 
-// maskSecret replaces every value of a Secret's data and stringData by a short digest of it, so that a
-// diff shows which keys changed and never what they hold.
-func maskSecret(obj map[string]any) {
+// maskSecret replaces every value of a Secret's data and stringData by its keyed digest (h), so that a
+// diff shows which keys changed and never what they hold, nor lets a reader test a guess.
+func maskSecret(h *redact.Hasher, obj map[string]any) {
 	for _, field := range []string{"data", "stringData"} {
 		m, ok := obj[field].(map[string]any)
 		if !ok {
 			continue
 		}
 		for k, v := range m {
-			sum := sha256.Sum256([]byte(fmt.Sprint(v)))
-			m[k] = "(masked, sha256:" + hex.EncodeToString(sum[:])[:12] + ")"
+			m[k] = h.Sum(fmt.Sprint(v))
 		}
 	}
 }
 
-// Unified returns the unified diff of a and b (line based), with ctx lines of context, or "" when equal.
+// Unified returns the unified diff of a and b (line based, go-difflib), with ctx lines of context, or ""
+// when equal.
 func Unified(nameA, nameB, a, b string, ctx int) string {
 	if a == b {
 		return ""
 	}
-	x := splitLines(a)
-	y := splitLines(b)
-	ops := diffLines(x, y)
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "--- %s\n+++ %s\n", nameA, nameB)
-	// group ops into hunks
-	type hunk struct{ start, end int }
-	var hunks []hunk
-	for i := 0; i < len(ops); i++ {
-		if ops[i].kind == ' ' {
-			continue
-		}
-		s := max(i-ctx, 0)
-		e := i
-		for e < len(ops) {
-			if ops[e].kind != ' ' {
-				e++
-				continue
-			}
-			// run of equal lines
-			r := e
-			for r < len(ops) && ops[r].kind == ' ' {
-				r++
-			}
-			if r < len(ops) && r-e <= 2*ctx {
-				e = r
-				continue
-			}
-			e = min(e+ctx, len(ops))
-			break
-		}
-		if len(hunks) > 0 && s <= hunks[len(hunks)-1].end {
-			hunks[len(hunks)-1].end = e
-		} else {
-			hunks = append(hunks, hunk{s, e})
-		}
-		i = e - 1
+	out, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: lines(a), B: lines(b), FromFile: nameA, ToFile: nameB, Context: ctx})
+	if err != nil { // difflib fails only when its writer does, and a strings.Builder does not
+		return ""
 	}
-	for _, h := range hunks {
-		aStart, bStart := 0, 0
-		for _, op := range ops[:h.start] {
-			if op.kind != '+' {
-				aStart++
-			}
-			if op.kind != '-' {
-				bStart++
-			}
-		}
-		aLen, bLen := 0, 0
-		for _, op := range ops[h.start:h.end] {
-			if op.kind != '+' {
-				aLen++
-			}
-			if op.kind != '-' {
-				bLen++
-			}
-		}
-		fmt.Fprintf(&sb, "@@ -%s +%s @@\n", rng(aStart, aLen), rng(bStart, bLen))
-		for _, op := range ops[h.start:h.end] {
-			sb.WriteByte(op.kind)
-			sb.WriteString(op.line)
-			sb.WriteByte('\n')
-		}
-	}
-	return sb.String()
+	return out
 }
 
-func rng(start, n int) string {
-	if n == 0 {
-		return fmt.Sprintf("%d,0", start)
-	}
-	if n == 1 {
-		return fmt.Sprintf("%d", start+1)
-	}
-	return fmt.Sprintf("%d,%d", start+1, n)
-}
-
-func splitLines(s string) []string {
+// lines splits s into its lines, each ending in a newline (difflib's input).
+func lines(s string) []string {
 	if s == "" {
 		return nil
 	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-type lineOp struct {
-	kind byte
-	line string
-}
-
-// diffLines is a longest-common-subsequence line diff (manifests are small).
-func diffLines(a, b []string) []lineOp {
-	n, m := len(a), len(b)
-	lcs := make([][]int32, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var ops []lineOp
-	i, j := 0, 0
-	for i < n && j < m {
-		switch {
-		case a[i] == b[j]:
-			ops = append(ops, lineOp{' ', a[i]})
-			i++
-			j++
-		case lcs[i+1][j] >= lcs[i][j+1]:
-			ops = append(ops, lineOp{'-', a[i]})
-			i++
-		default:
-			ops = append(ops, lineOp{'+', b[j]})
-			j++
-		}
-	}
-	for ; i < n; i++ {
-		ops = append(ops, lineOp{'-', a[i]})
-	}
-	for ; j < m; j++ {
-		ops = append(ops, lineOp{'+', b[j]})
-	}
-	return ops
+	ls := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
+	ls[len(ls)-1] += "\n"
+	return ls
 }

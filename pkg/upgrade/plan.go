@@ -150,8 +150,9 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	if err := loadCharts(ctx, cfg, src, ws); err != nil {
 		return nil, err
 	}
+	h := redact.NewHasher() // the diff's secrets: one key per run
 	for _, w := range ws {
-		if err := planRelease(ctx, cfg, w); err != nil {
+		if err := planRelease(ctx, cfg, h, w); err != nil {
 			return nil, fmt.Errorf("%s/%s: %s", w.target.Context, w.target.Release, scrub(err.Error(), ws))
 		}
 	}

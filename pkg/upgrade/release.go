@@ -13,7 +13,7 @@ import (
 
 // planRelease computes the values, image tags and steps of a release to change, and renders it
 // server-side.
-func planRelease(ctx context.Context, cfg Config, w *work) error {
+func planRelease(ctx context.Context, cfg Config, h *redact.Hasher, w *work) error {
 	if !w.plan.changes() {
 		return nil
 	}
@@ -21,7 +21,7 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 		return err
 	}
 	planSteps(cfg, w)
-	return renderServerSide(ctx, cfg, w)
+	return renderServerSide(ctx, cfg, h, w)
 }
 
 // planValues computes the new values and the image tags the release must run.
@@ -136,7 +136,8 @@ func verifyDescription(cfg Config, p *ReleasePlan) string {
 
 // renderServerSide renders the upgrade or install against the cluster (schema validation, lookups) for
 // the manifest of the progress view and, in a dry run, the diff.
-func renderServerSide(ctx context.Context, cfg Config, w *work) error {
+// In a dry run every secret of the diff shows as its keyed digest (h, one key per run).
+func renderServerSide(ctx context.Context, cfg Config, h *redact.Hasher, w *work) error {
 	p := w.plan
 	if p.Action == ActionResume || w.chart == nil {
 		return nil
@@ -158,7 +159,7 @@ func renderServerSide(ctx context.Context, cfg Config, w *work) error {
 		if b := baseRelease(w); b != nil {
 			oldManifest = b.Manifest
 		}
-		p.Diff = append([]FileDiff{ValuesDiff(w.base, w.values, w.secrets)}, ManifestDiff(oldManifest, rendered.Manifest, w.secrets)...)
+		p.Diff = append([]FileDiff{ValuesDiff(h, w.base, w.values, w.secrets)}, ManifestDiff(h, oldManifest, rendered.Manifest, w.secrets)...)
 	}
 	return nil
 }
