@@ -48,13 +48,6 @@ type manifestDoc struct {
 		Template struct {
 			Spec manifestPodSpec `yaml:"spec"`
 		} `yaml:"template"`
-		JobTemplate struct {
-			Spec struct {
-				Template struct {
-					Spec manifestPodSpec `yaml:"spec"`
-				} `yaml:"template"`
-			} `yaml:"spec"`
-		} `yaml:"jobTemplate"`
 	} `yaml:"spec"`
 }
 
@@ -87,9 +80,6 @@ func yamlManifestObject(doc string) (ManifestObject, bool) {
 	}
 	mo := ManifestObject{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Metadata.Name, Namespace: o.Metadata.Namespace}
 	ps := o.Spec.Template.Spec
-	if o.Kind == "CronJob" {
-		ps = o.Spec.JobTemplate.Spec.Template.Spec
-	}
 	for _, c := range ps.InitContainers {
 		mo.Containers = append(mo.Containers, Container{Name: c.Name, Image: c.Image, Init: true})
 	}

@@ -40,9 +40,6 @@ func fastManifestObject(doc string) (mo ManifestObject, isObject, ok bool) {
 	}
 	mo = ManifestObject{APIVersion: p.apiVersion, Kind: p.kind, Name: p.name, Namespace: p.namespace}
 	pod := &p.pod
-	if p.kind == "CronJob" {
-		pod = &p.cronPod
-	}
 	for _, c := range pod.init {
 		mo.Containers = append(mo.Containers, Container{Name: c.Name, Image: c.Image, Init: true})
 	}
@@ -56,25 +53,19 @@ func fastManifestObject(doc string) (mo ManifestObject, isObject, ok bool) {
 type fastPath int
 
 const (
-	pathOther              fastPath = iota // not read
-	pathRoot                               // the document
-	pathMetadata                           // metadata
-	pathSpec                               // spec
-	pathTemplate                           // spec.template
-	pathPodSpec                            // spec.template.spec
-	pathJobTemplate                        // spec.jobTemplate
-	pathJobSpec                            // spec.jobTemplate.spec
-	pathJobPodTmpl                         // spec.jobTemplate.spec.template
-	pathCronPodSpec                        // spec.jobTemplate.spec.template.spec
-	pathContainers                         // spec.template.spec.containers (a sequence)
-	pathInitContainers                     // spec.template.spec.initContainers
-	pathCronContainers                     // spec.jobTemplate.spec.template.spec.containers
-	pathCronInitContainers                 // spec.jobTemplate.spec.template.spec.initContainers
-	pathContainer                          // an item of one of those (fastParser.container)
+	pathOther          fastPath = iota // not read
+	pathRoot                           // the document
+	pathMetadata                       // metadata
+	pathSpec                           // spec
+	pathTemplate                       // spec.template
+	pathPodSpec                        // spec.template.spec
+	pathContainers                     // spec.template.spec.containers (a sequence)
+	pathInitContainers                 // spec.template.spec.initContainers
+	pathContainer                      // an item of one of those (fastParser.container)
 )
 
 func isContainerList(p fastPath) bool {
-	return p == pathContainers || p == pathInitContainers || p == pathCronContainers || p == pathCronInitContainers
+	return p == pathContainers || p == pathInitContainers
 }
 
 type fastPod struct {
@@ -91,7 +82,7 @@ type fastParser struct {
 	bail   bool
 
 	apiVersion, kind, name, namespace string
-	pod, cronPod                      fastPod
+	pod                               fastPod
 	// container is the container whose mapping is being read
 	container *manifestContainer
 }
@@ -310,10 +301,6 @@ func (p *fastParser) containerList(path fastPath) *[]manifestContainer {
 	switch path {
 	case pathInitContainers:
 		return &p.pod.init
-	case pathCronContainers:
-		return &p.cronPod.containers
-	case pathCronInitContainers:
-		return &p.cronPod.init
 	}
 	return &p.pod.containers
 }
@@ -348,27 +335,12 @@ func childPath(path fastPath, key string) fastPath {
 			return pathSpec
 		}
 	case pathSpec:
-		switch key {
-		case "template":
+		if key == "template" {
 			return pathTemplate
-		case "jobTemplate":
-			return pathJobTemplate
 		}
 	case pathTemplate:
 		if key == "spec" {
 			return pathPodSpec
-		}
-	case pathJobTemplate:
-		if key == "spec" {
-			return pathJobSpec
-		}
-	case pathJobSpec:
-		if key == "template" {
-			return pathJobPodTmpl
-		}
-	case pathJobPodTmpl:
-		if key == "spec" {
-			return pathCronPodSpec
 		}
 	case pathPodSpec:
 		switch key {
@@ -376,13 +348,6 @@ func childPath(path fastPath, key string) fastPath {
 			return pathContainers
 		case "initContainers":
 			return pathInitContainers
-		}
-	case pathCronPodSpec:
-		switch key {
-		case "containers":
-			return pathCronContainers
-		case "initContainers":
-			return pathCronInitContainers
 		}
 	}
 	return pathOther

@@ -139,7 +139,8 @@ func TestFastManifestObjectReads(t *testing.T) {
 	if !ok || !isObject || !reflect.DeepEqual(mo, want) {
 		t.Fatalf("got %+v (object %v, answered %v), want %+v", mo, isObject, ok, want)
 	}
-	if mo, _, ok := fastManifestObject(manifestDocs[1]); !ok || len(mo.Containers) != 1 || mo.Containers[0].Image != "x/sync:1" {
+	// A CronJob's containers are read by nothing (inspect's workloads have no CronJob): not kept.
+	if mo, _, ok := fastManifestObject(manifestDocs[1]); !ok || mo.Kind != "CronJob" || len(mo.Containers) != 0 {
 		t.Fatalf("CronJob: %+v (answered %v)", mo, ok)
 	}
 }

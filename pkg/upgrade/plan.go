@@ -141,6 +141,9 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	if err := readReleases(ctx, d, cfg, ws); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading the releases: %w", err)
+	}
 	if err := targetVersions(cfg, src, ws); err != nil {
 		return nil, err
 	}
@@ -153,6 +156,9 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	h := redact.NewHasher() // the diff's secrets: one key per run
 	for _, w := range ws {
 		if err := planRelease(ctx, cfg, h, w); err != nil {
+			if ctx.Err() != nil { // Ctrl-C during the render: an interruption (exit 130), not a failure
+				return nil, fmt.Errorf("%s/%s: %w", w.target.Context, w.target.Release, ctx.Err())
+			}
 			return nil, fmt.Errorf("%s/%s: %s", w.target.Context, w.target.Release, scrub(err.Error(), ws))
 		}
 	}

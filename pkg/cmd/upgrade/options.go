@@ -104,14 +104,13 @@ func (o *Options) Validate() error {
 		return exit.Usagef("--chart and --to-latest-patch are mutually exclusive")
 	case len(o.Charts) > 0 && (o.Repo != "" || o.Refresh):
 		return exit.Usagef("--chart and --repo/--refresh are mutually exclusive")
+	case o.DB.DSN != "" && o.DBPasswordFile != "":
+		// Before the next case: Complete has read the file into DB.Password.
+		return exit.Usagef("--db-dsn and --db-password-file are mutually exclusive")
 	case o.DB.DSN != "" && (o.DB.Host != "" || o.DB.User != "" || o.DB.Password != "" || o.DB.Name != ""):
 		return exit.Usagef("--db-dsn and --db-host/--db-user/--db-password/--db-name are mutually exclusive")
-	case o.DBPasswordFile != "" && o.DB.Password != "" && o.DB.DSN != "":
-		return exit.Usagef("--db-dsn and --db-password-file are mutually exclusive")
 	case o.DB.Port <= 0 || o.DB.Port > 65535:
 		return exit.Usagef("--db-port must be from 1 to 65535")
-	case o.DryRun && o.Yes:
-		// harmless
 	}
 	if c := upgrade.UserConflicts(o.user, o.UITag, o.ImageRegistry, o.DB); len(c) > 0 {
 		return exit.Usagef("%s: give one", c[0])

@@ -1,0 +1,159 @@
+package upgrade
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
+)
+
+func TestOutcomeError(t *testing.T) {
+	cases := []struct {
+		outcome  string
+		code     int
+		canceled bool
+	}{
+		{upgrade.OutcomeUpgraded, exit.OK, false},
+		{upgrade.OutcomeUpToDate, exit.OK, false},
+		{upgrade.OutcomeDryRun, exit.OK, false},
+		{upgrade.OutcomeRefused, exit.Problems, false},
+		{upgrade.OutcomeRolledBack, exit.Problems, false},
+		{upgrade.OutcomeTimedOut, exit.Timeout, false},
+		{upgrade.OutcomeInterrupted, exit.Failure, true},
+		{upgrade.OutcomeFailed, exit.Failure, false},
+		{upgrade.OutcomeCancelled, exit.Failure, false},
+		{upgrade.OutcomePlanned, exit.Failure, false},
+	}
+	for _, c := range cases {
+		t.Run(c.outcome, func(t *testing.T) {
+			err := outcomeError(&upgrade.Report{Outcome: c.outcome, Message: "the message", Hint: "the hint"})
+			if c.canceled {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("err %v, want context.Canceled (exit 130)", err)
+				}
+				return
+			}
+			if got := exit.CodeOf(err); got != c.code {
+				t.Fatalf("exit code %d, want %d", got, c.code)
+			}
+			if err != nil && (err.Error() != "the message" || exit.HintOf(err) != "the hint") {
+				t.Errorf("err %q hint %q", err, exit.HintOf(err))
+			}
+		})
+	}
+	if err := outcomeError(&upgrade.Report{Outcome: upgrade.OutcomeFailed}); err == nil || err.Error() != upgrade.OutcomeFailed {
+		t.Errorf("an outcome without a message is named by its outcome: %v", err)
+	}
+}
+
+func TestPlanError(t *testing.T) {
+	hinted := fmt.Errorf("cluster ws: %w", exit.New(exit.Failure, errors.New("forbidden"), "ask for RBAC"))
+	cases := []struct {
+		name string
+		err  error
+		code int
+		hint string
+	}{
+		{"nil", nil, exit.OK, ""},
+		{"a wrapped exit error keeps its code and hint", hinted, exit.Failure, "ask for RBAC"},
+		{"a wrong --chart is a usage error", &helmsdk.ChartNameError{Path: "x", Got: "nginx", Want: "skoala"}, exit.Usage, "--chart takes the skoala and skoala-init charts only"},
+		{"a plain error is a failure", errors.New("boom"), exit.Failure, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := planError(c.err)
+			if exit.CodeOf(err) != c.code || exit.HintOf(err) != c.hint {
+				t.Errorf("code %d hint %q, want %d %q", exit.CodeOf(err), exit.HintOf(err), c.code, c.hint)
+			}
+		})
+	}
+}
+
+func TestAsk(t *testing.T) {
+	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "yes please\n": false} {
+		var out bytes.Buffer
+		if got := ask(strings.NewReader(in), &out, "Upgrade 2 release(s) as planned?"); got != want {
+			t.Errorf("answer %q: %v, want %v", in, got, want)
+		}
+		if out.String() != "Upgrade 2 release(s) as planned? [y/N]: " {
+			t.Errorf("prompt %q", out.String())
+		}
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := progress(&b)
+	p(upgrade.Event{Kind: upgrade.EventProgress, Context: "ws", Release: "skoala-init", Message: "verified"})
+	p(upgrade.Event{Kind: upgrade.EventRollout, Context: "ws", Release: "skoala-init", Elapsed: 4e9, Message: "hive 1/1 Ready v0.57.2"})
+	p(upgrade.Event{Kind: upgrade.EventLog, Context: "ws", Release: "skoala-init", Message: "backed up ws/skoala-init revision 1 to /b/x.yaml"})
+	p(upgrade.Event{Kind: upgrade.EventRunStart, Plan: &upgrade.Report{}}) // not a line
+	p(upgrade.Event{Kind: upgrade.EventReleaseDone, Context: "ws", Release: "skoala-init", Done: &upgrade.ReleaseDone{}})
+	want := "ws/skoala-init: verified\n  [  4s] ws/skoala-init: hive 1/1 Ready v0.57.2\nbacked up ws/skoala-init revision 1 to /b/x.yaml\n"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		set  func(o *Options)
+		want string // "" = valid
+	}{
+		{"the defaults", func(o *Options) {}, ""},
+		{"a bad -o", func(o *Options) { o.Output = "xml" }, "unknown output format"},
+		{"--version not semver", func(o *Options) { o.Version = "latest" }, "--version: "},
+		{"--version and --to-latest-patch", func(o *Options) { o.Version = "0.57.2"; o.ToLatestPatch = true }, "--version and --to-latest-patch are mutually exclusive"},
+		{"--chart and --to-latest-patch", func(o *Options) { o.Charts = []string{"c"}; o.ToLatestPatch = true }, "--chart and --to-latest-patch are mutually exclusive"},
+		{"--chart and --repo", func(o *Options) { o.Charts = []string{"c"}; o.Repo = "r" }, "--chart and --repo/--refresh are mutually exclusive"},
+		{"--chart and --refresh", func(o *Options) { o.Charts = []string{"c"}; o.Refresh = true }, "--chart and --repo/--refresh are mutually exclusive"},
+		{"--db-dsn and --db-password-file", func(o *Options) { o.DB.DSN = "u:p@tcp(h:3306)/d"; o.DBPasswordFile = pwFile }, "--db-dsn and --db-password-file are mutually exclusive"},
+		{"--db-dsn and --db-host", func(o *Options) { o.DB.DSN = "u:p@tcp(h:3306)/d"; o.DB.Host = "h" }, "--db-dsn and --db-host/--db-user/--db-password/--db-name are mutually exclusive"},
+		{"--db-dsn and --db-password", func(o *Options) { o.DB.DSN = "u:p@tcp(h:3306)/d"; o.DB.Password = "p" }, "--db-dsn and --db-host/--db-user/--db-password/--db-name are mutually exclusive"},
+		{"--db-port out of range", func(o *Options) { o.DB.Port = 70000 }, "--db-port must be from 1 to 65535"},
+		{"--db-host without a password", func(o *Options) { o.DB.Host = "h" }, "--db-host/--db-user need --db-password or --db-password-file"},
+		{"--db-host with --db-password-file", func(o *Options) { o.DB.Host = "h"; o.DBPasswordFile = pwFile }, ""},
+		{"a bad --db-dsn", func(o *Options) { o.DB.DSN = "not a dsn" }, "--db-dsn"},
+		{"--ui-tag and --set ui.image.tag", func(o *Options) { o.UITag = "v1"; o.Values.Values = []string{"ui.image.tag=v2"} }, ": give one"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := cli.NewGlobals(genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+			o := NewOptions(g)
+			c.set(o)
+			err := o.Complete(nil)
+			if err == nil {
+				err = o.Validate()
+			}
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("err %v, want none", err)
+			case c.want == "":
+				return
+			case err == nil || !strings.Contains(err.Error(), c.want) || exit.CodeOf(err) != exit.Usage:
+				t.Fatalf("err %v (exit %d), want a usage error with %q", err, exit.CodeOf(err), c.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
