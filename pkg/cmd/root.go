@@ -19,8 +19,8 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
-	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	_ "github.com/skoala-dev/kubectl-skoala/pkg/gctune" // GOGC=400 from start-up on (see the package)
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
