@@ -87,6 +87,7 @@ type work struct {
 	last     *helmsdk.Release
 	deployed *helmsdk.Release
 	objects  []helmsdk.ManifestObject
+	manifest string // the rendered target manifest (issue 12 §5b: the rights it needs)
 	crds     []helmsdk.CRDFile
 	lock     *Lock
 	tags     map[string]string // component -> expected tag
@@ -607,6 +608,7 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 		return fmt.Errorf("rendering the %s server-side: %w", p.Action, err)
 	}
 	w.objects = rendered.Objects()
+	w.manifest = rendered.Manifest // issue 12 §5b
 	if cfg.DryRun {
 		var oldManifest string
 		if b := baseRelease(w); b != nil {
