@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	authv1 "k8s.io/api/authorization/v1"
+
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 )
@@ -21,6 +23,9 @@ type PreflightInput struct {
 	Recovering map[string]bool
 	// Offline is set when every chart comes from --chart: the repository is not checked.
 	Offline bool
+	// Rights are the rights the plan uses on each context (planRights); the permissions check asks about
+	// these instead of its fixed list.
+	Rights map[string][]authv1.ResourceAttributes
 }
 
 // PreflightFunc runs the pre-upgrade checks. A nil func means none are available.
@@ -54,6 +59,7 @@ func DoctorPreflight(deps doctor.Deps, base doctor.Config) PreflightFunc {
 				}
 			}
 			cfg.Targets = targets
+			cfg.UpgradeRights = doctorAccess(in.Rights) // issue 12 §5b
 			var rep *doctor.Report
 			var err error
 			if install {

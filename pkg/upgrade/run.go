@@ -149,6 +149,7 @@ func Run(ctx context.Context, d Deps, cfg Config) (*Report, error) {
 	if d.Preflight != nil {
 		in := preflightInput(ws)
 		in.Offline = !strings.Contains(rep.Source, "repository ")
+		in.Rights = planRights(cfg, ws) // issue 12 §5b: every right the plan uses
 		pf, err := d.Preflight(ctx, in)
 		if err != nil {
 			pf = &PreflightResult{Ran: true, Failed: true, Lines: []string{"the pre-upgrade checks could not run: " + scrub(err.Error(), ws)}}
