@@ -616,6 +616,7 @@ func planRelease(ctx context.Context, cfg Config, w *work) error {
 			oldManifest = b.Manifest
 		}
 		p.Diff = append([]FileDiff{ValuesDiff(w.base, w.values, w.secrets)}, ManifestDiff(oldManifest, rendered.Manifest, w.secrets)...)
+		dryRunCRDs(ctx, w, cfg.Force) // issue 12 §4: the CRD changes, by a server-side dry run of the apply
 	}
 	return nil
 }
