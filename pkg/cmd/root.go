@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/version"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	_ "github.com/skoala-dev/kubectl-skoala/pkg/gctune" // GOGC=400 from start-up on (see the package)
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
@@ -142,7 +144,31 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 		<-ctx.Done()
 		stop()
 	}()
-	return executeWith(ctx, raw, streams, NewCmdSkoala(streams), args)
+	args, insecureHint := helmPluginArgs(args)
+	root := NewCmdSkoala(streams)
+	if insecureHint {
+		root.Annotations[insecureHintAnnotation] = helmsdk.InsecureFlagHint
+	}
+	return executeWith(ctx, raw, streams, root, args)
+}
+
+// insecureHintAnnotation on the root replaces a usage error's hint (helm lost an argument of the plugin).
+const insecureHintAnnotation = "skoala.io/usage-hint"
+
+// helmPluginArgs repairs the arguments helm 3 and 4 pass to a plugin after a bare
+// --kube-insecure-skip-tls-verify (helmsdk.RepairPluginArgs). hint is true when the flag was set and the
+// arguments could not be checked: a usage error then says how to write the flag.
+func helmPluginArgs(args []string) (_ []string, hint bool) {
+	name := os.Getenv("HELM_PLUGIN_NAME")
+	if insecure, _ := strconv.ParseBool(os.Getenv("HELM_KUBEINSECURE_SKIP_TLS_VERIFY")); name == "" || !insecure {
+		return args, false
+	}
+	parent := helmsdk.HelmParentArgs()
+	if parent == nil {
+		return args, true
+	}
+	repaired, _ := helmsdk.RepairPluginArgs(args, parent, name)
+	return repaired, false
 }
 
 // execute runs root with args and maps the outcome onto the exit-code contract: 0 ok, 1 failure, 2 usage,
@@ -164,7 +190,11 @@ func executeWith(ctx context.Context, raw, streams genericiooptions.IOStreams, r
 	code := exit.CodeOf(err)
 	if isCobraUsageError(err) {
 		code = exit.Usage
-		err = exit.New(exit.Usage, err, cli.UsageHint(root.Annotations[cobra.CommandDisplayNameAnnotation], verbPath(c)))
+		hint := cli.UsageHint(root.Annotations[cobra.CommandDisplayNameAnnotation], verbPath(c))
+		if h := root.Annotations[insecureHintAnnotation]; h != "" {
+			hint = h
+		}
+		err = exit.New(exit.Usage, err, hint)
 	}
 	if code == exit.Usage && exit.HintOf(err) == "" {
 		err = exit.New(exit.Usage, err, cli.UsageHint(root.Annotations[cobra.CommandDisplayNameAnnotation], verbPath(c)))

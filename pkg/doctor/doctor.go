@@ -116,6 +116,9 @@ type Config struct {
 	Manifest string
 	// Name is how the tool was invoked ("kubectl skoala"), for hints.
 	Name string
+	// UpgradeRights are, by context, the rights an upgrade's plan uses (derived from its manifests); the
+	// permissions check asks about these instead of the fixed list of the product's charts.
+	UpgradeRights map[string][]Access
 }
 
 // Defaults for the zero values of Config.

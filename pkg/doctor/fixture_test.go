@@ -275,7 +275,7 @@ func (f *fixture) client(name string, objs map[string]runtime.Object, rels []hel
 		rev := a.(k8stesting.CreateAction).GetObject().(*authv1.SelfSubjectAccessReview)
 		at := rev.Spec.ResourceAttributes
 		key := at.Verb + " " + at.Resource
-		rev.Status.Allowed = !f.denied[key]
+		rev.Status.Allowed = !f.denied[key] && (at.Name == "" || !f.denied[key+"/"+at.Name])
 		return true, rev, nil
 	})
 	for key := range f.forbidden {

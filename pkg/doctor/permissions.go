@@ -21,12 +21,14 @@ const (
 	NSMySQL = "{mysql}"
 )
 
-// Access is one API permission: a verb on a resource, in a namespace ("" for cluster-scoped or all).
+// Access is one API permission: a verb on a resource, in a namespace ("" for cluster-scoped or all), on
+// one object when Name is set (else on every object).
 type Access struct {
 	Verb      string `json:"verb"`
 	Group     string `json:"group,omitempty"`
 	Resource  string `json:"resource"`
 	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
 }
 
 func (a Access) resolve(cfg *Config, mysqlNS string) Access {
@@ -41,32 +43,39 @@ func (a Access) resolve(cfg *Config, mysqlNS string) Access {
 	return a
 }
 
-// String is "list secrets in skoala-system".
+// String is "list secrets in skoala-system", "delete jobs.batch/gateway-api-admission in skoala-system".
 func (a Access) String() string {
-	res := a.Resource
-	if a.Group != "" {
-		res += "." + a.Group
-	}
+	res := a.resource()
 	if a.Namespace == "" {
 		return a.Verb + " " + res
 	}
 	return fmt.Sprintf("%s %s in %s", a.Verb, res, a.Namespace)
 }
 
-// CanI is the kubectl command that checks the permission.
-func (a Access) CanI() string {
+// resource is "jobs.batch", "jobs.batch/gateway-api-admission" (kubectl auth can-i's form).
+func (a Access) resource() string {
 	res := a.Resource
 	if a.Group != "" {
 		res += "." + a.Group
 	}
-	s := "kubectl auth can-i " + a.Verb + " " + res
+	if a.Name != "" {
+		res += "/" + a.Name
+	}
+	return res
+}
+
+// CanI is the kubectl command that checks the permission.
+func (a Access) CanI() string {
+	s := "kubectl auth can-i " + a.Verb + " " + a.resource()
 	if a.Namespace != "" {
 		s += " -n " + a.Namespace
 	}
 	return s
 }
 
-func (a Access) key() string { return a.Verb + "|" + a.Group + "|" + a.Resource + "|" + a.Namespace }
+func (a Access) key() string {
+	return a.Verb + "|" + a.Group + "|" + a.Resource + "|" + a.Namespace + "|" + a.Name
+}
 
 // Permission sets. Doctor only reads; upgrade also writes the release (Secrets), the workloads, the
 // admission Jobs and the CRDs Helm does not upgrade.
@@ -115,7 +124,9 @@ func join(sets ...[]Access) []Access {
 	return out
 }
 
-// needed lists what doctor and upgrade need on a cluster of the role, tagged with who needs it.
+// needed lists what doctor and upgrade need on a cluster of the role, tagged with who needs it. The
+// upgrade's list is the fixed one of the product's charts; an upgrade's preflight passes the rights its plan
+// uses instead (Config.UpgradeRights).
 func needed(role string, mode Mode) (doctor, upgrade []Access) {
 	doctor = join(readNamespaces, readRelease, readWorkloads, readJobs)
 	upgrade = append([]Access{}, upgradeWrites...)
@@ -154,11 +165,11 @@ type rulesAnswer struct {
 	incomplete bool
 }
 
-// grants reports whether one of the rules allows verb on group/resource for every object (a rule limited
-// to resourceNames does not: doctor lists and creates).
-func grants(rules []authv1.ResourceRule, verb, group, resource string) bool {
+// grants reports whether one of the rules allows verb on group/resource for every object, or for the
+// object name when it is not "" (a rule limited to resourceNames grants only the objects it names).
+func grants(rules []authv1.ResourceRule, verb, group, resource, name string) bool {
 	for _, r := range rules {
-		if len(r.ResourceNames) > 0 {
+		if len(r.ResourceNames) > 0 && (name == "" || !matchRule(r.ResourceNames, name)) {
 			continue
 		}
 		if matchRule(r.Verbs, verb) && matchRule(r.APIGroups, group) && matchRule(r.Resources, resource) {
@@ -210,7 +221,7 @@ func (e *Env) can(ctx context.Context, a Access) accessAnswer {
 		return accessAnswer{allowed: true}
 	}
 	if a.Namespace != "" {
-		if ra, err := e.rulesFor(ctx, a.Namespace); err == nil && grants(ra.rules, a.Verb, a.Group, a.Resource) {
+		if ra, err := e.rulesFor(ctx, a.Namespace); err == nil && grants(ra.rules, a.Verb, a.Group, a.Resource, a.Name) {
 			return accessAnswer{allowed: true, known: true}
 		}
 	}
@@ -226,7 +237,7 @@ func (e *Env) can(ctx context.Context, a Access) accessAnswer {
 	cs.access.mu.Unlock()
 	ans, err := l.get(ctx, e.r.base, e.r.cfg.CheckTimeout, func(ctx context.Context) (accessAnswer, error) {
 		rev := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{
-			Verb: a.Verb, Group: a.Group, Resource: a.Resource, Namespace: a.Namespace,
+			Verb: a.Verb, Group: a.Group, Resource: a.Resource, Namespace: a.Namespace, Name: a.Name,
 		}}}
 		out, err := cs.client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, rev, metav1.CreateOptions{})
 		if err != nil {

@@ -27,11 +27,11 @@ func TestGrants(t *testing.T) {
 		{"delete", "batch", "jobs", false},                         // only one named Job: not every Job
 		{"list", "monitoring.coreos.com", "servicemonitors", true}, // wildcards
 	} {
-		if got := grants(rules, c.verb, c.group, c.res); got != c.want {
+		if got := grants(rules, c.verb, c.group, c.res, ""); got != c.want {
 			t.Errorf("grants(%s %s/%s) = %v, want %v", c.verb, c.group, c.res, got, c.want)
 		}
 	}
-	if grants(nil, "list", "", "pods") {
+	if grants(nil, "list", "", "pods", "") {
 		t.Error("no rules grant something")
 	}
 }
@@ -150,5 +150,43 @@ func TestMissingUpgradeRightsFailThePreflight(t *testing.T) {
 	f.cfg.Mode, f.cfg.TargetVersion = ModePreUpgrade, "0.57.2"
 	if r := get(t, f.run(t), IDPermissions, "workspace-1"); r.Status != StatusWarn {
 		t.Errorf("doctor-only rights before an upgrade: %+v", r)
+	}
+}
+
+// A rule limited to resourceNames grants the objects it names, and only those.
+func TestGrantsNamedObjects(t *testing.T) {
+	rules := []authv1.ResourceRule{{Verbs: []string{"delete"}, APIGroups: []string{"batch"}, Resources: []string{"jobs"}, ResourceNames: []string{"gateway-api-admission"}}}
+	if !grants(rules, "delete", "batch", "jobs", "gateway-api-admission") {
+		t.Error("the named Job is not granted")
+	}
+	if grants(rules, "delete", "batch", "jobs", "gateway-api-admission-patch") || grants(rules, "delete", "batch", "jobs", "") {
+		t.Error("a rule limited to one name grants another Job, or every Job")
+	}
+}
+
+// Before an upgrade, the permissions check asks about the rights the plan uses (Config.UpgradeRights)
+// instead of its fixed list, and names the missing one with its object.
+func TestPermissionsCheckAsksTheUpgradesRights(t *testing.T) {
+	rights := map[string][]Access{"workspace-1": {
+		{Verb: "create", Group: "coordination.k8s.io", Resource: "leases", Namespace: "skoala-system"},
+		{Verb: "delete", Group: "coordination.k8s.io", Resource: "leases", Namespace: "skoala-system", Name: "kubectl-skoala-upgrade.skoala-init"},
+	}}
+	f := newFixture(t)
+	f.cfg.Mode, f.cfg.TargetVersion, f.cfg.UpgradeRights = ModePreUpgrade, "0.57.2", rights
+	if r := get(t, f.run(t), IDPermissions, "workspace-1"); r.Status != StatusOK {
+		t.Errorf("all rights granted: %+v", r)
+	}
+
+	f = newFixture(t)
+	f.cfg.Mode, f.cfg.TargetVersion, f.cfg.UpgradeRights = ModePreUpgrade, "0.57.2", rights
+	f.denied["delete leases/kubectl-skoala-upgrade.skoala-init"] = true
+	f.denied["delete jobs"] = true // in the fixed list, not in the plan's: not asked
+	r := get(t, f.run(t), IDPermissions, "workspace-1")
+	want := "upgrade would fail: cannot delete leases.coordination.k8s.io/kubectl-skoala-upgrade.skoala-init in skoala-system"
+	if r.Status != StatusFail || r.Message != want {
+		t.Errorf("got %s %q, want fail %q", r.Status, r.Message, want)
+	}
+	if !strings.Contains(r.Hint, "kubectl auth can-i delete leases.coordination.k8s.io/kubectl-skoala-upgrade.skoala-init -n skoala-system") {
+		t.Errorf("hint: %q", r.Hint)
 	}
 }

@@ -1,6 +1,7 @@
 package upgrade
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -9,7 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
@@ -111,4 +115,128 @@ func checkLiveCRD(ctx context.Context, dyn dynamic.Interface, obj map[string]any
 		return CRDVerdict{Name: name}, fmt.Errorf("reading CRD %s: %w", name, err)
 	}
 	return compareCRD(live.Object, obj), nil
+}
+
+// crdDryRun is what applying the CRD files would change, found by a server-side dry run of the very apply
+// (issue 12 §4): one FileDiff per CRD, from the live object to the one the API server would store, and a
+// warning for each CRD that would be kept (a downgrade or a dropped version, without force).
+func crdDryRun(ctx context.Context, dyn dynamic.Interface, files [][]byte, force bool) (diffs []FileDiff, warnings []string, err error) {
+	for _, data := range files {
+		for _, doc := range bytes.Split(append([]byte("\n"), data...), []byte("\n---")) {
+			var obj map[string]any
+			if len(bytes.TrimSpace(doc)) == 0 {
+				continue
+			}
+			if err := yaml.Unmarshal(doc, &obj); err != nil {
+				return diffs, warnings, fmt.Errorf("parsing a CRD: %v", err)
+			}
+			if obj == nil || obj["kind"] != "CustomResourceDefinition" {
+				continue
+			}
+			name := nestedString(obj, "metadata", "name")
+			var live map[string]any
+			if l, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{}); err == nil {
+				live = l.Object
+			} else if !apierrors.IsNotFound(err) {
+				return diffs, warnings, fmt.Errorf("reading CRD %s: %w", name, err)
+			}
+			if v := compareCRD(live, obj); v.Keep && !force {
+				warnings = append(warnings, fmt.Sprintf("CRD %s is kept: %s (give --force to apply the chart's)", name, v.Reason))
+				diffs = append(diffs, FileDiff{Name: "CustomResourceDefinition/" + name, Change: "kept"})
+				continue
+			}
+			body, err := (&unstructured.Unstructured{Object: obj}).MarshalJSON()
+			if err != nil {
+				return diffs, warnings, err
+			}
+			forceOwnership := true
+			after, err := dyn.Resource(crdGVR).Patch(ctx, name, types.ApplyPatchType, body,
+				metav1.PatchOptions{FieldManager: FieldManager, Force: &forceOwnership, DryRun: []string{metav1.DryRunAll}})
+			if err != nil {
+				return diffs, warnings, fmt.Errorf("dry run of applying CRD %s: %w", name, err)
+			}
+			diffs = append(diffs, crdDiff(name, live, after.Object))
+		}
+	}
+	return diffs, warnings, nil
+}
+
+// crdDiff diffs the live CRD (nil when absent) with the one a dry run would store, without the fields the
+// server keeps for itself (status, managed fields, resource version, ...).
+func crdDiff(name string, live, after map[string]any) FileDiff {
+	text := func(o map[string]any) string {
+		if o == nil {
+			return ""
+		}
+		c := runtime.DeepCopyJSON(o)
+		delete(c, "status")
+		if md, ok := c["metadata"].(map[string]any); ok {
+			for _, f := range []string{"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation"} {
+				delete(md, f)
+			}
+		}
+		b, _ := yaml.Marshal(c)
+		return string(b)
+	}
+	a, b := text(live), text(after)
+	d := FileDiff{Name: "CustomResourceDefinition/" + name, Change: "unchanged"}
+	switch {
+	case live == nil:
+		d.Change = "added"
+	case a != b:
+		d.Change = "changed"
+	}
+	if a != b {
+		d.Diff = Unified("a/"+d.Name, "b/"+d.Name, a, b, 3)
+	}
+	return d
+}
+
+// notRolledBack is what a rollback of the release leaves as the upgrade made it (issue 12 §4): Helm does
+// not manage the CRDs it applied nor the Jobs it deleted. "" when it did neither.
+func notRolledBack(done []string) string {
+	var crds []string
+	jobs := false
+	for _, d := range done {
+		switch {
+		case d == StepJobs:
+			jobs = true
+		case strings.HasPrefix(d, StepCRDs+":"):
+			crds = append(crds, strings.TrimPrefix(d, StepCRDs+":"))
+		}
+	}
+	var parts []string
+	if len(crds) > 0 {
+		parts = append(parts, "the CRDs it applied ("+strings.Join(crds, ", ")+") stay as applied")
+	}
+	if jobs {
+		parts = append(parts, "the admission Jobs it deleted stay deleted (the next upgrade creates them)")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "not rolled back: " + strings.Join(parts, "; ")
+}
+
+// dryRunCRDs adds to w's plan the diff of the CRDs it would apply and a warning for each it would keep
+// (or one warning when the dry run could not be made).
+func dryRunCRDs(ctx context.Context, w *work, force bool) {
+	if len(w.crds) == 0 || w.cluster == nil || w.cluster.Config == nil {
+		return
+	}
+	var files [][]byte
+	for _, f := range w.crds {
+		files = append(files, f.Data)
+	}
+	dyn, err := dynamic.NewForConfig(w.cluster.Config)
+	var diffs []FileDiff
+	var warnings []string
+	if err == nil {
+		diffs, warnings, err = crdDryRun(ctx, dyn, files, force)
+	}
+	w.plan.Diff = append(w.plan.Diff, diffs...)
+	w.plan.Warnings = append(w.plan.Warnings, warnings...)
+	if err != nil {
+		w.plan.Warnings = append(w.plan.Warnings, "the CRD changes could not be shown: "+err.Error())
+	}
 }

@@ -467,6 +467,11 @@ func (x *executor) helmFailed(w *work, err error) bool {
 	} else {
 		state = "unknown (the cluster cannot be read: " + scrub(lerr.Error(), x.ws) + ")"
 	}
+	if oe != nil && oe.RolledBack { // issue 12 §4: what the rollback did not undo
+		if n := notRolledBack(p.Result.Done); n != "" {
+			state += "; " + n
+		}
+	}
 	switch {
 	case oe != nil && oe.Interrupted && oe.RolledBack:
 		// Ctrl-C during the wait: Helm's --atomic rolled the release back; that is an interruption, not a

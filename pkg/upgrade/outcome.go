@@ -82,6 +82,7 @@ func (p *Planned) PreflightInput() PreflightInput {
 			in.Recovering[rp.Context] = true
 		}
 	}
+	in.Rights = planRights(p.cfg, p.works) // every right the plan uses
 	return in
 }
 

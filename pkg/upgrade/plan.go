@@ -115,6 +115,7 @@ type work struct {
 	last     *helmsdk.Release
 	deployed *helmsdk.Release
 	objects  []helmsdk.ManifestObject
+	manifest string // the rendered target manifest (issue 12 §5b: the rights it needs)
 	crds     []helmsdk.CRDFile
 	lock     *Lock
 	tags     map[string]string // component -> expected tag

@@ -3,6 +3,8 @@ package upgrade
 import (
 	"context"
 
+	authv1 "k8s.io/api/authorization/v1"
+
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 )
@@ -20,6 +22,9 @@ type PreflightInput struct {
 	Recovering map[string]bool
 	// Offline is set when every chart comes from --chart: the repository is not checked.
 	Offline bool
+	// Rights are the rights the plan uses on each context (planRights); the permissions check asks about
+	// these instead of its fixed list.
+	Rights map[string][]authv1.ResourceAttributes
 }
 
 // PreflightFunc runs the pre-upgrade checks. A nil func means none are available.
@@ -59,6 +64,7 @@ func preflightConfig(base doctor.Config, in PreflightInput, targets []fleet.Targ
 	cfg := base
 	cfg.TargetVersion = in.TargetVersion
 	cfg.Targets = targets
+	cfg.UpgradeRights = doctorAccess(in.Rights)
 	if in.Offline {
 		cfg.Categories = nil
 		for _, c := range doctor.Categories {

@@ -154,12 +154,14 @@ func renderServerSide(ctx context.Context, cfg Config, h *redact.Hasher, w *work
 		return fmt.Errorf("rendering the %s server-side: %w", p.Action, err)
 	}
 	w.objects = rendered.Objects()
+	w.manifest = rendered.Manifest
 	if cfg.DryRun {
 		var oldManifest string
 		if b := baseRelease(w); b != nil {
 			oldManifest = b.Manifest
 		}
 		p.Diff = append([]FileDiff{ValuesDiff(h, w.base, w.values, w.secrets)}, ManifestDiff(h, oldManifest, rendered.Manifest, w.secrets)...)
+		dryRunCRDs(ctx, w, cfg.Force) // the CRD changes, by a server-side dry run of the apply
 	}
 	return nil
 }

@@ -61,6 +61,13 @@ func TestHelmPluginConnectionSettings(t *testing.T) {
 			}
 			for _, args := range [][]string{
 				{"--kube-apiserver", global.Server, "--kube-token", fleet.Env["SKOALA_TOKEN_ADMIN"], "--kube-ca-file", ca, "skoala", "status", "-n", ns, "-o", "json"},
+				// helm takes the argument after a bare --kube-insecure-skip-tls-verify as its value (its
+				// plugin argument split lists the flag among those with values): the plugin gets its
+				// arguments back from helm's command line. (Before a flag, as in `status
+				// --kube-insecure-skip-tls-verify -o json`, helm itself fails on the flag it took: no plugin runs.)
+				{"--kube-apiserver=" + global.Server, "--kube-token=" + fleet.Env["SKOALA_TOKEN_ADMIN"], "--kube-insecure-skip-tls-verify", "skoala", "status", "-n", ns, "-o", "json"},
+				{"--kube-apiserver=" + global.Server, "--kube-token=" + fleet.Env["SKOALA_TOKEN_ADMIN"], "skoala", "--kube-insecure-skip-tls-verify", "status", "-n", ns, "-o", "json"},
+				{"--kube-apiserver=" + global.Server, "--kube-token=" + fleet.Env["SKOALA_TOKEN_ADMIN"], "--kube-insecure-skip-tls-verify=true", "skoala", "status", "-n", ns, "-o", "json"},
 			} {
 				if found, r := status(args...); !found {
 					t.Fatalf("helm %v read another server than the one named:\n%s", args, r)

@@ -21,11 +21,23 @@ import (
 // ClusterRoles are shared by every test and left in place (they are the same everywhere).
 func applyRBAC(t *testing.T, file string, clusters []string, ns, insightNS, mysqlNS string) {
 	t.Helper()
+	applyRBACYAML(t, file, rbacFile(t, file), clusters, ns, insightNS, mysqlNS)
+}
+
+// rbacFile is the text of a file of hack/rbac.
+func rbacFile(t *testing.T, file string) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fleet.Root, "hack", "rbac", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	y := strings.NewReplacer("skoala-system", ns, "insight-system", insightNS, "mcamel-system", mysqlNS).Replace(string(b))
+	return string(b)
+}
+
+// applyRBACYAML is applyRBAC of a text (a file of hack/rbac, or one edited by the test).
+func applyRBACYAML(t *testing.T, file, text string, clusters []string, ns, insightNS, mysqlNS string) {
+	t.Helper()
+	y := strings.NewReplacer("skoala-system", ns, "insight-system", insightNS, "mcamel-system", mysqlNS).Replace(text)
 	for _, c := range clusters {
 		for _, n := range []string{ns, insightNS, mysqlNS} {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -182,6 +194,43 @@ func TestRBACReadOnlyServiceAccount(t *testing.T) {
 			t.Errorf("the refused upgrade changed the fleet:\n  %s", strings.Join(d, "\n  "))
 		}
 	})
+
+	// issue 12 §5b: the rights the upgrade uses come from its plan (the charts' kinds and namespaces, the
+	// Lease, the Jobs, the CRDs), all asked before the first change: an account short of one the charts
+	// need is refused up front, naming it, with no revision, backup, Lease or Job touched.
+	for _, c := range []struct{ name, cut, right string }{
+		{"no create of the Lease", "- apiGroups: [coordination.k8s.io]\n  resources: [leases]\n  verbs: [create]\n",
+			"create leases.coordination.k8s.io in " + ns},
+		{"no patch of one Gateway API CRD", "  - gateways.gateway.networking.k8s.io\n",
+			"patch customresourcedefinitions.apiextensions.k8s.io/gateways.gateway.networking.k8s.io"},
+	} {
+		t.Run("an account of upgrade.yaml with "+c.name+" is refused before any change, naming the right", func(t *testing.T) {
+			text := rbacFile(t, "upgrade.yaml")
+			if !strings.Contains(text, c.cut) {
+				t.Fatalf("hack/rbac/upgrade.yaml has no %q", c.cut)
+			}
+			applyRBACYAML(t, "upgrade.yaml", strings.Replace(text, c.cut, "", 1), clusters, ns, insightNS, mysqlNS)
+			less := []string{"KUBECONFIG=" + serviceAccountKubeconfig(t, ns, "kubectl-skoala-upgrade", clusters)}
+			places := []place{{"global", ns}, {"workspace-1", ns}}
+			before := snapshot(t, places)
+			jobs := MustKubectl(t, "--context", "workspace-1", "-n", ns, "get", "jobs", "-o", "name").Stdout
+			backups := writtenDir(t, "backups")
+			r := SkoalaEnv(t, less, "upgrade", "-n", ns, "-w", "workspace-1", "--version", "0.35.0", "--timeout", "2m",
+				"--backup-dir", backups, "--yes")
+			if r.Code != 3 || !strings.Contains(r.Stdout+r.Stderr, "upgrade would fail: cannot "+c.right) {
+				t.Errorf("exit %d, want 3 and a refusal naming %q\n%s", r.Code, c.right, r)
+			}
+			if d := before.diff(snapshot(t, places)); len(d) > 0 {
+				t.Errorf("the refused upgrade changed the fleet:\n  %s", strings.Join(d, "\n  "))
+			}
+			if got := MustKubectl(t, "--context", "workspace-1", "-n", ns, "get", "jobs", "-o", "name").Stdout; got != jobs {
+				t.Errorf("the admission Jobs changed: %q, before %q", got, jobs)
+			}
+			if entries, _ := os.ReadDir(backups); len(entries) > 0 {
+				t.Errorf("the refused upgrade wrote backups: %v", entries)
+			}
+		})
+	}
 
 	t.Run("an account of readonly.yaml and upgrade.yaml upgrades skoala and skoala-init", func(t *testing.T) {
 		applyRBAC(t, "upgrade.yaml", clusters, ns, insightNS, mysqlNS)
