@@ -2,7 +2,7 @@
 // fixture, not a product component.
 //
 //	offline htpasswd USER          reads a password on stdin, prints USER:<bcrypt hash> (registry htpasswd)
-//	offline bundles -charts DIR -out DIR [-versions 0.57.2,...] [-platforms amd64,arm64] [-salt S] [-layer-size N]
+//	offline bundles -charts DIR|-src DIR -out DIR [-versions 0.57.2,...] [-platforms amd64,arm64] [-salt S] [-layer-size N]
 //	                               writes OUT/<platform>/<chart>_<version>.bundle.tar for skoala and
 //	                               skoala-init: hints.yaml, original-chart/ (the packaged chart's files) and
 //	                               images.tar (go-containerregistry's tarball format, RepoTags = the images
@@ -63,19 +63,29 @@ func fail(format string, a ...any) {
 func bundles(args []string) {
 	fs := flag.NewFlagSet("bundles", flag.ExitOnError)
 	charts := fs.String("charts", "", "directory of packaged charts (<chart>-<version>.tgz)")
+	src := fs.String("src", "", "or: the fixture chart sources (test/charts), stamped with each version")
 	out := fs.String("out", "", "output directory")
 	versions := fs.String("versions", "0.57.2", "chart versions, comma-separated")
 	platforms := fs.String("platforms", "amd64,arm64", "architectures (linux), comma-separated")
 	salt := fs.String("salt", "", "changes every image's content (same tags, other digests)")
 	layerSize := fs.Int("layer-size", 4096, "bytes of each image's layer file")
 	_ = fs.Parse(args)
-	if *charts == "" || *out == "" {
-		fail("bundles needs -charts and -out")
+	if (*charts == "") == (*src == "") || *out == "" {
+		fail("bundles needs -charts or -src, and -out")
 	}
 	for _, v := range strings.Split(*versions, ",") {
 		for _, c := range []string{"skoala", "skoala-init"} {
-			tgz := filepath.Join(*charts, c+"-"+v+".tgz")
-			ch, err := helmsdk.LoadChartPath(tgz, c)
+			var files []helmsdk.ChartFile
+			var err error
+			if *src != "" {
+				files, err = imagestest.ChartDirFiles(filepath.Join(*src, c), v)
+			} else {
+				files, err = chartFiles(filepath.Join(*charts, c+"-"+v+".tgz"))
+			}
+			if err != nil {
+				fail("%v", err)
+			}
+			ch, err := helmsdk.LoadChartFiles(c+" "+v, files)
 			if err != nil {
 				fail("%v", err)
 			}
@@ -92,10 +102,6 @@ func bundles(args []string) {
 				list = append(list, r)
 			}
 			sort.Strings(list)
-			files, err := chartFiles(tgz)
-			if err != nil {
-				fail("%v", err)
-			}
 			for _, arch := range strings.Split(*platforms, ",") {
 				dir := filepath.Join(*out, arch)
 				if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -242,6 +242,15 @@ func TestPushAndCheck(t *testing.T) {
 			t.Fatalf("report %+v", rep)
 		}
 	})
+	t.Run("an image of one platform that the pushed index lists is present", func(t *testing.T) {
+		rep, err := Push(ctx, PushConfig{Bundles: openBundles(t, arm), Registry: host, Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Present != 4 {
+			t.Fatalf("report %+v", rep)
+		}
+	})
 	t.Run("after the push the check finds every image for amd64 and arm64 nodes", func(t *testing.T) {
 		rep, err := Check(ctx, CheckConfig{Needs: need(amd), Architectures: []string{"arm64", "amd64"}, Options: opts})
 		if err != nil {

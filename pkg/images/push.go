@@ -281,7 +281,7 @@ func pushOne(ctx context.Context, cfg PushConfig, opts []remote.Option, it *push
 	head, err := remote.Head(ref, opts...)
 	switch {
 	case err == nil:
-		if head.Digest == dg {
+		if head.Digest == dg || (a.img != nil && head.MediaType.IsIndex() && indexHolds(ref, opts, dg)) {
 			res.Result = ResultPresent
 			return res
 		}
@@ -322,4 +322,23 @@ func pushOne(ctx context.Context, cfg PushConfig, opts []remote.Option, it *push
 		res.Message = "overwrote " + res.Existing
 	}
 	return res
+}
+
+// indexHolds reports whether the index at ref lists the manifest dg (an image pushed before as one
+// platform of a multi-platform push).
+func indexHolds(ref name.Reference, opts []remote.Option, dg v1.Hash) bool {
+	idx, err := remote.Index(ref, opts...)
+	if err != nil {
+		return false
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return false
+	}
+	for _, d := range m.Manifests {
+		if d.Digest == dg {
+			return true
+		}
+	}
+	return false
 }
