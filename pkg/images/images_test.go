@@ -110,6 +110,7 @@ func TestTarget(t *testing.T) {
 		{"release.daocloud.io/istio/proxyv2:1.20.0", "reg.local", "", "reg.local/istio/proxyv2:1.20.0"},
 		{"release.daocloud.io/skoala/hive:v1", "reg.local:8443", "mirror/dce", "reg.local:8443/mirror/dce/hive:v1"},
 		{"busybox:1", "reg.local", "", "reg.local/library/busybox:1"},
+		{"release.daocloud.io/skoala/hive:v1", "reg.local:8443/dce", "", "reg.local:8443/dce/skoala/hive:v1"},
 	} {
 		got, err := Target(tc.src, tc.reg, tc.repo)
 		if err != nil || got != tc.want {

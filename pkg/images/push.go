@@ -25,9 +25,10 @@ const (
 	ResultFailed   = "failed"
 )
 
-// Target names where an image lands in registry: by default the source reference with its registry host
-// replaced (release.daocloud.io/skoala/hive:v1 -> HOST:PORT/skoala/hive:v1), which is where the charts look
-// once global.imageRegistry is the registry. With repository set, as charts-syncer's containerRepository
+// Target names where an image lands in registry (HOST[:PORT][/PATH], as global.imageRegistry is given):
+// by default the source reference with its registry host replaced (release.daocloud.io/skoala/hive:v1 ->
+// HOST:PORT/skoala/hive:v1, or HOST:PORT/PATH/skoala/hive:v1), which is where the charts look once
+// global.imageRegistry is the registry. With repository set, as charts-syncer's containerRepository
 // does: HOST:PORT/<repository>/<last path element of the source repository>.
 func Target(source, registry, repository string) (string, error) {
 	ref, err := name.ParseReference(source, name.WeakValidation)
@@ -106,7 +107,8 @@ type pushItem struct {
 // with an error; the error is set only when the push could not start (bad bundle, refused credentials).
 func Push(ctx context.Context, cfg PushConfig) (*PushReport, error) {
 	rep := &PushReport{Registry: cfg.Registry, Images: []PushedImage{}}
-	if err := cfg.Options.Login(ctx, cfg.Registry); err != nil {
+	host, _, _ := strings.Cut(cfg.Registry, "/")
+	if err := cfg.Options.Login(ctx, host); err != nil {
 		return rep, err
 	}
 	bySource := map[string]*pushItem{}

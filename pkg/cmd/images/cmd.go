@@ -76,11 +76,12 @@ func addTargetFlags(cmd *cobra.Command, g *cli.Globals, t *TargetFlags) {
 func newCmdPush(g *cli.Globals) *cobra.Command {
 	o := NewPushOptions(g)
 	cmd := &cobra.Command{
-		Use:   "push --bundle FILE... --registry HOST[:PORT]",
+		Use:   "push --bundle FILE... --registry HOST[:PORT][/PATH]",
 		Short: "Push the images of offline bundles into a registry",
 		Long: `Push every image of the offline bundles into the registry. Each image lands where the charts look
 for it once global.imageRegistry is the registry: the source reference with its registry host replaced
-(release.daocloud.io/skoala/hive:v1 -> HOST:PORT/skoala/hive:v1); --repository names them as
+(release.daocloud.io/skoala/hive:v1 -> HOST:PORT/skoala/hive:v1, or HOST:PORT/PATH/skoala/hive:v1 when
+the registry is given with a path as global.imageRegistry often is); --repository names them as
 charts-syncer's containerRepository does (HOST:PORT/<repository>/hive:v1). Images of one reference in
 bundles of several platforms go up as one multi-platform index. Blobs the registry has are skipped, so
 an interrupted push resumes. A tag that already holds another digest is a conflict: reported, left as it
@@ -90,7 +91,7 @@ is (exit 3) unless --overwrite.`,
 	}
 	fs := cmd.Flags()
 	fs.StringSliceVar(&o.Bundles, "bundle", o.Bundles, "Offline bundle <chart>_<version>.bundle.tar (repeatable)")
-	fs.StringVar(&o.Registry, "registry", o.Registry, "Registry to push into, HOST[:PORT]")
+	fs.StringVar(&o.Registry, "registry", o.Registry, "Registry to push into, HOST[:PORT][/PATH] (as global.imageRegistry)")
 	fs.StringVar(&o.Repository, "repository", o.Repository, "Repository prefix in the registry, as charts-syncer's containerRepository")
 	fs.BoolVar(&o.Overwrite, "overwrite", o.Overwrite, "Replace tags that hold another digest")
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "Images pushed at once (layers of each go in parallel too)")

@@ -101,8 +101,8 @@ func (o *PushOptions) Validate() error {
 	if strings.TrimSpace(o.Registry) == "" {
 		return exit.Usagef("give the registry to push into with --registry HOST[:PORT]")
 	}
-	if strings.Contains(o.Registry, "://") || strings.Contains(strings.Trim(o.Registry, "/"), "/") {
-		return exit.Usagef("--registry %q: want HOST[:PORT] (a repository prefix goes in --repository)", o.Registry)
+	if strings.Contains(o.Registry, "://") {
+		return exit.Usagef("--registry %q: want HOST[:PORT][/PATH], no scheme (--plain-http talks HTTP)", o.Registry)
 	}
 	if o.Parallel < 1 {
 		return exit.Usagef("--parallel must be at least 1")

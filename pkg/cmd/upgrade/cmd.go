@@ -84,6 +84,8 @@ resource, and changes nothing.`,
 	fs.BoolVar(&o.ToLatestPatch, "to-latest-patch", o.ToLatestPatch, "Upgrade each release to the newest patch of its installed minor")
 	fs.StringArrayVar(&o.Charts, "chart", o.Charts, "Local chart (directory such as an offline bundle's original-chart, or .tgz) named skoala or skoala-init, instead of the repository (repeatable)")
 	fs.StringVar(&o.ImageRegistry, "image-registry", o.ImageRegistry, "Set global.imageRegistry (offline: your registry)")
+	fs.StringArrayVar(&o.Bundles, "bundle", o.Bundles, "Offline bundle <chart>_<version>.bundle.tar to upgrade from (its original-chart), after checking that the registry holds its images (repeatable)")
+	fs.StringVar(&o.RegistryCAFile, "registry-ca-file", o.RegistryCAFile, "CA bundle of the image registry, for the image check of --bundle")
 	fs.StringVar(&o.UITag, "ui-tag", o.UITag, "Pin ui.image.tag (default: drop a pinned one, the chart's own UI version applies)")
 	fs.StringVar(&o.DB.DSN, "db-dsn", o.DB.DSN, "Database DSN of hive (user:password@tcp(host:port)/db?...) for an install or to replace it")
 	fs.StringVar(&o.DB.Driver, "db-driver", o.DB.Driver, "Database driver of hive (mysql)")

@@ -20,6 +20,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
@@ -50,6 +51,9 @@ type Options struct {
 	BackupDir     string
 	Repo          string
 	Refresh       bool
+	// Bundles and RegistryCAFile: an upgrade from offline bundles (issue 11), see offlineCharts.
+	Bundles        []string
+	RegistryCAFile string
 
 	format render.Format
 	user   *helmsdk.UserValues
@@ -170,9 +174,14 @@ func (o *Options) Run(ctx context.Context) error {
 	if isTerminal(streams.In) && !o.DryRun {
 		deps.Confirm = func(q string) (bool, error) { return confirm(streams.In, streams.ErrOut, q) }
 	}
+	offline, cleanup, err := o.offlineCharts(ctx, targets)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
 	cfg := upgrade.Config{
 		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
-		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
+		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: append(o.Charts, offline...), ImageRegistry: o.ImageRegistry,
 		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
 		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
 		Force: o.Force, Yes: o.Yes, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
@@ -279,4 +288,38 @@ func addValueFlags(fs *pflag.FlagSet, v *helmsdk.ValueOptions) {
 	fs.StringArrayVar(&v.FileValues, "set-file", v.FileValues, "Value read from a file (key=path), as helm --set-file (repeatable)")
 	fs.StringArrayVar(&v.JSONValues, "set-json", v.JSONValues, "JSON value (key=json), as helm --set-json (repeatable)")
 	fs.StringArrayVar(&v.LiteralValues, "set-literal", v.LiteralValues, "Literal string value, as helm --set-literal (repeatable)")
+}
+
+// offlineCharts (issue 11): with --bundle, verifies the bundles, writes their original-chart folders to a
+// temporary directory and refuses (exit 3, nothing changed) when the registry lacks an image the upgrade
+// needs. The logic lives in pkg/images.
+func (o *Options) offlineCharts(ctx context.Context, targets []cli.Target) ([]string, func(), error) {
+	noop := func() {}
+	if len(o.Bundles) == 0 {
+		return nil, noop, nil
+	}
+	if len(o.Charts) > 0 || o.Version != "" || o.Repo != "" || o.Refresh || o.ToLatestPatch {
+		return nil, noop, exit.Usagef("--bundle and --chart/--version/--repo/--refresh/--to-latest-patch are mutually exclusive")
+	}
+	dir, err := os.MkdirTemp("", "skoala-bundles-")
+	if err != nil {
+		return nil, noop, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	var fts []images.FleetTarget
+	for _, t := range targets {
+		fts = append(fts, images.FleetTarget{Context: t.Context, Role: t.Role, Release: t.Release})
+	}
+	paths, rep, err := images.UpgradeFromBundles(ctx, images.BundleUpgrade{Bundles: o.Bundles, ImageRegistry: o.ImageRegistry,
+		Options: images.RegistryOptions{CAFile: o.RegistryCAFile}, Tool: o.g.Name, Dir: dir,
+		Fleet: images.FleetConfig{Clusters: o.g.Factory(), Targets: fts, Namespace: o.g.Namespace(), Driver: o.g.Helm.Driver, Timeout: o.Fleet.ClusterTimeout}})
+	var me *images.MissingImagesError
+	switch {
+	case errors.As(err, &me):
+		_ = rep.WriteTable(o.g.Streams.Out, o.g.Palette(o.g.Streams.Out))
+		return nil, cleanup, exit.New(exit.Problems, err, me.Hint())
+	case err != nil:
+		return nil, cleanup, exit.New(exit.Failure, err, "")
+	}
+	return paths, cleanup, nil
 }

@@ -1,0 +1,116 @@
+package images
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ChartForRole is the chart of a cluster role: skoala-init on a workspace, skoala on the control plane.
+func ChartForRole(role string) string {
+	if role == "workspace" {
+		return "skoala-init"
+	}
+	return "skoala"
+}
+
+// BundleUpgrade is what an upgrade from offline bundles needs before it plans.
+type BundleUpgrade struct {
+	Bundles       []string
+	ImageRegistry string
+	Options       RegistryOptions
+	// Fleet are the releases to upgrade (Chart may be empty: it follows from the role).
+	Fleet FleetConfig
+	// Tool names the command in the fix hints ("kubectl skoala").
+	Tool string
+	// Dir is where the bundles' original-chart folders are written.
+	Dir string
+}
+
+// MissingImagesError says the registry lacks images the upgrade needs.
+type MissingImagesError struct {
+	Report *CheckReport
+}
+
+func (e *MissingImagesError) Error() string {
+	var names []string
+	for _, im := range e.Report.Images {
+		if im.Result != CheckPresent {
+			names = append(names, im.Image+" ("+im.Result+")")
+		}
+	}
+	return fmt.Sprintf("the registry lacks %d image(s) the upgrade needs: %s: nothing was changed", len(names), strings.Join(names, ", "))
+}
+
+// Hint is the push command that fixes it.
+func (e *MissingImagesError) Hint() string { return strings.Join(e.Report.Fixes, "; ") }
+
+// UpgradeFromBundles verifies the bundles (the four parts, chart name and version matching the file name),
+// writes each chart's original-chart under Dir and checks that the registry holds every image the fleet's
+// releases render with it for the nodes' architectures. It returns the chart folders to upgrade from; a
+// missing image is a *MissingImagesError (with the report).
+func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *CheckReport, error) {
+	charts, bundles, err := ChartsFromBundles(in.Bundles)
+	if err != nil {
+		return nil, nil, err
+	}
+	var paths []string
+	done := map[string]bool{}
+	for _, b := range bundles {
+		if done[b.Chart] {
+			continue
+		}
+		done[b.Chart] = true
+		p, err := b.ExtractChart(in.Dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		paths = append(paths, p)
+	}
+	cfg := in.Fleet
+	cfg.Targets = nil
+	for _, t := range in.Fleet.Targets {
+		if t.Chart == "" {
+			t.Chart = ChartForRole(t.Role)
+		}
+		if charts.ByName[t.Chart] != nil {
+			cfg.Targets = append(cfg.Targets, t)
+		}
+	}
+	rels, archs, err := ReadFleet(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := List(charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"))
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := Check(ctx, CheckConfig{Needs: list.Needs(charts.FixCommand(in.Tool, strings.Trim(in.ImageRegistry, "/"))), Architectures: archs, Options: in.Options})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rep.OK() {
+		return nil, rep, &MissingImagesError{Report: rep}
+	}
+	return paths, rep, nil
+}
+
+// ExtractChart writes original-chart/ into dir/<chart> and returns that folder.
+func (b *Bundle) ExtractChart(dir string) (string, error) {
+	root := filepath.Join(dir, b.Chart)
+	for _, f := range b.files {
+		p := filepath.Join(root, filepath.FromSlash(f.Name))
+		if !strings.HasPrefix(p, root+string(filepath.Separator)) {
+			return "", &BundleError{Path: b.Path, Reason: "original-chart/ names a file outside it: " + f.Name}
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
+}
