@@ -17,13 +17,14 @@ section() {
   echo "kubectl's standard flags (\`--kubeconfig\`, \`--context\`, \`--cluster\`, \`--user\`, \`-n/--namespace\`, \`--as\`,"
   echo "\`--as-group\`, \`--request-timeout\`, \`--insecure-skip-tls-verify\`, \`--token\`, \`--server\`, ...) and \`--color\` apply to"
   echo "every verb. Each verb's own flags:"
-  for verb in status versions doctor backup-values upgrade bundle version; do
+  for verb in status versions doctor backup-values upgrade bundle "images push" "images check" "images list" "images load-config" version; do
     echo
     echo "### \`$verb\`"
     echo
     echo '```text'
     # The verb's own "Flags:" block of --help, without -h.
-    HOME=/nonexistent-home KUBECONFIG=/dev/null "$bin" "$verb" --help | awk '
+    # shellcheck disable=SC2086 # "images push" is a verb and its subcommand
+    HOME=/nonexistent-home KUBECONFIG=/dev/null "$bin" $verb --help | awk '
       /^Flags:/ { on = 1; next }
       /^Global Flags:/ { on = 0 }
       on && NF && $0 !~ /-h, --help/ { print }'
