@@ -169,20 +169,26 @@ check_ports_free() {
 }
 
 # --- per-cluster files ------------------------------------------------------------------------------------
-make_pki() { # CLUSTER: CA, apiserver serving cert (127.0.0.1, localhost, in-cluster names), SA key pair
-  local d=$STATE/$1/pki
+# make_serving_cert DIR CA_CN NAME SAN: DIR/ca.{key,crt} (a CA of its own) and DIR/NAME.{key,crt} (a serving
+# certificate for the subjectAltName list SAN, signed by that CA).
+make_serving_cert() {
+  local d=$1 ca_cn=$2 name=$3 san=$4
   mkdir -p "$d"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -keyout "$d/ca.key" -out "$d/ca.crt" -subj "/CN=skoala-fleet-$1-ca" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" -subj "/CN=$ca_cn" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$d/apiserver.key" -out "$d/apiserver.csr" -subj "/CN=kube-apiserver" 2>/dev/null
+    -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=$name" 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=serverAuth" \
-    "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" \
-    >"$d/apiserver.ext"
-  openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$d/apiserver.ext" -out "$d/apiserver.crt" 2>/dev/null
+    "extendedKeyUsage=serverAuth" "subjectAltName=$san" >"$d/$name.ext"
+  openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null
+}
+
+make_pki() { # CLUSTER: CA, apiserver serving cert (127.0.0.1, localhost, in-cluster names), SA key pair
+  local d=$STATE/$1/pki
+  make_serving_cert "$d" "skoala-fleet-$1-ca" apiserver \
+    "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   # kwok's kubelet API (pod logs), reached by the kube-apiserver at the node's address 127.0.0.1
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -keyout "$d/kwok.key" -out "$d/kwok.csr" -subj "/CN=kwok-node-0" 2>/dev/null
@@ -469,7 +475,7 @@ start_chartrepo() {
 # --- image registry ---------------------------------------------------------------------------------------
 build_offline() {
   local out=$BIN/skoala-offline newest
-  newest=$(find "$ROOT/hack/offline" "$ROOT/pkg/images" "$ROOT/pkg/helmsdk" -name '*.go' -newer "$out" 2>/dev/null | head -1)
+  newest=$(find "$ROOT/hack/offline" "$ROOT/pkg/images" "$ROOT/pkg/helmsdk" -name '*.go' -newer "$out" 2>/dev/null | head -1 || true)
   [ -x "$out" ] && [ -z "$newest" ] && return 0
   log "building hack/offline"
   (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" ./hack/offline && mv "$out.tmp" "$out")
@@ -477,17 +483,9 @@ build_offline() {
 
 start_registry() {
   local d=$STATE/registry i
-  mkdir -p "$d/pki" "$d/data"
+  mkdir -p "$d/data"
   check_ports_free "$REGISTRY_PORT"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -keyout "$d/pki/ca.key" -out "$d/pki/ca.crt" -subj "/CN=skoala-fleet-registry-ca" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$d/pki/registry.key" -out "$d/pki/registry.csr" -subj "/CN=registry" 2>/dev/null
-  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$d/pki/registry.ext"
-  openssl x509 -req -in "$d/pki/registry.csr" -CA "$d/pki/ca.crt" -CAkey "$d/pki/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$d/pki/registry.ext" -out "$d/pki/registry.crt" 2>/dev/null
+  make_serving_cert "$d/pki" skoala-fleet-registry-ca registry "IP:127.0.0.1,DNS:localhost"
   (umask 077 && openssl rand -hex 16 >"$d/password")
   "$BIN/skoala-offline" htpasswd "$REGISTRY_USER" <"$d/password" >"$d/htpasswd"
   cat >"$d/config.yml" <<EOF

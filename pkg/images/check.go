@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
 // The results of one image of a check.
@@ -74,18 +75,9 @@ func Check(ctx context.Context, cfg CheckConfig) (*CheckReport, error) {
 	}
 	out := make([]CheckedImage, len(needs))
 	errs := make([]error, len(needs))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, n := range needs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i], errs[i] = checkOne(ctx, cfg.Options, opts, n, archs)
-		}()
-	}
-	wg.Wait()
+	kube.ForEach(ctx, needs, 8, 0, func(_ context.Context, i int, n Need) {
+		out[i], errs[i] = checkOne(cfg.Options, opts, n, archs)
+	})
 	for _, err := range errs {
 		var ae *AuthError
 		if errors.As(err, &ae) {
@@ -126,7 +118,7 @@ func dedupNeeds(in []Need) []Need {
 	return out
 }
 
-func checkOne(ctx context.Context, o RegistryOptions, opts []remote.Option, n Need, archs []string) (CheckedImage, error) {
+func checkOne(o RegistryOptions, opts []remote.Option, n Need, archs []string) (CheckedImage, error) {
 	c := CheckedImage{Need: n, Result: CheckFailed}
 	ref, err := o.ParseRef(n.Image)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
 // The results of one image of a push.
@@ -173,32 +175,23 @@ func Push(ctx context.Context, cfg PushConfig) (*PushReport, error) {
 	if par <= 0 {
 		par = 2
 	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			onBytes := func(complete int64) {
-				mu.Lock()
-				d := complete - perImage[i]
-				perImage[i] = complete
-				mu.Unlock()
-				if d > 0 {
-					bytesDone.Add(d)
-					report()
-				}
-			}
-			results[i] = pushOne(ctx, cfg, opts, it, onBytes)
+	kube.ForEach(ctx, items, par, 0, func(_ context.Context, i int, it *pushItem) {
+		onBytes := func(complete int64) {
 			mu.Lock()
-			prog.ImagesDone++
+			d := complete - perImage[i]
+			perImage[i] = complete
 			mu.Unlock()
-			report()
-		}()
-	}
-	wg.Wait()
+			if d > 0 {
+				bytesDone.Add(d)
+				report()
+			}
+		}
+		results[i] = pushOne(ctx, cfg, opts, it, onBytes)
+		mu.Lock()
+		prog.ImagesDone++
+		mu.Unlock()
+		report()
+	})
 	for _, r := range results {
 		switch r.Result {
 		case ResultPushed:

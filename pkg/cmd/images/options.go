@@ -136,15 +136,7 @@ func (o *PushOptions) Run(cmd *cobra.Command) error {
 		return registryError(err)
 	}
 	out := o.g.Streams.Out
-	switch o.format {
-	case render.JSON:
-		err = rep.WriteJSON(out)
-	case render.YAML:
-		err = rep.WriteYAML(out)
-	default:
-		err = rep.WriteTable(out, o.g.Palette(out))
-	}
-	if err != nil {
+	if err := write(out, o.format, rep, o.g.Palette(out)); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
