@@ -78,6 +78,8 @@ type Deps struct {
 	Now func() time.Time
 	// Dynamic gives a context's dynamic client (ServiceMonitors); nil means built from the cluster's config.
 	Dynamic func(context string) dynamic.Interface
+	// ImageCheck checks the target's images in Config.ImageRegistry; nil means images.CheckTarget.
+	ImageCheck ImageCheckFunc
 }
 
 // Config is what a doctor run checks, with no flags in sight.
@@ -116,6 +118,10 @@ type Config struct {
 	Manifest string
 	// Name is how the tool was invoked ("kubectl skoala"), for hints.
 	Name string
+	// ImageRegistry, with TargetVersion, checks that the registry holds every image of the target
+	// (repository.images); RegistryCAFile is its CA. Credentials come from the docker config.
+	ImageRegistry  string
+	RegistryCAFile string
 }
 
 // Defaults for the zero values of Config.

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 )
 
 // ChartForRole is the chart of a cluster role: skoala-init on a workspace, skoala on the control plane.
@@ -113,4 +116,52 @@ func (b *Bundle) ExtractChart(dir string) (string, error) {
 		}
 	}
 	return root, nil
+}
+
+// TargetCheck is a check of the images of a repository version (doctor --to V, the upgrade preflight).
+type TargetCheck struct {
+	Helm     helmsdk.Env
+	Repo     string
+	Version  string
+	Registry string
+	Options  RegistryOptions
+	Fleet    FleetConfig
+	Tool     string
+	Timeout  time.Duration
+}
+
+// CheckTarget downloads the target version's charts from the repository, renders them for the fleet's
+// releases with global.imageRegistry=Registry and checks that the registry holds every image for the
+// nodes' architectures.
+func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
+	cfg := in.Fleet
+	cfg.Targets = nil
+	names := map[string]bool{}
+	for _, t := range in.Fleet.Targets {
+		if t.Chart == "" {
+			t.Chart = ChartForRole(t.Role)
+		}
+		names[t.Chart] = true
+		cfg.Targets = append(cfg.Targets, t)
+	}
+	var charts []string
+	for _, n := range []string{"skoala", "skoala-init"} {
+		if names[n] {
+			charts = append(charts, n)
+		}
+	}
+	ch, err := ChartsFromRepository(ctx, in.Helm, in.Repo, in.Version, charts, false, in.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	rels, archs, err := ReadFleet(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	registry := strings.Trim(in.Registry, "/")
+	list, err := List(ch.ByName, rels, registry)
+	if err != nil {
+		return nil, err
+	}
+	return Check(ctx, CheckConfig{Needs: list.Needs(ch.FixCommand(in.Tool, registry)), Architectures: archs, Options: in.Options})
 }

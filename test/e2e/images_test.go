@@ -146,6 +146,16 @@ func TestImagesOfflineUpgrade(t *testing.T) {
 			t.Errorf("no push command:\n%s", r.Stdout)
 		}
 	})
+	t.Run("before the push doctor --to fails naming the missing images", func(t *testing.T) {
+		r := SkoalaEnv(t, env, "doctor", "-n", ns, "-w", "workspace-1", "--to", version, "--image-registry", target,
+			"--registry-ca-file", reg.CAFile, "-o", "json")
+		if r.Code != 3 {
+			t.Fatalf("exit %d, want 3\n%s", r.Code, r)
+		}
+		d := parseDoctor(t, r)
+		c := d.check(t, "repository.images", "")
+		wantStatus(t, c, "fail", target+"/skoala/hive:v"+version+" (missing)", "images push --bundle")
+	})
 	t.Run("before the push upgrade --bundle refuses before any change", func(t *testing.T) {
 		before := releaseRevisions(t, "global", ns, "skoala")
 		args := append([]string{"upgrade", "-n", ns, "-w", "workspace-1", "--image-registry", target, "--registry-ca-file", reg.CAFile,
@@ -188,6 +198,9 @@ func TestImagesOfflineUpgrade(t *testing.T) {
 		if c := SkoalaEnv(t, env, check...); c.Code != 0 {
 			t.Fatalf("check after the push: exit %d\n%s", c.Code, c)
 		}
+		r = SkoalaEnv(t, env, "doctor", "-n", ns, "-w", "workspace-1", "--to", version, "--image-registry", target,
+			"--registry-ca-file", reg.CAFile, "-o", "json")
+		wantStatus(t, parseDoctor(t, r).check(t, "repository.images", ""), "ok", "are in "+target)
 	})
 	t.Run("upgrade --bundle moves the fleet and every pod's image resolves in the registry", func(t *testing.T) {
 		args := append([]string{"upgrade", "-n", ns, "-w", "workspace-1", "--image-registry", target, "--registry-ca-file", reg.CAFile,

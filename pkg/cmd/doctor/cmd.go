@@ -69,6 +69,8 @@ never a failure. Exit code 3 when a check failed (with --strict, also when one w
 	fs.BoolVar(&o.Strict, "strict", o.Strict, "Exit with code 3 when a check warns, not only when one fails")
 	fs.BoolVar(&o.Pre, "pre", o.Pre, "Check what must hold before the first install (the releases are not required)")
 	fs.StringVar(&o.To, "to", o.To, "Check before an upgrade to this version (the target's Kubernetes range, the upgrade path, what blocks helm)")
+	fs.StringVar(&o.ImageRegistry, "image-registry", o.ImageRegistry, "With --to: check that this registry (global.imageRegistry) holds every image of the target for the nodes' architectures")
+	fs.StringVar(&o.RegistryCAFile, "registry-ca-file", o.RegistryCAFile, "CA bundle of the --image-registry (credentials: the docker config)")
 	fs.BoolVar(&o.DB, "db", o.DB, "Log in to the database with the DSN's credentials and check database skoala and its tables")
 	fs.StringVar(&o.DBDSN, "db-dsn", o.DBDSN, "DSN to use instead of the release's (go-sql-driver syntax; user:password@tcp(host:port)/skoala); or set "+DSNEnv+" to keep the password off the command line")
 	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml (default: found by URL, then by name)")

@@ -30,6 +30,9 @@ type Options struct {
 	Categories       []string
 	CheckTimeout     time.Duration
 	InsightNamespace string
+	// ImageRegistry and RegistryCAFile: with --to, check the target's images there (issue 11).
+	ImageRegistry  string
+	RegistryCAFile string
 
 	format render.Format
 }
@@ -93,6 +96,8 @@ func (o *Options) Config(targets []fleet.Target) doctor.Config {
 		Refresh:          o.Refresh,
 		Manifest:         o.Manifest,
 		Name:             o.g.Name,
+		ImageRegistry:    o.ImageRegistry,
+		RegistryCAFile:   o.RegistryCAFile,
 	}
 	switch {
 	case o.Pre:

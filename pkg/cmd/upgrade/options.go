@@ -169,7 +169,7 @@ func (o *Options) Run(ctx context.Context) error {
 		Clusters: fac, Out: streams.Out, ErrOut: streams.ErrOut,
 		OutPalette: o.g.Palette(streams.Out), ErrPalette: o.g.Palette(streams.ErrOut),
 		Format:    o.format,
-		Preflight: preflight(o.g, o.g.Namespace(), o.Repo),
+		Preflight: preflight(o.g, o.g.Namespace(), o.Repo, o.ImageRegistry, o.RegistryCAFile),
 	}
 	if isTerminal(streams.In) && !o.DryRun {
 		deps.Confirm = func(q string) (bool, error) { return confirm(streams.In, streams.ErrOut, q) }
@@ -275,9 +275,9 @@ func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
 }
 
 // preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.
-func preflight(g *cli.Globals, ns, repo string) upgrade.PreflightFunc {
+func preflight(g *cli.Globals, ns, repo, imageRegistry, registryCA string) upgrade.PreflightFunc {
 	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm},
-		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo})
+		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo, ImageRegistry: imageRegistry, RegistryCAFile: registryCA})
 }
 
 // addValueFlags registers helm's value flags with helm's names, types and order of application.
