@@ -52,12 +52,18 @@ func run(c interface {
 	}
 }
 
-func addRegistryFlags(cmd *cobra.Command, r *RegistryFlags) {
+// addRegistryFlags registers the registry flags. A verb that also talks to the clusters (check) keeps
+// kubectl's own --insecure-skip-tls-verify for them and gets --registry-insecure-skip-tls-verify.
+func addRegistryFlags(cmd *cobra.Command, r *RegistryFlags, clusters bool) {
 	fs := cmd.Flags()
+	insecure := "insecure-skip-tls-verify"
+	if clusters {
+		insecure = "registry-" + insecure
+	}
 	fs.StringVar(&r.Username, "registry-username", r.Username, "Registry user (default: the docker config, DOCKER_CONFIG or ~/.docker/config.json)")
 	fs.BoolVar(&r.PasswordStdin, "registry-password-stdin", r.PasswordStdin, "Read the registry password from stdin (with --registry-username)")
 	fs.StringVar(&r.CAFile, "ca-file", r.CAFile, "Verify the registry's certificate with this CA bundle (added to the system roots)")
-	fs.BoolVar(&r.Insecure, "insecure-skip-tls-verify", r.Insecure, "Do not verify the registry's certificate")
+	fs.BoolVar(&r.Insecure, insecure, r.Insecure, "Do not verify the registry's certificate")
 	fs.BoolVar(&r.PlainHTTP, "plain-http", r.PlainHTTP, "Talk plain HTTP to the registry")
 }
 
@@ -96,7 +102,7 @@ is (exit 3) unless --overwrite.`,
 	fs.BoolVar(&o.Overwrite, "overwrite", o.Overwrite, "Replace tags that hold another digest")
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "Images pushed at once (layers of each go in parallel too)")
 	cli.AddOutputFlag(cmd, &o.Output)
-	addRegistryFlags(cmd, &o.Reg)
+	addRegistryFlags(cmd, &o.Reg, false)
 	return cmd
 }
 
@@ -113,7 +119,7 @@ naming each missing one and the push command that fixes it.`,
 		RunE: run(o),
 	}
 	addTargetFlags(cmd, g, &o.Target)
-	addRegistryFlags(cmd, &o.Reg)
+	addRegistryFlags(cmd, &o.Reg, true)
 	return cmd
 }
 

@@ -36,7 +36,7 @@ func (r *RegistryFlags) validate() error {
 		return exit.Usagef("--registry-username needs --registry-password-stdin (the password is never a flag)")
 	}
 	if r.Insecure && r.CAFile != "" {
-		return exit.Usagef("--insecure-skip-tls-verify and --ca-file are mutually exclusive")
+		return exit.Usagef("skipping the registry's TLS verification and --ca-file are mutually exclusive")
 	}
 	return nil
 }
