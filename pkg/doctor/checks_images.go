@@ -33,7 +33,7 @@ func checkRepoImages(ctx context.Context, e *Env) Outcome {
 		fts = append(fts, images.FleetTarget{Context: t.Context, Role: t.Role, Release: t.Release})
 	}
 	rep, err := run(ctx, images.TargetCheck{Helm: e.r.deps.Helm, Repo: e.Config.Repo, Version: to, Registry: e.Config.ImageRegistry,
-		Options: images.RegistryOptions{CAFile: e.Config.RegistryCAFile}, Tool: e.Config.Name, Timeout: e.Config.CheckTimeout,
+		Options: images.RegistryOptions{CAFile: e.Config.RegistryCAFile}, Tool: e.Config.Name, Timeout: e.Config.CheckTimeout, Values: e.r.deps.ImageValues,
 		Fleet: images.FleetConfig{Clusters: e.r.deps.Clusters, Targets: fts, Namespace: e.Config.Namespace, Driver: e.Config.Driver, Timeout: e.Config.CheckTimeout}})
 	if err != nil {
 		return Fail(fmt.Sprintf("'%s images check --version %s --image-registry %s' says more", e.Config.Name, to, e.Config.ImageRegistry), "could not check the images in %s: %v", e.Config.ImageRegistry, err)

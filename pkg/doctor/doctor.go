@@ -41,6 +41,8 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
@@ -80,6 +82,9 @@ type Deps struct {
 	Dynamic func(context string) dynamic.Interface
 	// ImageCheck checks the target's images in Config.ImageRegistry; nil means images.CheckTarget.
 	ImageCheck ImageCheckFunc
+	// ImageValues computes the upgrade values the images are rendered with (upgrade.ImageValues; nil:
+	// the release's values with global.imageRegistry).
+	ImageValues images.ValuesFunc
 }
 
 // Config is what a doctor run checks, with no flags in sight.

@@ -314,7 +314,7 @@ func TestList(t *testing.T) {
 	}
 	rels := []ReleaseValues{{Context: "global", Role: "control-plane", Release: "skoala", Namespace: "skoala-system", Chart: "skoala",
 		Installed: "0.57.0", Values: map[string]any{"hive": map[string]any{"image": map[string]any{"tag": "v0.57.2-hotfix"}}}}}
-	rep, err := List(map[string]*helmsdk.Chart{"skoala": ch}, rels, "127.0.0.1:5000")
+	rep, err := List(map[string]*helmsdk.Chart{"skoala": ch}, rels, "127.0.0.1:5000", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,10 +45,17 @@ type ListReport struct {
 	Images []string `json:"images"`
 }
 
-// List renders each release's target chart (charts by name) with the release's own values and, when
-// registry is set, global.imageRegistry=registry (as 'upgrade --image-registry' sets it), and collects
-// the images.
-func List(charts map[string]*helmsdk.Chart, releases []ReleaseValues, registry string) (*ListReport, error) {
+// ValuesFunc computes the values a release is upgraded with (the upgrade's own computation: image tags
+// of the target, a pinned UI tag dropped, global.imageRegistry); nil means the release's values with
+// global.imageRegistry set.
+type ValuesFunc func(r ReleaseValues, ch *helmsdk.Chart, registry string) (map[string]any, error)
+
+// List renders each release's target chart (charts by name) with the values the upgrade would give it
+// (values; see ValuesFunc) and collects the images.
+func List(charts map[string]*helmsdk.Chart, releases []ReleaseValues, registry string, values ValuesFunc) (*ListReport, error) {
+	if values == nil {
+		values = registryValues
+	}
 	rep := &ListReport{Registry: registry, Releases: []ChartImages{}, Images: []string{}}
 	all := map[string]bool{}
 	for _, r := range releases {
@@ -56,14 +63,9 @@ func List(charts map[string]*helmsdk.Chart, releases []ReleaseValues, registry s
 		if ch == nil {
 			continue
 		}
-		vals := cloneMap(r.Values)
-		if registry != "" {
-			g, _ := vals["global"].(map[string]any)
-			if g == nil {
-				g = map[string]any{}
-			}
-			g["imageRegistry"] = registry
-			vals["global"] = g
+		vals, err := values(r, ch, registry)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", r.Context, r.Release, err)
 		}
 		ws, err := helmsdk.RenderImages(ch, vals, r.Release, r.Namespace)
 		if err != nil {
@@ -101,6 +103,19 @@ func (r *ListReport) Needs(fix func(chart, version string) string) []Need {
 		}
 	}
 	return out
+}
+
+func registryValues(r ReleaseValues, _ *helmsdk.Chart, registry string) (map[string]any, error) {
+	vals := cloneMap(r.Values)
+	if registry != "" {
+		g, _ := vals["global"].(map[string]any)
+		if g == nil {
+			g = map[string]any{}
+		}
+		g["imageRegistry"] = registry
+		vals["global"] = g
+	}
+	return vals, nil
 }
 
 func cloneMap(v map[string]any) map[string]any {

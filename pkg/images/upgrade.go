@@ -30,6 +30,8 @@ type BundleUpgrade struct {
 	Tool string
 	// Dir is where the bundles' original-chart folders are written.
 	Dir string
+	// Values computes each release's upgrade values (nil: see ValuesFunc).
+	Values ValuesFunc
 }
 
 // MissingImagesError says the registry lacks images the upgrade needs.
@@ -86,7 +88,7 @@ func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *Check
 	if err != nil {
 		return nil, nil, err
 	}
-	list, err := List(charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"))
+	list, err := List(charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,6 +130,7 @@ type TargetCheck struct {
 	Fleet    FleetConfig
 	Tool     string
 	Timeout  time.Duration
+	Values   ValuesFunc
 }
 
 // CheckTarget downloads the target version's charts from the repository, renders them for the fleet's
@@ -159,7 +162,7 @@ func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
 		return nil, err
 	}
 	registry := strings.Trim(in.Registry, "/")
-	list, err := List(ch.ByName, rels, registry)
+	list, err := List(ch.ByName, rels, registry, in.Values)
 	if err != nil {
 		return nil, err
 	}

@@ -353,7 +353,7 @@ func TestImagesLoadConfig(t *testing.T) {
 func TestImagesList(t *testing.T) {
 	reg := fleetRegistry(t)
 	ns := freshNamespace(t, "imglist")
-	InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.57.0", "--set", "nacos-operator.image.tag=v0.57.0-pinned")
+	InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.57.0", "--set", "contour-provisioner.image.tag=v0.57.0-pinned")
 	r := Skoala(t, "images", "list", "-n", ns, "-w", "workspace-1", "--bundle", reg.bundle("amd64", "skoala-init", "0.57.2"),
 		"--image-registry", "reg.site:5000", "-o", "json")
 	if r.Code != 0 {
@@ -366,7 +366,7 @@ func TestImagesList(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(rep.Images, " ")
-	for _, want := range []string{"reg.site:5000/skoala/nacos-operator:v0.57.0-pinned", "reg.site:5000/skoala/skoala-agent:v0.57.2"} {
+	for _, want := range []string{"reg.site:5000/skoala/contour-provisioner:v0.57.0-pinned", "reg.site:5000/skoala/skoala-agent:v0.57.2", "reg.site:5000/skoala/nacos-operator:v0.57.2"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("%s not listed: %s", want, got)
 		}

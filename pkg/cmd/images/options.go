@@ -17,6 +17,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // RegistryFlags are the registry connection flags of push and check.
@@ -261,7 +262,7 @@ func (t *TargetFlags) gather(ctx context.Context, g *cli.Globals) (*images.ListR
 	if err != nil {
 		return nil, nil, nil, exit.Failf("", "%s", err.Error())
 	}
-	rep, err := images.List(charts.ByName, rels, strings.Trim(t.ImageRegistry, "/"))
+	rep, err := images.List(charts.ByName, rels, strings.Trim(t.ImageRegistry, "/"), upgrade.ImageValues)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -276,7 +276,7 @@ func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
 
 // preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.
 func preflight(g *cli.Globals, ns, repo, imageRegistry, registryCA string) upgrade.PreflightFunc {
-	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm},
+	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm, ImageValues: upgrade.ImageValues},
 		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo, ImageRegistry: imageRegistry, RegistryCAFile: registryCA})
 }
 
@@ -311,7 +311,7 @@ func (o *Options) offlineCharts(ctx context.Context, targets []cli.Target) ([]st
 		fts = append(fts, images.FleetTarget{Context: t.Context, Role: t.Role, Release: t.Release})
 	}
 	paths, rep, err := images.UpgradeFromBundles(ctx, images.BundleUpgrade{Bundles: o.Bundles, ImageRegistry: o.ImageRegistry,
-		Options: images.RegistryOptions{CAFile: o.RegistryCAFile}, Tool: o.g.Name, Dir: dir,
+		Options: images.RegistryOptions{CAFile: o.RegistryCAFile}, Tool: o.g.Name, Dir: dir, Values: o.bundleValues,
 		Fleet: images.FleetConfig{Clusters: o.g.Factory(), Targets: fts, Namespace: o.g.Namespace(), Driver: o.g.Helm.Driver, Timeout: o.Fleet.ClusterTimeout}})
 	var me *images.MissingImagesError
 	switch {
@@ -322,4 +322,15 @@ func (o *Options) offlineCharts(ctx context.Context, targets []cli.Target) ([]st
 		return nil, cleanup, exit.New(exit.Failure, err, "")
 	}
 	return paths, cleanup, nil
+}
+
+// bundleValues are the values the plan gives a release (with this run's -f/--set, --ui-tag, --db-*), for
+// the image check of --bundle.
+func (o *Options) bundleValues(r images.ReleaseValues, ch *helmsdk.Chart, registry string) (map[string]any, error) {
+	res, err := upgrade.NewValues(upgrade.ValuesInput{Chart: ch.Name, Version: ch.Version, Base: r.Values, Extra: o.extra,
+		ExtraKeys: o.extraKeys, ImageRegistry: registry, UITag: o.UITag, DB: &o.DB})
+	if err != nil {
+		return nil, err
+	}
+	return res.Values, nil
 }
