@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // IDRepoImages is the image check of doctor --to V --image-registry R (issue 11).
@@ -27,14 +27,10 @@ func checkRepoImages(ctx context.Context, e *Env) Outcome {
 	if run == nil {
 		run = images.CheckTarget
 	}
-	to := versions.Normalize(e.Config.TargetVersion)
-	var fts []images.FleetTarget
-	for _, t := range e.Config.Targets {
-		fts = append(fts, images.FleetTarget{Context: t.Context, Role: t.Role, Release: t.Release})
-	}
+	to := semver.Normalize(e.Config.TargetVersion)
 	rep, err := run(ctx, images.TargetCheck{Helm: e.r.deps.Helm, Repo: e.Config.Repo, Version: to, Registry: e.Config.ImageRegistry,
 		Options: images.RegistryOptions{CAFile: e.Config.RegistryCAFile}, Tool: e.Config.Name, Timeout: e.Config.CheckTimeout, Values: e.r.deps.ImageValues,
-		Fleet: images.FleetConfig{Clusters: e.r.deps.Clusters, Targets: fts, Namespace: e.Config.Namespace, Driver: e.Config.Driver, Timeout: e.Config.CheckTimeout}})
+		Fleet: images.FleetConfig{Clusters: e.r.deps.Clusters, Targets: e.Config.Targets, Namespace: e.Config.Namespace, Driver: e.Config.Driver, Timeout: e.Config.CheckTimeout}})
 	if err != nil {
 		return Fail(fmt.Sprintf("'%s images check --version %s --image-registry %s' says more", e.Config.Name, to, e.Config.ImageRegistry), "could not check the images in %s: %v", e.Config.ImageRegistry, err)
 	}

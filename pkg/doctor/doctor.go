@@ -42,7 +42,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
-	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )

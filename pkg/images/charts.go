@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/versions"
+	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
 // Charts are the target charts by name, and where they came from (for the fix commands).
@@ -77,9 +77,9 @@ func ChartsFromRepository(ctx context.Context, env helmsdk.Env, want, version st
 		for _, v := range idx.Versions(n) {
 			vs = append(vs, v.Version)
 		}
-		to := versions.Normalize(version)
+		to := semver.Normalize(version)
 		if version == "" {
-			to = versions.Latest(vs, false)
+			to = semver.Latest(vs, false)
 		}
 		var cv *helmsdk.ChartVersion
 		for _, v := range idx.Versions(n) {

@@ -5,24 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
-// ClusterSource returns the clients of a context.
-type ClusterSource interface {
-	Cluster(context string) (*kube.Cluster, error)
-}
-
-// FleetTarget is one cluster and the release expected there; Chart is skoala (control plane) or
-// skoala-init (workspace).
-type FleetTarget struct {
-	Context, Role, Release, Chart string
-}
-
-// FleetConfig says which releases to read.
+// FleetConfig says which releases to read: each target's chart follows from its role (fleet.Target.Chart).
 type FleetConfig struct {
-	Clusters  ClusterSource
-	Targets   []FleetTarget
+	Clusters  fleet.ClusterSource
+	Targets   []fleet.Target
 	Namespace string
 	Driver    string
 	Timeout   time.Duration
@@ -34,8 +24,8 @@ func ReadFleet(ctx context.Context, cfg FleetConfig) ([]ReleaseValues, []string,
 	out := make([]ReleaseValues, len(cfg.Targets))
 	archs := make([][]string, len(cfg.Targets))
 	errs := make([]error, len(cfg.Targets))
-	kube.ForEach(ctx, cfg.Targets, 8, cfg.Timeout, func(ctx context.Context, i int, t FleetTarget) {
-		out[i] = ReleaseValues{Context: t.Context, Role: t.Role, Release: t.Release, Namespace: cfg.Namespace, Chart: t.Chart}
+	kube.ForEach(ctx, cfg.Targets, 8, cfg.Timeout, func(ctx context.Context, i int, t fleet.Target) {
+		out[i] = ReleaseValues{Context: t.Context, Role: t.Role, Release: t.Release, Namespace: cfg.Namespace, Chart: t.Chart()}
 		c, err := cfg.Clusters.Cluster(t.Context)
 		if err != nil {
 			errs[i] = err

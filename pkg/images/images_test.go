@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"io"
 	"log"
 	"net/http"
@@ -19,12 +18,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/muesli/termenv"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images/imagestest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const (
 	testUser     = "pusher"
@@ -323,7 +321,7 @@ func TestList(t *testing.T) {
 	if strings.Join(rep.Images, " ") != strings.Join(want, " ") {
 		t.Fatalf("images %v, want %v", rep.Images, want)
 	}
-	golden(t, "list", rep)
+	goldenReport(t, "list", rep)
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -336,7 +334,7 @@ func TestLoadConfig(t *testing.T) {
 	if err := c.Write(&b, "kubectl skoala"); err != nil {
 		t.Fatal(err)
 	}
-	compare(t, "load-image.yaml", b.Bytes())
+	golden.Assert(t, "load-image.yaml", b.Bytes())
 	if _, err := NewLoadConfig(LoadConfigInput{RepoKind: "s3"}); err == nil || !strings.Contains(err.Error(), `unknown chart repository kind "s3"`) {
 		t.Fatalf("err %v", err)
 	}
@@ -347,7 +345,7 @@ type reportWriter interface {
 	WriteYAML(w io.Writer) error
 }
 
-func golden(t *testing.T, name string, r reportWriter) {
+func goldenReport(t *testing.T, name string, r reportWriter) {
 	t.Helper()
 	lipgloss.SetColorProfile(termenv.Ascii)
 	var js, ys, tb bytes.Buffer
@@ -363,47 +361,26 @@ func golden(t *testing.T, name string, r reportWriter) {
 	if err := r.(tabler).WriteTable(&tb, render.NewPalette(&tb, false)); err != nil {
 		t.Fatal(err)
 	}
-	compare(t, name+".json", js.Bytes())
-	compare(t, name+".yaml", ys.Bytes())
-	compare(t, name+".txt", tb.Bytes())
-}
-
-func compare(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Assert(t, name+".json", js.Bytes())
+	golden.Assert(t, name+".yaml", ys.Bytes())
+	golden.Assert(t, name+".txt", tb.Bytes())
 }
 
 func TestRenderers(t *testing.T) {
-	golden(t, "push", &PushReport{Registry: "reg.local:8443", Bundles: []string{"skoala_0.57.2.bundle.tar"}, Pushed: 1, Present: 1, Conflict: 1, Failed: 1,
+	goldenReport(t, "push", &PushReport{Registry: "reg.local:8443", Bundles: []string{"skoala_0.57.2.bundle.tar"}, Pushed: 1, Present: 1, Conflict: 1, Failed: 1,
 		Images: []PushedImage{
 			{Source: "release.daocloud.io/skoala/hive:v0.57.2", Target: "reg.local:8443/skoala/hive:v0.57.2", Digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111", Platforms: []string{"linux/amd64", "linux/arm64"}, Result: ResultPushed},
 			{Source: "release.daocloud.io/skoala/sesame:v0.57.2", Target: "reg.local:8443/skoala/sesame:v0.57.2", Digest: "sha256:2222222222222222222222222222222222222222222222222222222222222222", Platforms: []string{"linux/amd64"}, Result: ResultPresent},
 			{Source: "release.daocloud.io/skoala/skoala-ui:v0.57.2", Target: "reg.local:8443/skoala/skoala-ui:v0.57.2", Digest: "sha256:3333333333333333333333333333333333333333333333333333333333333333", Platforms: []string{"linux/amd64"}, Result: ResultConflict, Existing: "sha256:4444444444444444444444444444444444444444444444444444444444444444", Message: "the registry's reg.local:8443/skoala/skoala-ui:v0.57.2 is sha256:4444, not the bundle's sha256:3333: left as it is (--overwrite replaces it)"},
 			{Source: "release.daocloud.io/istio/proxyv2:1.20.0", Target: "reg.local:8443/istio/proxyv2:1.20.0", Platforms: []string{"linux/amd64"}, Result: ResultFailed, Message: "PUT https://reg.local:8443/v2/istio/proxyv2/manifests/1.20.0: DENIED"},
 		}})
-	golden(t, "check-missing", &CheckReport{Architectures: []string{"amd64", "arm64"}, Present: 1, Missing: 2,
+	goldenReport(t, "check-missing", &CheckReport{Architectures: []string{"amd64", "arm64"}, Present: 1, Missing: 2,
 		Fixes: []string{"kubectl skoala images push --bundle skoala_0.57.2.bundle.tar --registry reg.local:8443"},
 		Images: []CheckedImage{
 			{Need: Need{Image: "reg.local:8443/skoala/hive:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckPresent, Platforms: []string{"linux/amd64", "linux/arm64"}, Digest: "sha256:1111"},
 			{Need: Need{Image: "reg.local:8443/skoala/sesame:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckMissing, Message: "not in the registry"},
 			{Need: Need{Image: "reg.local:8443/skoala/skoala-ui:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckMissingPlatform, Platforms: []string{"linux/amd64"}, MissingArchitectures: []string{"arm64"}, Message: "no arm64 image (the registry has linux/amd64)"},
 		}})
-	golden(t, "check-ok", &CheckReport{Architectures: []string{"amd64"}, Present: 1,
+	goldenReport(t, "check-ok", &CheckReport{Architectures: []string{"amd64"}, Present: 1,
 		Images: []CheckedImage{{Need: Need{Image: "reg.local:8443/skoala/hive:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckPresent, Platforms: []string{"linux/amd64"}}}})
 }

@@ -9,22 +9,15 @@ import (
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 )
-
-// ChartForRole is the chart of a cluster role: skoala-init on a workspace, skoala on the control plane.
-func ChartForRole(role string) string {
-	if role == "workspace" {
-		return "skoala-init"
-	}
-	return "skoala"
-}
 
 // BundleUpgrade is what an upgrade from offline bundles needs before it plans.
 type BundleUpgrade struct {
 	Bundles       []string
 	ImageRegistry string
 	Options       RegistryOptions
-	// Fleet are the releases to upgrade (Chart may be empty: it follows from the role).
+	// Fleet are the releases to upgrade.
 	Fleet FleetConfig
 	// Tool names the command in the fix hints ("kubectl skoala").
 	Tool string
@@ -77,10 +70,7 @@ func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *Check
 	cfg := in.Fleet
 	cfg.Targets = nil
 	for _, t := range in.Fleet.Targets {
-		if t.Chart == "" {
-			t.Chart = ChartForRole(t.Role)
-		}
-		if charts.ByName[t.Chart] != nil {
+		if charts.ByName[t.Chart()] != nil {
 			cfg.Targets = append(cfg.Targets, t)
 		}
 	}
@@ -141,14 +131,11 @@ func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
 	cfg.Targets = nil
 	names := map[string]bool{}
 	for _, t := range in.Fleet.Targets {
-		if t.Chart == "" {
-			t.Chart = ChartForRole(t.Role)
-		}
-		names[t.Chart] = true
+		names[t.Chart()] = true
 		cfg.Targets = append(cfg.Targets, t)
 	}
 	var charts []string
-	for _, n := range []string{"skoala", "skoala-init"} {
+	for _, n := range []string{product.ChartSkoala, product.ChartInit} {
 		if names[n] {
 			charts = append(charts, n)
 		}

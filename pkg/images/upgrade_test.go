@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
@@ -42,8 +43,7 @@ func TestUpgradeFromBundles(t *testing.T) {
 		"workspace-1": fakeCluster("workspace-1", "arm64", helmtest.Spec{Name: "skoala-init", Namespace: "skoala-system", Revision: 1, Status: "deployed", Chart: "skoala-init", Version: "0.57.0"}),
 	}
 	in := BundleUpgrade{Bundles: []string{sk, ini}, ImageRegistry: host + "/site", Options: opts, Tool: "kubectl skoala", Dir: t.TempDir(),
-		Fleet: FleetConfig{Clusters: clusters, Namespace: "skoala-system", Targets: []FleetTarget{
-			{Context: "global", Role: "control-plane", Release: "skoala"}, {Context: "workspace-1", Role: "workspace", Release: "skoala-init"}}}}
+		Fleet: FleetConfig{Clusters: clusters, Namespace: "skoala-system", Targets: fleet.Of("global", "workspace-1")}}
 	t.Run("refuses while the registry lacks the images, naming them and the push", func(t *testing.T) {
 		_, rep, err := UpgradeFromBundles(ctx, in)
 		var me *MissingImagesError

@@ -15,7 +15,9 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
@@ -136,8 +138,7 @@ func (o *PushOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return registryError(err)
 	}
-	out := o.g.Streams.Out
-	if err := write(out, o.format, rep, o.g.Palette(out)); err != nil {
+	if err := o.g.Write(o.format, rep); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -234,7 +235,7 @@ func (t *TargetFlags) gather(ctx context.Context, g *cli.Globals) (*images.ListR
 	case len(t.Charts) > 0:
 		charts, err = images.ChartsFromPaths(t.Charts)
 	default:
-		charts, err = images.ChartsFromRepository(ctx, g.Helm, t.Repo, t.Version, []string{"skoala", "skoala-init"}, t.Refresh, t.Fleet.ClusterTimeout)
+		charts, err = images.ChartsFromRepository(ctx, g.Helm, t.Repo, t.Version, []string{product.ChartSkoala, product.ChartInit}, t.Refresh, t.Fleet.ClusterTimeout)
 	}
 	if err != nil {
 		return nil, nil, nil, registryError(err)
@@ -243,16 +244,11 @@ func (t *TargetFlags) gather(ctx context.Context, g *cli.Globals) (*images.ListR
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var fts []images.FleetTarget
+	var fts []fleet.Target
 	for _, tg := range targets {
-		chart := "skoala"
-		if tg.Role == cli.RoleWorkspace {
-			chart = "skoala-init"
+		if charts.ByName[tg.Chart()] != nil {
+			fts = append(fts, tg)
 		}
-		if charts.ByName[chart] == nil {
-			continue
-		}
-		fts = append(fts, images.FleetTarget{Context: tg.Context, Role: tg.Role, Release: tg.Release, Chart: chart})
 	}
 	if len(fts) == 0 {
 		return nil, nil, nil, exit.Failf("give the chart of the control plane (skoala) or of a workspace (skoala-init, with -w)", "no release of the fleet uses the given charts")
@@ -267,20 +263,6 @@ func (t *TargetFlags) gather(ctx context.Context, g *cli.Globals) (*images.ListR
 		return nil, nil, nil, err
 	}
 	return rep, charts, archs, nil
-}
-
-func write(w io.Writer, f render.Format, r interface {
-	WriteJSON(io.Writer) error
-	WriteYAML(io.Writer) error
-	WriteTable(io.Writer, *render.Palette) error
-}, p *render.Palette) error {
-	switch f {
-	case render.JSON:
-		return r.WriteJSON(w)
-	case render.YAML:
-		return r.WriteYAML(w)
-	}
-	return r.WriteTable(w, p)
 }
 
 // ListOptions are the options of images list.
@@ -303,8 +285,7 @@ func (o *ListOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	out := o.g.Streams.Out
-	return write(out, o.Target.format, rep, o.g.Palette(out))
+	return o.g.Write(o.Target.format, rep)
 }
 
 // CheckOptions are the options of images check.
@@ -343,8 +324,7 @@ func (o *CheckOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return registryError(err)
 	}
-	out := o.g.Streams.Out
-	if err := write(out, o.Target.format, rep, o.g.Palette(out)); err != nil {
+	if err := o.g.Write(o.Target.format, rep); err != nil {
 		return err
 	}
 	if !rep.OK() {
