@@ -59,6 +59,7 @@ type Repository struct {
 	FoundBy string `json:"foundBy"`
 
 	entry *repo.Entry
+	oci   *ociRepo // an oci:// registry path instead of an entry (oci.go)
 }
 
 // RepoConfigError says repositories.yaml could not be read.

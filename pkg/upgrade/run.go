@@ -274,6 +274,13 @@ func plan(ctx context.Context, d Deps, cfg Config, rep *Report) ([]*work, error)
 	}
 	var repo *helmsdk.Repository
 	var idx *helmsdk.Index
+	if needRepo && helmsdk.IsOCI(cfg.Repo) { // --repo oci://HOST/PATH: oci.go
+		src, err := loadOCI(ctx, cfg, &repo, &idx)
+		if err != nil {
+			return nil, err
+		}
+		sources, needRepo = append(sources, src), false
+	}
 	if needRepo {
 		repos, err := helmsdk.LoadRepositories(cfg.Env.RepositoryConfig, cfg.Env.RepositoryCache)
 		if err != nil {
