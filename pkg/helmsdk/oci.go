@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/downloader"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/registry"
+	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
@@ -59,7 +60,7 @@ func (e *ociTagsError) Unwrap() error { return e.err }
 func OCIHint(repo string, err error) string {
 	host := strings.SplitN(strings.TrimPrefix(strings.TrimSpace(repo), "oci://"), "/", 2)[0]
 	var ec *errcode.ErrorResponse
-	if errors.As(err, &ec) && (ec.StatusCode == http.StatusUnauthorized || ec.StatusCode == http.StatusForbidden) {
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) || errors.As(err, &ec) && (ec.StatusCode == http.StatusUnauthorized || ec.StatusCode == http.StatusForbidden) {
 		return fmt.Sprintf("log in with 'helm registry login %s' (the credentials are read from HELM_REGISTRY_CONFIG)", host)
 	}
 	if strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "certificate") {
@@ -70,6 +71,9 @@ func OCIHint(repo string, err error) string {
 
 // ociMessage is an error of the registry client on one line, without credentials.
 func ociMessage(err error) string {
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return "the registry wants credentials and the registry config holds none for it"
+	}
 	var ec *errcode.ErrorResponse
 	if errors.As(err, &ec) {
 		switch ec.StatusCode {
@@ -84,9 +88,8 @@ func ociMessage(err error) string {
 
 // newRegistryClient is Helm's registry client with helm's registry config and a bound on every request.
 func newRegistryClient(registryConfig string, timeout time.Duration) (*registry.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
 	opts := []registry.ClientOption{
-		registry.ClientOptHTTPClient(&http.Client{Transport: tr, Timeout: timeout}),
+		registry.ClientOptHTTPClient(&http.Client{Transport: ociTransport(), Timeout: timeout}),
 		registry.ClientOptEnableCache(true),
 	}
 	if registryConfig != "" {
@@ -94,6 +97,9 @@ func newRegistryClient(registryConfig string, timeout time.Duration) (*registry.
 	}
 	return registry.NewClient(opts...)
 }
+
+// ociTransport is the registry client's transport (tests swap it for their TLS server's).
+var ociTransport = func() http.RoundTripper { return http.DefaultTransport.(*http.Transport).Clone() }
 
 // bounded runs f (a registry call that takes no context) and gives up when ctx ends.
 func bounded[T any](ctx context.Context, f func() (T, error)) (T, error) {
@@ -120,8 +126,8 @@ func bounded[T any](ctx context.Context, f func() (T, error)) (T, error) {
 // them as an Index. A chart whose repository does not exist has no versions; an unreachable registry or
 // refused credentials are an error.
 func LoadOCIRepository(ctx context.Context, env Env, ref string, timeout time.Duration) (*Repository, *Index, error) {
-	ref = strings.TrimRight(strings.TrimSpace(ref), "/")
-	base := strings.TrimPrefix(ref, registry.OCIScheme+"://")
+	base := strings.TrimRight(strings.TrimPrefix(strings.TrimSpace(ref), registry.OCIScheme+"://"), "/")
+	ref = registry.OCIScheme + "://" + base
 	last := base[strings.LastIndexByte(base, '/')+1:]
 	if base == "" || strings.Contains(base, "@") || (strings.Contains(base, "/") && strings.Contains(last, ":")) {
 		return nil, nil, fmt.Errorf("--repo %s: want oci://HOST[:PORT]/PATH, the registry path above the charts (no chart name, tag or digest)", redact.String(ref))
