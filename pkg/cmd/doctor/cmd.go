@@ -73,7 +73,7 @@ never a failure. Exit code 3 when a check failed (with --strict, also when one w
 	fs.StringVar(&o.RegistryCAFile, "registry-ca-file", o.RegistryCAFile, "CA bundle of the --image-registry (credentials: the docker config)")
 	fs.BoolVar(&o.DB, "db", o.DB, "Log in to the database with the DSN's credentials and check database skoala and its tables")
 	fs.StringVar(&o.DBDSN, "db-dsn", o.DBDSN, "DSN to use instead of the release's (go-sql-driver syntax; user:password@tcp(host:port)/skoala); or set "+DSNEnv+" to keep the password off the command line")
-	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml (default: found by URL, then by name)")
+	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH (default: found by URL, then by name)")
 	fs.BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index first (as 'helm repo update')")
 	fs.StringVar(&o.Manifest, "manifest", o.Manifest, "Check this enterprise installer manifest (manifest.yaml) too")
 	fs.StringSliceVar(&o.Categories, "category", o.Categories, "Run only these categories: "+categories())

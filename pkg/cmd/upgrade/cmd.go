@@ -103,7 +103,7 @@ resource, and changes nothing.`,
 	fs.BoolVar(&o.Force, "force", o.Force, "Go on despite failed pre-upgrade checks, a downgrade or a mandatory stop")
 	fs.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation")
 	fs.StringVar(&o.BackupDir, "backup-dir", o.BackupDir, "Directory of the values backups (default: <user config dir>/kubectl-skoala/backups)")
-	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml (default: found by URL, then by name)")
+	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH (default: found by URL, then by name)")
 	fs.BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index first (as 'helm repo update')")
 	_ = cmd.MarkFlagDirname("backup-dir")
 	_ = cmd.MarkFlagFilename("values", "yaml", "yml")
