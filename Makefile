@@ -137,7 +137,7 @@ dist: ## Cross-build release archives and the filled-in krew manifest into $(DIS
 BENCH_FLAGS ?=
 
 bench: build ## Benchmark status/doctor vs kubectl+helm on the fleet, with toxiproxy latency (hack/bench; BENCH_FLAGS=...)
-	hack/tools.sh helm3 toxiproxy
+	hack/tools.sh helm3 toxiproxy crane
 	$(GO) run ./hack/bench -plugin '$(BIN)' $(BENCH_FLAGS)
 
 demo: build ## Fleet up (if not up), the demo landscape (hack/demo.sh), then `kubectl skoala status`

@@ -22,6 +22,11 @@
 #                                                  base+100*i+1  etcd client    base+100*i+2  etcd peer
 # The chart repository listens on 127.0.0.1:CHARTREPO_PORT (a free port is picked if that one is taken).
 #                                                  base+100*i+3  kwok's kubelet API (https; pod logs)
+# The image registry (CNCF distribution, hack/tools.sh registry) listens on https://127.0.0.1:REGISTRY_PORT
+# (default base+98) with a certificate of its own CA (registry/pki/ca.crt) and htpasswd basic auth: user
+# skoala, a random password per fleet (env: SKOALA_REGISTRY, _CA_FILE, _USERNAME, _PASSWORD); filesystem
+# storage under registry/data. Offline bundles of the fixture charts (hack/offline) are written to
+# bundles/<arch>/<chart>_<version>.bundle.tar (SKOALA_BUNDLES_DIR) for BUNDLE_VERSIONS (default 0.57.2).
 # controller-manager and scheduler run with --secure-port=0: they listen on nothing.
 #
 # Fixed credentials of this loopback-only test fleet (token file of every apiserver):
@@ -57,6 +62,9 @@ LOGS=$STATE/logs
 CLUSTERS=${CLUSTERS:-2}
 PORT_BASE=${FLEET_PORT_BASE:-27000}
 CHARTREPO_PORT=${CHARTREPO_PORT:-$((PORT_BASE + 99))}
+REGISTRY_PORT=${REGISTRY_PORT:-$((PORT_BASE + 98))}
+REGISTRY_USER=skoala
+BUNDLE_VERSIONS=${BUNDLE_VERSIONS:-0.57.2}
 STAGES=$CACHE/kwok-stages.yaml
 KUBECTL=${KUBECTL:-kubectl}
 SERVICE_CIDR=10.96.0.0/16
@@ -161,20 +169,26 @@ check_ports_free() {
 }
 
 # --- per-cluster files ------------------------------------------------------------------------------------
-make_pki() { # CLUSTER: CA, apiserver serving cert (127.0.0.1, localhost, in-cluster names), SA key pair
-  local d=$STATE/$1/pki
+# make_serving_cert DIR CA_CN NAME SAN: DIR/ca.{key,crt} (a CA of its own) and DIR/NAME.{key,crt} (a serving
+# certificate for the subjectAltName list SAN, signed by that CA).
+make_serving_cert() {
+  local d=$1 ca_cn=$2 name=$3 san=$4
   mkdir -p "$d"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -keyout "$d/ca.key" -out "$d/ca.crt" -subj "/CN=skoala-fleet-$1-ca" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" -subj "/CN=$ca_cn" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$d/apiserver.key" -out "$d/apiserver.csr" -subj "/CN=kube-apiserver" 2>/dev/null
+    -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=$name" 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=serverAuth" \
-    "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" \
-    >"$d/apiserver.ext"
-  openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$d/apiserver.ext" -out "$d/apiserver.crt" 2>/dev/null
+    "extendedKeyUsage=serverAuth" "subjectAltName=$san" >"$d/$name.ext"
+  openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null
+}
+
+make_pki() { # CLUSTER: CA, apiserver serving cert (127.0.0.1, localhost, in-cluster names), SA key pair
+  local d=$STATE/$1/pki
+  make_serving_cert "$d" "skoala-fleet-$1-ca" apiserver \
+    "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   # kwok's kubelet API (pod logs), reached by the kube-apiserver at the node's address 127.0.0.1
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -keyout "$d/kwok.key" -out "$d/kwok.csr" -subj "/CN=kwok-node-0" 2>/dev/null
@@ -458,6 +472,59 @@ start_chartrepo() {
   curl -sf --max-time 5 "$(cat "$STATE/chartrepo.url")/index.yaml" >/dev/null || die "chart repository does not serve index.yaml"
 }
 
+# --- image registry ---------------------------------------------------------------------------------------
+build_offline() {
+  local out=$BIN/skoala-offline newest
+  newest=$(find "$ROOT/hack/offline" "$ROOT/pkg/images" "$ROOT/pkg/helmsdk" -name '*.go' -newer "$out" 2>/dev/null | head -1 || true)
+  [ -x "$out" ] && [ -z "$newest" ] && return 0
+  log "building hack/offline"
+  (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" ./hack/offline && mv "$out.tmp" "$out")
+}
+
+start_registry() {
+  local d=$STATE/registry i
+  mkdir -p "$d/data"
+  check_ports_free "$REGISTRY_PORT"
+  make_serving_cert "$d/pki" skoala-fleet-registry-ca registry "IP:127.0.0.1,DNS:localhost"
+  (umask 077 && openssl rand -hex 16 >"$d/password")
+  "$BIN/skoala-offline" htpasswd "$REGISTRY_USER" <"$d/password" >"$d/htpasswd"
+  cat >"$d/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $d/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+  secret: $(openssl rand -hex 16)
+  tls:
+    certificate: $d/pki/registry.crt
+    key: $d/pki/registry.key
+auth:
+  htpasswd:
+    realm: skoala-fleet
+    path: $d/htpasswd
+EOF
+  start registry "$BIN/registry" serve "$d/config.yml"
+  for ((i = 0; i < 100; i++)); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$d/pki/ca.crt" "https://127.0.0.1:$REGISTRY_PORT/v2/")" = 401 ] && return 0
+    running registry || { cat "$LOGS/registry.log" >&2; die "registry exited"; }
+    sleep 0.1
+  done
+  cat "$LOGS/registry.log" >&2
+  die "registry does not answer on https://127.0.0.1:$REGISTRY_PORT/v2/"
+}
+
+make_bundles() {
+  log "writing offline bundles of $BUNDLE_VERSIONS into $STATE/bundles"
+  "$BIN/skoala-offline" bundles -charts "$STATE/charts" -out "$STATE/bundles" -versions "${BUNDLE_VERSIONS// /,}"
+}
+
 write_env() {
   local url
   url=$(cat "$STATE/chartrepo.url")
@@ -474,6 +541,13 @@ export SKOALA_CHARTREPO_URL=$url
 export SKOALA_CLUSTERS="$(recorded_clusters | paste -sd' ')"
 export SKOALA_FLEET_DIR=$STATE
 export SKOALA_BIN=$BIN
+# the image registry (loopback test fleet; the password is random per fleet, kept in registry/password)
+export SKOALA_REGISTRY=127.0.0.1:$REGISTRY_PORT
+export SKOALA_REGISTRY_CA_FILE=$STATE/registry/pki/ca.crt
+export SKOALA_REGISTRY_USERNAME=$REGISTRY_USER
+export SKOALA_REGISTRY_PASSWORD=$(cat "$STATE/registry/password")
+export SKOALA_BUNDLES_DIR=$STATE/bundles
+export SKOALA_OFFLINE_TOOL=$BIN/skoala-offline
 # fixed bearer tokens of every cluster (loopback test fleet): admin (system:masters), readonly (ClusterRole view), nobody
 export SKOALA_TOKEN_ADMIN=$ADMIN_TOKEN
 export SKOALA_TOKEN_READONLY=$READONLY_TOKEN
@@ -504,6 +578,7 @@ fleet_health() {
     readyz "$c" || all=0
   done
   if running chartrepo; then any=1; else all=0; fi
+  if running registry; then any=1; else all=0; fi
   if [ $all = 1 ]; then echo up; elif [ $any = 1 ]; then echo degraded; else echo down; fi
 }
 
@@ -522,12 +597,13 @@ cmd_up() {
     cmd_down
   fi
 
-  "$ROOT/hack/tools.sh" fleet
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok helm3; do
+  "$ROOT/hack/tools.sh" fleet registry
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok helm3 registry; do
     [ -x "$BIN/$b" ] || die "$BIN/$b missing after hack/tools.sh fleet"
   done
   [ -s "$STAGES" ] || die "$STAGES missing (hack/tools.sh kwok writes it)"
   build_chartrepo
+  build_offline
 
   local ports=()
   for c in "${names[@]}"; do ports+=("$(api_port "$c")" "$(etcd_port "$c")" "$(peer_port "$c")"); done
@@ -556,6 +632,9 @@ cmd_up() {
   done
   for c in "${names[@]}"; do start_apiserver "$c"; done
   start_chartrepo
+  start_registry
+  make_bundles &
+  local bundles_pid=$!
   wait_ready 120 "${names[@]}"
   log "apiservers ready after $(since "$t0")s"
   for c in "${names[@]}"; do start_controllers "$c"; done
@@ -581,6 +660,7 @@ cmd_up() {
   done
   for p in "${bg[@]}"; do wait "$p" || failed=1; done
   [ $failed = 0 ] || die "node $NODE_NAME did not become Ready, or helm repo setup failed (logs in $LOGS)"
+  wait "$bundles_pid" || die "could not write the offline bundles (hack/offline)"
   for c in "${names[@]}"; do
     for p in $(components_of "$c"); do running "$p" || die "$p exited (see $LOGS/$p.log)"; done
   done
@@ -601,7 +681,7 @@ cmd_down() {
   mapfile -t names < <(recorded_clusters)
   if [ -d "$PIDS" ]; then
     # any pid file whose cluster is not in the list (an interrupted up) is stopped too
-    stop_all TERM chartrepo
+    stop_all TERM chartrepo registry
     for comp in "${COMPONENTS_STOP_ORDER[@]}"; do
       list=()
       for c in "${names[@]}"; do list+=("$c-$comp"); done
@@ -632,6 +712,11 @@ cmd_status() {
     printf '%-12s %s pid=%s\n' chartrepo "$(cat "$STATE/chartrepo.url")" "$(pid_of chartrepo)"
   else
     printf '%-12s DOWN\n' chartrepo; down=$((down + 1))
+  fi
+  if running registry; then
+    printf '%-12s https://127.0.0.1:%s pid=%s\n' registry "$REGISTRY_PORT" "$(pid_of registry)"
+  else
+    printf '%-12s DOWN\n' registry; down=$((down + 1))
   fi
   if [ $down = 0 ]; then rc=0; elif [ $up = 0 ] && ! running chartrepo; then rc=3; else rc=1; fi
   return $rc

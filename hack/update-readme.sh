@@ -49,7 +49,14 @@ section() {
   echo "Each verb's own flags (\`kubectl skoala <verb> --help\` has them all):"
   for verb in $verbs; do
     subs=$(commands "$verb")
-    for cmd in "$verb" ${subs:+$(printf "$verb/%s " $subs)}; do
+    if [ -n "$subs" ]; then # a verb with subcommands: their flags live next to the verb's docs
+      echo
+      echo "### \`$verb\`"
+      echo
+      echo "Subcommands $(printf '`%s` ' $subs| sed 's/ $//; s/` `/`, `/g'): each one's flags in \`kubectl skoala $verb <subcommand> --help\` and [docs/offline-images.md](docs/offline-images.md)."
+      continue
+    fi
+    for cmd in "$verb"; do
       cmd=${cmd//\// }
       flags=$(own_flags $cmd | grep -v -E -- "($common) " || true)
       [ -z "$flags" ] && [ -n "$subs" ] && [ "$cmd" = "$verb" ] && continue

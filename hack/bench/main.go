@@ -54,6 +54,9 @@ const (
 	targetFleet            = 2.0
 	targetHelp             = 0.6
 	targetBinaryBytes      = 60_000_000
+	// issue 11: images push vs crane push of the same images, and a push with every blob present vs the first
+	targetImagesPush    = 1.0
+	targetImagesPresent = 0.2
 )
 
 type options struct {
@@ -93,7 +96,7 @@ func mainErr() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep the fixtures, the latency proxies and a fleet this run started")
 	flag.BoolVar(&o.cleanup, "cleanup", false, "only remove what -keep left: the fixtures' namespaces and the latency proxies (the fleet stays)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target is missed, not only a request budget")
-	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,requests)")
+	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,requests,images)")
 	flag.IntVar(&o.clusters, "clusters", 3, "CLUSTERS for hack/fleet.sh up when the fleet is not up")
 	flag.IntVar(&o.revisions, "revisions", 200, "revisions of the long-history release")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time allowed for one command")
@@ -180,6 +183,14 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 	logf("machine: %d cores, load %s", runtime.NumCPU(), res.Machine.LoadStart)
 
 	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("requests")
+	if !needCluster && o.want("images") { // the fleet's registry only: no latency proxies, no fixtures
+		if err := e.ensureFleet(ctx, o.clusters); err != nil {
+			return nil, err
+		}
+		if e.startedFleet && !o.keep {
+			defer e.cleanup(context.Background())
+		}
+	}
 	maxWS := 0
 	for _, n := range o.workspaces {
 		maxWS = max(maxWS, n)
@@ -216,6 +227,7 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		{"history", m.history},
 		{"fleet", m.fleet},
 		{"requests", m.requests},
+		{"images", m.images},
 	}
 	for _, s := range sections {
 		if !o.want(s.name) {

@@ -154,12 +154,19 @@ type Item struct {
 	ID    string
 	Label string
 	Cmds  []Cmd
+	// Make, when set, gives the commands of each run instead of Cmds (which then only name them in the
+	// report): a push into a registry path of the run's own.
+	Make func() []Cmd
 }
 
 // runItem runs the commands of an item back to back: wall and CPU add up, memory is the largest.
 func runItem(ctx context.Context, it Item, timeout time.Duration) (Sample, error) {
 	var total Sample
-	for _, c := range it.Cmds {
+	cmds := it.Cmds
+	if it.Make != nil {
+		cmds = it.Make()
+	}
+	for _, c := range cmds {
 		s, _, err := run(ctx, c, timeout)
 		if err != nil {
 			return total, err

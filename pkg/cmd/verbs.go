@@ -7,6 +7,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/backupvalues"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/bundle"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
@@ -21,5 +22,6 @@ func verbs(g *cli.Globals) []*cobra.Command {
 		backupvalues.NewCmdBackupValues(g),
 		upgrade.NewCmdUpgrade(g),
 		bundle.NewCmdBundle(g),
+		images.NewCmdImages(g),
 	}
 }

@@ -150,6 +150,7 @@ func Catalogue() []Check {
 		databaseChecks(),
 		workspaceChecks(),
 		repositoryChecks(),
+		imageChecks(),
 		enterpriseChecks(),
 	} {
 		all = append(all, part...)

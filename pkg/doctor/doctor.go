@@ -41,6 +41,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
@@ -78,6 +79,11 @@ type Deps struct {
 	Now func() time.Time
 	// Dynamic gives a context's dynamic client (ServiceMonitors); nil means built from the cluster's config.
 	Dynamic func(context string) dynamic.Interface
+	// ImageCheck checks the target's images in Config.ImageRegistry; nil means images.CheckTarget.
+	ImageCheck ImageCheckFunc
+	// ImageValues computes the upgrade values the images are rendered with (upgrade.ImageValues; nil:
+	// the release's values with global.imageRegistry).
+	ImageValues images.ValuesFunc
 }
 
 // Config is what a doctor run checks, with no flags in sight.
@@ -119,6 +125,10 @@ type Config struct {
 	// UpgradeRights are, by context, the rights an upgrade's plan uses (derived from its manifests); the
 	// permissions check asks about these instead of the fixed list of the product's charts.
 	UpgradeRights map[string][]Access
+	// ImageRegistry, with TargetVersion, checks that the registry holds every image of the target
+	// (repository.images); RegistryCAFile is its CA. Credentials come from the docker config.
+	ImageRegistry  string
+	RegistryCAFile string
 }
 
 // Defaults for the zero values of Config.

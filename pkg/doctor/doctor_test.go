@@ -19,6 +19,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
@@ -40,7 +41,7 @@ func TestHealthyFleetPassesEveryCheck(t *testing.T) {
 		seen[c.ID] = true
 	}
 	for _, c := range Catalogue() {
-		if !seen[c.ID] && c.ID != IDRepoTarget {
+		if !seen[c.ID] && c.ID != IDRepoTarget && c.ID != IDRepoImages {
 			t.Errorf("check %s did not run on a healthy fleet", c.ID)
 		}
 	}
@@ -183,6 +184,10 @@ var failingCases = []failing{
 	{"a stale index", IDRepoIndex, "", func(f *fixture) { f.indexAge = 30 * 24 * time.Hour }, StatusWarn, []string{"30d old", "helm repo update skoala-release"}},
 	{"an installed version the repository lacks", IDRepoInstalled, "", func(f *fixture) { f.repoVers = []string{"0.57.2"} }, StatusWarn, []string{"not in repository skoala-release: skoala 0.28.1, skoala-init 0.28.1"}},
 	{"a target the repository lacks", IDRepoTarget, "", func(f *fixture) { f.cfg.Mode, f.cfg.TargetVersion = ModePreUpgrade, "0.99.0" }, StatusFail, []string{"target 0.99.0 is not in repository"}},
+	{"an image of the target missing in the registry", IDRepoImages, "", func(f *fixture) {
+		f.cfg.Mode, f.cfg.TargetVersion, f.cfg.ImageRegistry = ModePreUpgrade, "0.57.2", "reg.site:5000"
+		f.imageCheck = fakeImageCheck(images.CheckMissing)
+	}, StatusFail, []string{"1 of 2 image(s) of 0.57.2 are not in reg.site:5000 for amd64", "reg.site:5000/skoala/sesame:v0.57.2 (missing)", "images push --bundle skoala_0.57.2.bundle.tar"}},
 	{"a repository with no skoala chart", IDRepoLatest, "", func(f *fixture) { f.repoVers = []string{"0.58.0-rc.1"} }, StatusWarn, []string{"no stable skoala version"}},
 	{"an upgrade across the 0.19.0 DB migration", IDRepoUpgradePath, "", func(f *fixture) {
 		f.cpRel.Version, f.wsRel.Version = "0.18.0", "0.18.0"
@@ -451,4 +456,40 @@ func TestPasswordNeverInAnyOutput(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	assertNoPassword(t, rep)
+}
+
+// fakeImageCheck answers the image check: hive present, sesame with the given result.
+func fakeImageCheck(sesame string) ImageCheckFunc {
+	return func(_ context.Context, in images.TargetCheck) (*images.CheckReport, error) {
+		rep := &images.CheckReport{Architectures: []string{"amd64"}, Present: 1, Images: []images.CheckedImage{
+			{Need: images.Need{Image: in.Registry + "/skoala/hive:v" + in.Version}, Result: images.CheckPresent},
+			{Need: images.Need{Image: in.Registry + "/skoala/sesame:v" + in.Version}, Result: sesame},
+		}}
+		if sesame == images.CheckPresent {
+			rep.Present++
+		} else {
+			rep.Missing++
+			rep.Fixes = []string{"kubectl skoala images push --bundle skoala_" + in.Version + ".bundle.tar --registry " + in.Registry}
+		}
+		return rep, nil
+	}
+}
+
+func TestImageCheckOK(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Mode, f.cfg.TargetVersion, f.cfg.ImageRegistry = ModePreUpgrade, "0.57.2", "reg.site:5000"
+	var got images.TargetCheck
+	check := fakeImageCheck(images.CheckPresent)
+	f.imageCheck = func(ctx context.Context, in images.TargetCheck) (*images.CheckReport, error) {
+		got = in
+		return check(ctx, in)
+	}
+	rep := f.run(t)
+	r := get(t, rep, IDRepoImages, "")
+	if r.Status != StatusOK || r.Message != "all 2 image(s) of 0.57.2 are in reg.site:5000 for amd64" {
+		t.Fatalf("%s: %s", r.Status, r.Message)
+	}
+	if got.Version != "0.57.2" || len(got.Fleet.Targets) != len(f.cfg.Targets) {
+		t.Errorf("the check was asked %+v", got)
+	}
 }

@@ -45,6 +45,8 @@ const TestPassword = "S3cr3t-Pa55w0rd"
 
 // fixture is a healthy fleet (control plane "global", workspace "workspace-1") that tests break one way.
 type fixture struct {
+	// imageCheck answers the repository.images check (Deps.ImageCheck)
+	imageCheck   ImageCheckFunc
 	cpRel, wsRel helmtest.Spec
 	insight      *helmtest.Spec
 	// objects per cluster, by "kind/name" so that tests can change them
@@ -370,7 +372,8 @@ func (f *fixture) run(t *testing.T) *Report {
 			}
 			return f.db, nil
 		},
-		Dynamic: func(string) dynamic.Interface { return f.dynamicClient() },
+		Dynamic:    func(string) dynamic.Interface { return f.dynamicClient() },
+		ImageCheck: f.imageCheck,
 	}, cfg, nil)
 	if err != nil {
 		t.Fatal(err)

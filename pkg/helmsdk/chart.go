@@ -104,6 +104,9 @@ const maxChartSize = 64 << 20
 // settings), bounded by ctx and timeout; it checks the archive's digest when the index has one, and
 // loads it. The chart must be named cv.Name.
 func DownloadChart(ctx context.Context, r *Repository, cv ChartVersion, timeout time.Duration) (*Chart, error) {
+	if r.OCI() {
+		return downloadOCIChart(ctx, r, cv, timeout) // oci.go
+	}
 	if r == nil || r.entry == nil {
 		return nil, errors.New("the repository has no configuration")
 	}

@@ -62,6 +62,7 @@ type Repository struct {
 	// config and cache are the repositories.yaml and the cache directory it was loaded from (Helm's chart
 	// downloader resolves "<repository>/<chart>" through them).
 	config, cache string
+	oci           *ociRepo // an oci:// registry path instead of an entry (oci.go)
 }
 
 // RepoConfigError says repositories.yaml could not be read.

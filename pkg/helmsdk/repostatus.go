@@ -31,6 +31,9 @@ func RefreshWarning(repo string, err error) string {
 // fails: the returned status says why there is no index (nil then), and a refresh that failed is a
 // warning (RefreshWarning) with the cached index used. status, versions and doctor all load it here.
 func LoadRepository(ctx context.Context, env Env, want string, refresh bool, timeout time.Duration) (*RepoStatus, *Index, []string) {
+	if IsOCI(want) {
+		return loadOCIStatus(ctx, env, want, timeout) // oci.go
+	}
 	var warnings []string
 	repos, err := LoadRepositories(env.RepositoryConfig, env.RepositoryCache)
 	if err != nil {

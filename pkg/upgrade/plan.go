@@ -232,6 +232,14 @@ func (src *sources) openRepository(ctx context.Context, cfg Config, ws []*work, 
 	case len(cfg.Charts) > 0:
 		return fmt.Errorf("--chart gives no %s chart, which %s needs: give it with another --chart", missing[0], strings.Join(uniq(missing), ", "))
 	}
+	if helmsdk.IsOCI(cfg.Repo) { // --repo oci://HOST/PATH: versions from the registry's tags (oci.go)
+		name, err := loadOCI(ctx, cfg, &src.repo, &src.idx)
+		if err != nil {
+			return err
+		}
+		src.names = append(src.names, name)
+		return nil
+	}
 	repos, err := helmsdk.LoadRepositories(cfg.Env.RepositoryConfig, cfg.Env.RepositoryCache)
 	if err != nil {
 		return err

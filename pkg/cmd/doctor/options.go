@@ -12,6 +12,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // Options are the doctor command's options.
@@ -30,6 +31,9 @@ type Options struct {
 	Categories       []string
 	CheckTimeout     time.Duration
 	InsightNamespace string
+	// ImageRegistry and RegistryCAFile: with --to, check the target's images there (issue 11).
+	ImageRegistry  string
+	RegistryCAFile string
 
 	format render.Format
 }
@@ -93,6 +97,8 @@ func (o *Options) Config(targets []fleet.Target) doctor.Config {
 		Refresh:          o.Refresh,
 		Manifest:         o.Manifest,
 		Name:             o.g.Name,
+		ImageRegistry:    o.ImageRegistry,
+		RegistryCAFile:   o.RegistryCAFile,
 	}
 	switch {
 	case o.Pre:
@@ -124,7 +130,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	fac := o.g.Factory()
-	rep, err := doctor.Run(ctx, doctor.Deps{Clusters: fac, Helm: o.g.Helm}, o.Config(targets), nil)
+	rep, err := doctor.Run(ctx, doctor.Deps{Clusters: fac, Helm: o.g.Helm, ImageValues: upgrade.ImageValues}, o.Config(targets), nil)
 	if err != nil {
 		return exit.Failf(cli.UsageHint(o.g.Name, "doctor"), "%v", err)
 	}

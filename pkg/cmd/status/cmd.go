@@ -44,7 +44,7 @@ long history costs no more than a new one.`,
 	o.Fleet.Add(cmd, g)
 	cli.AddOutputFlag(cmd, &o.Output)
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index before comparing (as 'helm repo update')")
-	cmd.Flags().StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml (default: found by URL, then by name)")
+	cmd.Flags().StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH (default: found by URL, then by name)")
 	cmd.Flags().BoolVar(&o.ExitCode, "exit-code", o.ExitCode, "Exit with code 3 when an upgrade is available")
 	return cmd
 }

@@ -52,6 +52,9 @@ type Options struct {
 	BackupDir     string
 	Repo          string
 	Refresh       bool
+	// Bundles and RegistryCAFile: an upgrade from offline bundles (issue 11), see offlineCharts.
+	Bundles        []string
+	RegistryCAFile string
 
 	format render.Format
 	user   *helmsdk.UserValues
@@ -146,7 +149,12 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := o.config(targets)
+	offline, cleanup, err := o.offlineCharts(ctx, targets)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	cfg, err := o.config(targets, offline)
 	if err != nil {
 		return err
 	}
@@ -156,7 +164,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return planError(err)
 	}
 	if p.Runnable() {
-		p.SetPreflight(preflight(o.g, cfg.Namespace, o.Repo)(ctx, p.PreflightInput()))
+		p.SetPreflight(preflight(o.g, cfg.Namespace, o.Repo, o.ImageRegistry, o.RegistryCAFile)(ctx, p.PreflightInput()))
 	}
 	if err := o.writePlan(p.Report); err != nil {
 		return err
@@ -177,8 +185,8 @@ func (o *Options) Run(ctx context.Context) error {
 	return outcomeError(rep)
 }
 
-// config is the library's configuration of the flags.
-func (o *Options) config(targets []fleet.Target) (upgrade.Config, error) {
+// config is the library's configuration of the flags (offline: the charts of --bundle).
+func (o *Options) config(targets []fleet.Target, offline []string) (upgrade.Config, error) {
 	dir := o.BackupDir
 	if dir == "" {
 		d, err := backup.DefaultDir()
@@ -197,7 +205,7 @@ func (o *Options) config(targets []fleet.Target) (upgrade.Config, error) {
 	}
 	return upgrade.Config{
 		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
-		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: o.Charts, ImageRegistry: o.ImageRegistry,
+		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: append(append([]string(nil), o.Charts...), offline...), ImageRegistry: o.ImageRegistry,
 		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
 		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
 		Force: o.Force, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
@@ -320,9 +328,9 @@ func ask(in io.Reader, out io.Writer, q string) bool {
 }
 
 // preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.
-func preflight(g *cli.Globals, ns, repo string) upgrade.PreflightFunc {
-	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm},
-		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo})
+func preflight(g *cli.Globals, ns, repo, imageRegistry, registryCA string) upgrade.PreflightFunc {
+	return upgrade.DoctorPreflight(doctor.Deps{Clusters: g.Factory(), Helm: g.Helm, ImageValues: upgrade.ImageValues},
+		doctor.Config{Namespace: ns, Driver: g.Helm.Driver, Name: g.Name, Repo: repo, ImageRegistry: imageRegistry, RegistryCAFile: registryCA})
 }
 
 // addValueFlags registers helm's value flags with helm's names, types and order of application.

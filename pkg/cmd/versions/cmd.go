@@ -43,7 +43,7 @@ listed with --all.`,
 	cli.AddOutputFlag(cmd, &o.Output)
 	cmd.Flags().BoolVar(&o.All, "all", o.All, "Include pre-release versions")
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index first (as 'helm repo update')")
-	cmd.Flags().StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml")
+	cmd.Flags().StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH")
 	cmd.Flags().BoolVar(&o.Offline, "no-clusters", o.Offline, "Do not read the clusters (no installed marks)")
 	return cmd
 }

@@ -1,0 +1,54 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
+)
+
+// offlineCharts (issue 11): with --bundle, verifies the bundles, writes their original-chart folders to a
+// temporary directory and refuses (exit 3, nothing changed) when the registry lacks an image the upgrade
+// needs. The logic lives in pkg/images.
+func (o *Options) offlineCharts(ctx context.Context, targets []fleet.Target) ([]string, func(), error) {
+	noop := func() {}
+	if len(o.Bundles) == 0 {
+		return nil, noop, nil
+	}
+	if len(o.Charts) > 0 || o.Version != "" || o.Repo != "" || o.Refresh || o.ToLatestPatch {
+		return nil, noop, exit.Usagef("--bundle and --chart/--version/--repo/--refresh/--to-latest-patch are mutually exclusive")
+	}
+	dir, err := os.MkdirTemp("", "skoala-bundles-")
+	if err != nil {
+		return nil, noop, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	paths, rep, err := images.UpgradeFromBundles(ctx, images.BundleUpgrade{Bundles: o.Bundles, ImageRegistry: o.ImageRegistry,
+		Options: images.RegistryOptions{CAFile: o.RegistryCAFile}, Tool: o.g.Name, Dir: dir, Values: o.bundleValues,
+		Fleet: images.FleetConfig{Clusters: o.g.Factory(), Targets: targets, Namespace: o.g.Namespace(), Driver: o.g.Helm.Driver, Timeout: o.Fleet.ClusterTimeout}})
+	var me *images.MissingImagesError
+	switch {
+	case errors.As(err, &me):
+		_ = rep.WriteTable(o.g.Streams.Out, o.g.Palette(o.g.Streams.Out))
+		return nil, cleanup, exit.New(exit.Problems, err, me.Hint())
+	case err != nil:
+		return nil, cleanup, exit.New(exit.Failure, err, "")
+	}
+	return paths, cleanup, nil
+}
+
+// bundleValues are the values the plan gives a release (with this run's -f/--set, --ui-tag, --db-*), for
+// the image check of --bundle.
+func (o *Options) bundleValues(r images.ReleaseValues, ch *helmsdk.Chart, registry string) (map[string]any, error) {
+	res, err := upgrade.NewValues(upgrade.ValuesInput{Chart: ch.Name, Version: ch.Version, Base: r.Values, User: o.user,
+		ImageRegistry: registry, UITag: o.UITag, DB: &o.DB})
+	if err != nil {
+		return nil, err
+	}
+	return res.Values, nil
+}

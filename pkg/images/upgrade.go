@@ -1,0 +1,157 @@
+package images
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+)
+
+// BundleUpgrade is what an upgrade from offline bundles needs before it plans.
+type BundleUpgrade struct {
+	Bundles       []string
+	ImageRegistry string
+	Options       RegistryOptions
+	// Fleet are the releases to upgrade.
+	Fleet FleetConfig
+	// Tool names the command in the fix hints ("kubectl skoala").
+	Tool string
+	// Dir is where the bundles' original-chart folders are written.
+	Dir string
+	// Values computes each release's upgrade values (nil: see ValuesFunc).
+	Values ValuesFunc
+}
+
+// MissingImagesError says the registry lacks images the upgrade needs.
+type MissingImagesError struct {
+	Report *CheckReport
+}
+
+func (e *MissingImagesError) Error() string {
+	var names []string
+	for _, im := range e.Report.Images {
+		if im.Result != CheckPresent {
+			names = append(names, im.Image+" ("+im.Result+")")
+		}
+	}
+	return fmt.Sprintf("the registry lacks %d image(s) the upgrade needs: %s: nothing was changed", len(names), strings.Join(names, ", "))
+}
+
+// Hint is the push command that fixes it.
+func (e *MissingImagesError) Hint() string { return strings.Join(e.Report.Fixes, "; ") }
+
+// UpgradeFromBundles verifies the bundles (the four parts, chart name and version matching the file name),
+// writes each chart's original-chart under Dir and checks that the registry holds every image the fleet's
+// releases render with it for the nodes' architectures. It returns the chart folders to upgrade from; a
+// missing image is a *MissingImagesError (with the report).
+func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *CheckReport, error) {
+	charts, bundles, err := ChartsFromBundles(in.Bundles)
+	if err != nil {
+		return nil, nil, err
+	}
+	var paths []string
+	done := map[string]bool{}
+	for _, b := range bundles {
+		if done[b.Chart] {
+			continue
+		}
+		done[b.Chart] = true
+		p, err := b.ExtractChart(in.Dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		paths = append(paths, p)
+	}
+	cfg := in.Fleet
+	cfg.Targets = nil
+	for _, t := range in.Fleet.Targets {
+		if charts.ByName[t.Chart()] != nil {
+			cfg.Targets = append(cfg.Targets, t)
+		}
+	}
+	rels, archs, err := ReadFleet(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := List(charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := Check(ctx, CheckConfig{Needs: list.Needs(charts.FixCommand(in.Tool, strings.Trim(in.ImageRegistry, "/"))), Architectures: archs, Options: in.Options})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rep.OK() {
+		return nil, rep, &MissingImagesError{Report: rep}
+	}
+	return paths, rep, nil
+}
+
+// ExtractChart writes original-chart/ into dir/<chart> and returns that folder.
+func (b *Bundle) ExtractChart(dir string) (string, error) {
+	root := filepath.Join(dir, b.Chart)
+	for _, f := range b.files {
+		p := filepath.Join(root, filepath.FromSlash(f.Name))
+		if !strings.HasPrefix(p, root+string(filepath.Separator)) {
+			return "", &BundleError{Path: b.Path, Reason: "original-chart/ names a file outside it: " + f.Name}
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
+}
+
+// TargetCheck is a check of the images of a repository version (doctor --to V, the upgrade preflight).
+type TargetCheck struct {
+	Helm     helmsdk.Env
+	Repo     string
+	Version  string
+	Registry string
+	Options  RegistryOptions
+	Fleet    FleetConfig
+	Tool     string
+	Timeout  time.Duration
+	Values   ValuesFunc
+}
+
+// CheckTarget downloads the target version's charts from the repository, renders them for the fleet's
+// releases with global.imageRegistry=Registry and checks that the registry holds every image for the
+// nodes' architectures.
+func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
+	cfg := in.Fleet
+	cfg.Targets = nil
+	names := map[string]bool{}
+	for _, t := range in.Fleet.Targets {
+		names[t.Chart()] = true
+		cfg.Targets = append(cfg.Targets, t)
+	}
+	var charts []string
+	for _, n := range []string{product.ChartSkoala, product.ChartInit} {
+		if names[n] {
+			charts = append(charts, n)
+		}
+	}
+	ch, err := ChartsFromRepository(ctx, in.Helm, in.Repo, in.Version, charts, false, in.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	rels, archs, err := ReadFleet(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	registry := strings.Trim(in.Registry, "/")
+	list, err := List(ch.ByName, rels, registry, in.Values)
+	if err != nil {
+		return nil, err
+	}
+	return Check(ctx, CheckConfig{Needs: list.Needs(ch.FixCommand(in.Tool, registry)), Architectures: archs, Options: in.Options})
+}
