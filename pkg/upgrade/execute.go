@@ -110,6 +110,8 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 			}
 		}
 	}
+	jr := journalBegin(ctx, d, cfg, rep, ws) // the journal (pkg/journal): before the first change, then per release
+	defer jr.finish(rep, ws)
 	// 2. Backups of every release before the first change.
 	if warn, err := backup.EnsureDir(cfg.BackupDir); err != nil {
 		rep.Outcome = OutcomeFailed
@@ -144,10 +146,12 @@ func execute(ctx context.Context, d Deps, cfg Config, rep *Report, ws []*work) (
 	// 3. The releases, one by one.
 	for _, w := range todo {
 		start := d.Now()
+		jr.update(ws, w)
 		rctx, cancelRun := w.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the run
 		stop := runRelease(rctx, d, cfg, rep, w, ws, progress)
 		cancelRun()
 		w.plan.Result.Duration = d.Now().Sub(start).Round(time.Second).String()
+		jr.update(ws, nil)
 		if stop {
 			return nil
 		}
