@@ -7,6 +7,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/backupvalues"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/bundle"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/rollback"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
@@ -20,6 +21,7 @@ func verbs(g *cli.Globals) []*cobra.Command {
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
 		upgrade.NewCmdUpgrade(g),
+		rollback.NewCmdRollback(g),
 		bundle.NewCmdBundle(g),
 	}
 }
