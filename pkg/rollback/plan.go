@@ -235,7 +235,7 @@ func Plan(cfg Config, st *State) (*Report, error) {
 			run = journal.ByID(st.Runs, cfg.Run)
 			if run == nil {
 				return rep, withHint(fmt.Errorf("the journal has no run %s (it keeps the last %d runs)", cfg.Run, journal.MaxRuns),
-					fmt.Sprintf("see the runs with '%s status -o json' (lastRuns), or roll one release back with --to-revision or --from-backup", cfg.Name))
+					fmt.Sprintf("see the runs with '%s status -o json' (journal.runs), or roll one release back with --to-revision or --from-backup", cfg.Name))
 			}
 			if run.Kind != journal.KindUpgrade {
 				return rep, fmt.Errorf("run %s is a %s: only an upgrade run is undone (roll a release back with --to-revision)", run.ID, run.Kind)

@@ -17,7 +17,7 @@ var example = templates.Examples(`
 	# What would it do? (the plan and the diff of values and manifests; nothing is changed)
 	kubectl skoala rollback -w workspace-1,workspace-2 --dry-run
 
-	# Undo an older run of the journal (see 'kubectl skoala status -o json': lastRun)
+	# Undo an older run of the journal (see 'kubectl skoala status -o json': journal.runs)
 	kubectl skoala rollback -w workspace-1 --run 20261202T010203Z-a1b2c3 --yes
 
 	# One release to one revision
