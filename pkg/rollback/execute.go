@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
@@ -24,6 +27,7 @@ const (
 	StepUnlock    = "unlock"
 	StepHelm      = "helm"
 	StepUninstall = "uninstall"
+	StepJobs      = "jobs"
 	StepVerify    = "verify"
 )
 
@@ -225,6 +229,19 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, it *item, 
 		objs = to.Objects()
 	} else {
 		objs = last.Objects()
+	}
+	if p.Action != ActionRestore {
+		if jobs := jobsOf(objs); len(jobs) > 0 {
+			if err := it.lock.Confirm(ctx); err != nil {
+				return stop(OutcomeFailed, err.Error(), "")
+			}
+			if err := deleteJobs(ctx, it.state.Cluster, cfg.Namespace, jobs); err != nil {
+				msg, hint := kube.Explain(err, "delete", "jobs in namespace "+cfg.Namespace)
+				return stop(OutcomeFailed, "deleting the Jobs: "+msg, hint)
+			}
+			res.Done = append(res.Done, StepJobs)
+			progress("%s: deleted Jobs %s (the rollback creates them again)", name, strings.Join(jobs, ", "))
+		}
 	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	watchDone := make(chan struct{})
@@ -457,4 +474,46 @@ func journalReleases(rep *Report) []journal.Release {
 		out = append(out, jr)
 	}
 	return out
+}
+
+// jobsOf names the Jobs of a manifest: their pod template is immutable, so a rollback to a revision whose
+// Job differs would fail; they are deleted first and the rollback creates them again.
+func jobsOf(objs []helmsdk.ManifestObject) []string {
+	var out []string
+	for _, o := range objs {
+		if o.Kind == "Job" {
+			out = append(out, o.Name)
+		}
+	}
+	return out
+}
+
+// deleteJobs deletes the Jobs (and their pods) and waits until they are gone.
+func deleteJobs(ctx context.Context, c *kube.Cluster, ns string, names []string) error {
+	bg := metav1.DeletePropagationBackground
+	jobs := c.Client.BatchV1().Jobs(ns)
+	for _, j := range names {
+		if err := jobs.Delete(ctx, j, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	for i := 0; i < 60; i++ {
+		left := 0
+		for _, j := range names {
+			if _, err := jobs.Get(ctx, j, metav1.GetOptions{}); err == nil {
+				left++
+			} else if !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the Jobs %s are still there after 30s", strings.Join(names, ", "))
 }

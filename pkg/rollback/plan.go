@@ -439,6 +439,9 @@ func rollbackTo(cfg Config, to *helmsdk.Release, rp *ReleasePlan, why string) {
 	if strings.HasPrefix(rp.Status, "pending-") {
 		rp.Steps = append(rp.Steps, fmt.Sprintf("mark the stuck %s revision %d failed", rp.Status, rp.FromRevision))
 	}
+	if jobs := jobsOf(to.Objects()); len(jobs) > 0 {
+		rp.Steps = append(rp.Steps, fmt.Sprintf("delete Jobs %s (their pod template is immutable: the rollback creates them again)", strings.Join(jobs, ", ")))
+	}
 	rp.Steps = append(rp.Steps,
 		fmt.Sprintf("helm rollback %s %d (wait %s, cleanup-on-fail)", rp.Release, to.Revision, cfg.Timeout),
 		fmt.Sprintf("verify that every component is ready and runs the images of revision %d (%s)", to.Revision, to.ChartVersion))
