@@ -17,7 +17,7 @@ section() {
   echo "kubectl's standard flags (\`--kubeconfig\`, \`--context\`, \`--cluster\`, \`--user\`, \`-n/--namespace\`, \`--as\`,"
   echo "\`--as-group\`, \`--request-timeout\`, \`--insecure-skip-tls-verify\`, \`--token\`, \`--server\`, ...) and \`--color\` apply to"
   echo "every verb. Each verb's own flags:"
-  for verb in status versions doctor backup-values upgrade bundle version; do
+  for verb in status versions doctor backup-values upgrade rollback bundle version; do
     echo
     echo "### \`$verb\`"
     echo

@@ -408,6 +408,16 @@ func TestRollbackDryRunAndReadOnly(t *testing.T) {
 		t.Error("the dry run wrote a backup")
 	}
 
+	t.Run("helm skoala rollback is the same verb", func(t *testing.T) {
+		ensureRepoBinary(t)
+		s := newHelmSandbox(t, "helm3")
+		s.mustRun(t, "plugin", "install", fleet.Root)
+		h := s.run(t, nil, "skoala", "rollback", "-n", ns, "--dry-run", "--backup-dir", backups, "--color", "never")
+		if h.Code != 0 || h.Stdout != dry.Stdout {
+			t.Errorf("helm skoala rollback --dry-run differs from kubectl skoala's:\n%s\nkubectl skoala:\n%s", h, dry.Stdout)
+		}
+	})
+
 	ro := []string{"KUBECONFIG=" + fleet.ReadOnlyKubeconfig}
 	st := SkoalaEnv(t, ro, "status", "-n", ns, "-o", "json")
 	var sdoc struct {
