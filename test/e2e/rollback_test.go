@@ -393,7 +393,7 @@ func TestRollbackDryRunAndReadOnly(t *testing.T) {
 	if dry.Code != 0 {
 		t.Fatalf("dry run exit %d\n%s", dry.Code, dry)
 	}
-	for _, want := range []string{"Rollback plan (dry run: nothing will be changed)", "global/skoala: rollback", "diff of global/skoala (0.33.2 -> 0.28.1)", "-    tag: v0.33.2", "+    tag: v0.28.1", "dry-run: nothing was changed"} {
+	for _, want := range []string{"Rollback plan (dry run: nothing will be changed)", "global/skoala: rollback", "diff of global/skoala (0.33.2 -> 0.28.1)", "-    tag: v0.33.2", "+    tag: v0.19.0", "dry-run: nothing was changed"} {
 		if !strings.Contains(dry.Stdout, want) {
 			t.Errorf("dry run output lacks %q\n%s", want, dry.Stdout)
 		}
