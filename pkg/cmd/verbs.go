@@ -8,6 +8,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/bundle"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/images"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/rollback"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
@@ -21,6 +22,7 @@ func verbs(g *cli.Globals) []*cobra.Command {
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
 		upgrade.NewCmdUpgrade(g),
+		rollback.NewCmdRollback(g),
 		bundle.NewCmdBundle(g),
 		images.NewCmdImages(g),
 	}

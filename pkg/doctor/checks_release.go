@@ -25,6 +25,25 @@ func (e *Env) kubeContextFlag() string {
 	return " --kube-context " + e.Target.Context
 }
 
+// rollbackCommand is the rollback verb for the check's release: the control plane's on its context, a
+// workspace's with -w (run from the control plane's context).
+func (e *Env) rollbackCommand() string {
+	name := e.Config.Name
+	if name == "" {
+		name = "kubectl skoala"
+	}
+	s := fmt.Sprintf("%s rollback -n %s", name, e.Config.Namespace)
+	switch {
+	case e.Target.Role == RoleWorkspace:
+		s += " -w " + e.Target.Context
+	case e.Target.Context != "" && strings.HasPrefix(name, "helm"):
+		s += " --kube-context " + e.Target.Context
+	case e.Target.Context != "":
+		s += " --context " + e.Target.Context
+	}
+	return s
+}
+
 func (e *Env) kubectl() string {
 	s := "kubectl"
 	if e.Target.Context != "" {
@@ -107,11 +126,11 @@ func checkRelease(ctx context.Context, e *Env) Outcome {
 	case rel.Status == "deployed":
 		return OK("release %s %s is deployed (revision %d)", name, rel.ChartVersion, rel.Revision)
 	case rel.Status == "pending-install":
-		return Fail(fmt.Sprintf("helm refuses any operation on it. If no helm or kubectl-skoala run is still installing it: '%s uninstall %s', then install again (%s)", h, name, e.installCommand(rel.ChartVersion)),
+		return Fail(fmt.Sprintf("helm refuses any operation on it. If no helm or kubectl-skoala run is still installing it: '%s' uninstalls it after a confirmation (by hand: '%s uninstall %s'), then install again (%s)", e.rollbackCommand(), h, name, e.installCommand(rel.ChartVersion)),
 			"release %s %s is stuck in pending-install (revision %d): an install was interrupted", name, rel.ChartVersion, rel.Revision)
 	case rel.Pending():
-		return Fail(fmt.Sprintf("helm refuses to upgrade it. If no helm or kubectl-skoala run is still working on it: '%s history %s' to find the last deployed revision, '%s rollback %s <that revision>', then run doctor again and upgrade",
-			h, name, h, name),
+		return Fail(fmt.Sprintf("helm refuses to upgrade it. If no helm or kubectl-skoala run is still working on it: '%s' takes it back to its last deployed revision (by hand: '%s history %s' to find it, '%s rollback %s <that revision>'), then run doctor again and upgrade",
+			e.rollbackCommand(), h, name, h, name),
 			"release %s %s is stuck in %s (revision %d): an operation was interrupted", name, rel.ChartVersion, rel.Status, rel.Revision)
 	case rel.Status == "failed":
 		desc := rel.Description

@@ -15,6 +15,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
 )
@@ -31,6 +32,7 @@ const (
 	IDWSInsightAgent    = "workspaces.insight-agent"
 	IDWSServiceMonitors = "workspaces.servicemonitors"
 	IDWSAdmissionJobs   = "workspaces.admission-jobs"
+	IDWSHalfUpgraded    = "workspaces.half-upgraded"
 )
 
 // InsightAgentRelease is insight-agent's release name.
@@ -54,6 +56,8 @@ func workspaceChecks() []Check {
 		ws(Check{ID: IDWSInsightAgent, Description: "insight-agent installed", Needs: []string{IDReachable}, Uses: readInsight, Run: checkInsightAgent}),
 		ws(Check{ID: IDWSServiceMonitors, Description: "skoala-init ServiceMonitors present", Modes: installed, Needs: []string{IDWSNamespace, IDWSInsightAgent}, Uses: join(readRelease, readServiceMonitors), Run: checkServiceMonitors}),
 		ws(Check{ID: IDWSAdmissionJobs, Description: "no gateway-api-admission Jobs blocking helm", Needs: []string{IDReachable}, Uses: readJobs, Run: checkAdmissionJobs}),
+		{ID: IDWSHalfUpgraded, Category: CatWorkspaces, Scope: ScopeControlPlane, Description: "the last upgrade run did not leave the fleet half-upgraded",
+			Needs: []string{IDReachable}, Uses: join(readRelease, readJournal), Run: checkHalfUpgraded},
 	}
 }
 
@@ -278,4 +282,45 @@ func checkAdmissionJobs(ctx context.Context, e *Env) Outcome {
 			"Jobs %s must be deleted before upgrading to %s%s: their pod template is immutable", strings.Join(names, ", "), semver.Normalize(e.Config.TargetVersion), mandatory)
 	}
 	return OK("Jobs %s belong to release %s %s and completed (an upgrade deletes them first)", strings.Join(names, ", "), e.Target.Release, version)
+}
+
+// checkHalfUpgraded reads the journal (pkg/journal) on the control plane: when its last run is an upgrade
+// that left some releases of this fleet at its target and others not, the fleet is half-upgraded, and the
+// fix is one of the two ways out: run the upgrade again, or roll it back.
+func checkHalfUpgraded(ctx context.Context, e *Env) Outcome {
+	ns := e.Config.Namespace
+	base, t := e.fact(ctx)
+	jctx, cancel := context.WithTimeout(base, t)
+	defer cancel()
+	runs, err := (&journal.Store{Client: e.Client(), Namespace: ns}).List(jctx)
+	if err != nil {
+		return apiError(err, "get", "configmaps in "+ns)
+	}
+	if len(runs) == 0 {
+		return OK("the journal holds no upgrade or rollback run")
+	}
+	last := runs[0]
+	var installed []journal.Installed
+	var workspaces []string
+	for _, cs := range append([]*clusterState{e.r.controlPlane()}, e.r.workspaces()...) {
+		if cs == nil {
+			continue
+		}
+		if cs.target.Role == RoleWorkspace {
+			workspaces = append(workspaces, cs.target.Context)
+		}
+		if rel, err := e.releaseOf(ctx, cs); err == nil {
+			installed = append(installed, journal.Installed{Context: cs.target.Context, Release: cs.target.Release, Version: rel.ChartVersion})
+		}
+	}
+	at, behind := journal.Half(&last, installed)
+	if len(at) == 0 {
+		return OK("the last run left no release behind: %s", last.Summary())
+	}
+	w := ""
+	if len(workspaces) > 0 {
+		w = " -w " + strings.Join(workspaces, ",")
+	}
+	return Fail(fmt.Sprintf("finish the run: '%s upgrade -n %s%s --version %s', or undo it: '%s rollback -n %s%s'", e.Config.Name, ns, w, last.Target, e.Config.Name, ns, w),
+		"the fleet is half-upgraded by run %s: %s at %s, %s not", last.ID, strings.Join(at, ", "), last.Target, strings.Join(behind, ", "))
 }

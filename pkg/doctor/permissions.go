@@ -89,6 +89,7 @@ var (
 	}
 	readJobs       = []Access{{Verb: "list", Group: "batch", Resource: "jobs", Namespace: NSRelease}}
 	readNamespaces = []Access{{Verb: "get", Resource: "namespaces"}}
+	readJournal    = []Access{{Verb: "get", Resource: "configmaps", Namespace: NSRelease}}
 	readInsight    = []Access{
 		{Verb: "list", Resource: "pods", Namespace: NSInsight},
 	}
@@ -132,7 +133,7 @@ func needed(role string, mode Mode) (doctor, upgrade []Access) {
 	upgrade = append([]Access{}, upgradeWrites...)
 	switch role {
 	case RoleControlPlane:
-		doctor = append(doctor, readMySQL...)
+		doctor = join(doctor, readMySQL, readJournal)
 	case RoleWorkspace:
 		doctor = join(doctor, readInsight, readServiceMonitors)
 		upgrade = append(upgrade, upgradeWorkspaceWrites...)

@@ -44,3 +44,19 @@ func (c *Client) Rollback(ctx context.Context, name string, revision int, opts R
 	}
 	return last, nil
 }
+
+// Uninstall does what 'helm uninstall name --wait' does: it deletes the release's objects and its
+// history. It is used for a release stuck pending-install that has no deployed revision, so that it can
+// be installed again.
+func (c *Client) Uninstall(ctx context.Context, name string, timeout time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("uninstalling %s: %w", name, err)
+	}
+	u := action.NewUninstall(c.cfg)
+	u.Timeout = timeout
+	u.Wait = true
+	if _, err := u.Run(name); err != nil {
+		return fmt.Errorf("uninstalling %s: %w", name, err)
+	}
+	return nil
+}

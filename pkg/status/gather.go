@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
@@ -32,6 +34,8 @@ type Config struct {
 	Name string
 	// SkipComponents reads the releases only (versions).
 	SkipComponents bool
+	// Journal also reads the journal of upgrade and rollback runs on the control plane.
+	Journal bool
 }
 
 // Gather reads every target concurrently, each bounded by its own timeout. An unreachable cluster becomes
@@ -51,6 +55,14 @@ func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t f
 	if err != nil {
 		c.Error, c.Hint = kube.Explain(err, "", "")
 		return c
+	}
+	if cfg.Journal && t.Role == fleet.RoleControlPlane {
+		// Read first: an identity that may not read the release records (Secrets) still sees the journal.
+		runs, err := (&journal.Store{Client: kc.Client, Namespace: cfg.Namespace}).List(ctx)
+		if err != nil {
+			c.journalErr, _ = kube.Explain(err, "get", "configmaps in namespace "+cfg.Namespace)
+		}
+		c.runs = runs
 	}
 	rel := Release{Name: t.Release, Namespace: cfg.Namespace, Status: StatusUnknown, Components: []inspect.Component{}}
 	hr, err := helmsdk.GetCurrent(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Driver)
@@ -161,4 +173,57 @@ func compare(rep *Report, cfg Config) {
 			}
 		}
 	}
+	if cfg.Journal {
+		readJournal(rep, cfg)
+	}
+}
+
+// readJournal fills rep.Journal from the control plane's journal: the last run, every run in one line,
+// and whether the last run left the fleet half-upgraded (a problem: exit 3).
+func readJournal(rep *Report, cfg Config) {
+	var installed []journal.Installed
+	var workspaces []string
+	j := &Journal{}
+	found := false
+	for _, c := range rep.Clusters {
+		if c.Role == fleet.RoleWorkspace {
+			workspaces = append(workspaces, c.Context)
+		}
+		for _, r := range c.Releases {
+			if r.Installed {
+				installed = append(installed, journal.Installed{Context: c.Context, Release: r.Name, Version: r.Version})
+			}
+		}
+		if c.Role != fleet.RoleControlPlane {
+			continue
+		}
+		found = true
+		j.Error = c.journalErr
+		for _, run := range c.runs {
+			j.Runs = append(j.Runs, RunLine{ID: run.ID, Kind: run.Kind, Target: run.Target, Outcome: run.Outcome, Started: run.Started, UndoneBy: run.UndoneBy, Summary: run.Summary()})
+		}
+		if len(c.runs) > 0 {
+			last := c.runs[0]
+			j.LastRun = &last
+		}
+	}
+	if !found {
+		return
+	}
+	rep.Journal = j
+	if j.LastRun == nil {
+		return
+	}
+	at, behind := journal.Half(j.LastRun, installed)
+	if len(at) == 0 {
+		return
+	}
+	w := ""
+	if len(workspaces) > 0 {
+		w = " -w " + strings.Join(workspaces, ",")
+	}
+	j.HalfUpgraded = &HalfUpgraded{Run: j.LastRun.ID, Target: j.LastRun.Target, At: at, Behind: behind,
+		Upgrade:  fmt.Sprintf("%s upgrade -n %s%s --version %s", cfg.Name, cfg.Namespace, w, j.LastRun.Target),
+		Rollback: fmt.Sprintf("%s rollback -n %s%s", cfg.Name, cfg.Namespace, w)}
+	rep.Problems++
 }

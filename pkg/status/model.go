@@ -8,6 +8,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
+	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 )
 
@@ -26,6 +27,43 @@ type Report struct {
 	Problems int `json:"problems"`
 	// Warnings are fleet-level notes (repository not configured, index stale...).
 	Warnings []string `json:"warnings,omitempty"`
+	// Journal is what the journal of upgrade and rollback runs (pkg/journal) says (nil when not read).
+	Journal *Journal `json:"journal,omitempty"`
+}
+
+// Journal is the journal of the control plane's release namespace, as status shows it.
+type Journal struct {
+	// LastRun is the newest run (nil when the journal holds none).
+	LastRun *journal.Run `json:"lastRun,omitempty"`
+	// Runs are every run the journal keeps, newest first, one line each.
+	Runs []RunLine `json:"runs,omitempty"`
+	// HalfUpgraded is set when the last run is an upgrade that left some releases at its target and
+	// others not.
+	HalfUpgraded *HalfUpgraded `json:"halfUpgraded,omitempty"`
+	// Error says why the journal could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// RunLine is a run of the journal in one line.
+type RunLine struct {
+	ID       string    `json:"id"`
+	Kind     string    `json:"kind"`
+	Target   string    `json:"target,omitempty"`
+	Outcome  string    `json:"outcome"`
+	Started  time.Time `json:"started"`
+	UndoneBy string    `json:"undoneBy,omitempty"`
+	Summary  string    `json:"summary"`
+}
+
+// HalfUpgraded is a fleet that the last upgrade run left half-upgraded, and the two ways out.
+type HalfUpgraded struct {
+	Run    string   `json:"run"`
+	Target string   `json:"target"`
+	At     []string `json:"at"`
+	Behind []string `json:"behind"`
+	// Upgrade and Rollback are the commands that finish or undo the run.
+	Upgrade  string `json:"upgrade"`
+	Rollback string `json:"rollback"`
 }
 
 // Repository is the chart repository the report compares with.
@@ -40,6 +78,10 @@ type Cluster struct {
 	Error     string    `json:"error,omitempty"`
 	Hint      string    `json:"hint,omitempty"`
 	Releases  []Release `json:"releases"`
+
+	// runs and journalErr are the journal read from a control plane (Config.Journal).
+	runs       []journal.Run
+	journalErr string
 }
 
 // Release is a release found (or looked for) in a cluster.

@@ -27,6 +27,18 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 		}
 		b.WriteString("\n")
 	}
+	if j := r.Journal; j != nil && (j.LastRun != nil || j.Error != "") {
+		if j.Error != "" {
+			fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "journal:"), j.Error)
+		} else {
+			fmt.Fprintf(&b, "last run: %s\n", j.LastRun.Summary())
+		}
+		if h := j.HalfUpgraded; h != nil {
+			fmt.Fprintf(&b, "%s %s at %s, %s not: finish it with '%s', or undo it with '%s'\n",
+				p.State(render.Error, "half-upgraded:"), strings.Join(h.At, ", "), h.Target, strings.Join(h.Behind, ", "), h.Upgrade, h.Rollback)
+		}
+		b.WriteString("\n")
+	}
 	for i, c := range r.Clusters {
 		if i > 0 {
 			b.WriteString("\n")
@@ -243,7 +255,12 @@ func (r *Report) summary(p *render.Palette) string {
 	if bad > 0 {
 		parts = append(parts, fmt.Sprintf("%d release(s) missing, failed or pending", bad))
 	}
-	if extra := r.Problems - unreachable - bad; extra > 0 {
+	half := 0
+	if r.Journal != nil && r.Journal.HalfUpgraded != nil {
+		half = 1
+		parts = append(parts, "the fleet is half-upgraded")
+	}
+	if extra := r.Problems - unreachable - bad - half; extra > 0 {
 		parts = append(parts, fmt.Sprintf("%d upgrade(s) available", extra))
 	}
 	return fmt.Sprintf("%d %s, %s: %s\n", n, word, p.State(render.Error, fmt.Sprintf("%d problem(s)", r.Problems)), strings.Join(parts, ", "))

@@ -65,15 +65,22 @@ type executor struct {
 
 func (x *executor) run(ctx context.Context) error {
 	defer x.releaseLocks()
-	if !x.lockAll(ctx) || !x.backupAll() {
+	if !x.lockAll(ctx) {
+		return nil
+	}
+	jr := journalBegin(ctx, x.d, x.cfg, x.rep, x.ws) // the journal (pkg/journal): before the first change, then per release
+	defer jr.finish(x.rep, x.ws)
+	if !x.backupAll() {
 		return nil
 	}
 	for _, w := range x.todo {
 		start := x.d.Now()
 		x.d.Observe(Event{Kind: EventReleaseStart, Context: w.plan.Context, Release: w.plan.Release, Plan: x.rep})
+		jr.update(x.ws, w)
 		rctx, cancelRun := w.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the run
 		stop := x.runRelease(rctx, w)
 		cancelRun()
+		jr.update(x.ws, nil)
 		w.plan.Result.Duration = x.d.Now().Sub(start).Round(time.Second).String()
 		interrupted := !stop && ctx.Err() != nil
 		if interrupted {

@@ -54,6 +54,7 @@ func (o *Options) Run(ctx context.Context) error {
 		Repo:           repo,
 		ExitOnUpgrade:  o.ExitCode,
 		Name:           o.g.Name,
+		Journal:        true,
 	})
 	rep.Warnings = append(rep.Warnings, warnings...)
 	if ctx.Err() != nil {
@@ -62,6 +63,12 @@ func (o *Options) Run(ctx context.Context) error {
 	// A single cluster that could not be read: the command could not do its job.
 	if len(rep.Clusters) == 1 && !rep.Clusters[0].Reachable {
 		c := rep.Clusters[0]
+		if rep.Journal != nil && rep.Journal.LastRun != nil {
+			// The journal was readable (a read-only identity may read it but not the release records): show it.
+			if err := o.g.Write(o.format, rep); err != nil {
+				return err
+			}
+		}
 		return exit.Failf(c.Hint, "cluster %s: %s", c.Context, c.Error)
 	}
 	if err := o.g.Write(o.format, rep); err != nil {

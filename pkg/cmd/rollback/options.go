@@ -1,0 +1,250 @@
+package rollback
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
+	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/rollback"
+)
+
+// Options are the rollback command's options.
+type Options struct {
+	g          *cli.Globals
+	Fleet      cli.FleetFlags
+	Output     string
+	RunID      string
+	ToRevision int
+	FromBackup string
+	DryRun     bool
+	Yes        bool
+	BackupDir  string
+	Repo       string
+
+	format     render.Format
+	releaseSet bool
+}
+
+// NewOptions returns the defaults.
+func NewOptions(g *cli.Globals) *Options {
+	f := cli.NewFleetFlags()
+	f.ClusterTimeout = 5 * time.Minute
+	return &Options{g: g, Fleet: f, Output: "table"}
+}
+
+// Validate checks the flags (one sentence per conflict).
+func (o *Options) Validate(cmd *cobra.Command) error {
+	f, err := cli.ParseOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	o.format = f
+	if err := o.Fleet.Validate(); err != nil {
+		return err
+	}
+	if cmd != nil {
+		o.releaseSet = cmd.Flags().Changed("release")
+	}
+	fleetGiven := len(o.Fleet.Workspaces) > 0 || o.Fleet.AllContexts
+	switch {
+	case o.ToRevision < 0:
+		return exit.Usagef("--to-revision must be a positive revision")
+	case o.FromBackup != "" && o.ToRevision > 0:
+		return exit.Usagef("--from-backup and --to-revision are mutually exclusive")
+	case o.RunID != "" && (o.ToRevision > 0 || o.FromBackup != ""):
+		return exit.Usagef("--run and --to-revision/--from-backup are mutually exclusive")
+	case o.ToRevision > 0 && fleetGiven:
+		return exit.Usagef("--to-revision rolls back one release (--release on --context): it takes no --workspace-context or --all-contexts")
+	case o.FromBackup != "" && fleetGiven:
+		return exit.Usagef("--from-backup restores the release and cluster the backup names: it takes no --workspace-context or --all-contexts")
+	case o.Repo != "" && o.FromBackup == "":
+		return exit.Usagef("--repo is for --from-backup only (a rollback takes its revisions from Helm's history)")
+	}
+	return nil
+}
+
+// Run gathers, plans, confirms, executes and reports.
+func (o *Options) Run(ctx context.Context) error {
+	fac := o.g.Factory()
+	ns := o.g.Namespace()
+	var targets []fleet.Target
+	var err error
+	switch {
+	case o.FromBackup != "":
+		m, _, lerr := backup.Load(o.FromBackup)
+		if lerr != nil {
+			return exit.Usagef("--from-backup %s: %v", o.FromBackup, lerr)
+		}
+		role := fleet.RoleControlPlane
+		if m.Chart == product.ChartInit {
+			role = fleet.RoleWorkspace
+		}
+		targets = []fleet.Target{{Context: m.Cluster, Role: role, Release: m.Release}}
+		if m.Namespace != "" {
+			ns = m.Namespace
+		}
+		if _, cerr := fac.Cluster(m.Cluster); cerr != nil {
+			return cli.Explain(cerr)
+		}
+	case o.ToRevision > 0:
+		cp, cerr := fac.CurrentContext()
+		if cerr != nil {
+			return cli.Explain(cerr)
+		}
+		targets = []fleet.Target{{Context: cp, Role: fleet.RoleControlPlane, Release: o.Fleet.SkoalaRelease}}
+		if _, cerr := fac.Cluster(cp); cerr != nil {
+			return cli.Explain(cerr)
+		}
+	default:
+		if targets, err = o.Fleet.ResolveClusters(o.g); err != nil {
+			return err
+		}
+	}
+	dir := o.BackupDir
+	if dir == "" {
+		if dir, err = backup.DefaultDir(); err != nil {
+			return exit.Failf("give --backup-dir", "%v", err)
+		}
+	}
+	maxHistory := o.g.Helm.MaxHistory
+	if maxHistory == 0 {
+		maxHistory = 10
+	}
+	reqTimeout := fac.RequestTimeout()
+	if reqTimeout == 0 {
+		reqTimeout = time.Minute
+	}
+	cfg := rollback.Config{Namespace: ns, Targets: targets, Env: o.g.Helm, Run: o.RunID, ToRevision: o.ToRevision, FromBackup: o.FromBackup,
+		Repo: o.Repo, Timeout: o.Fleet.ClusterTimeout, RequestTimeout: reqTimeout, DryRun: o.DryRun, Yes: o.Yes, BackupDir: dir,
+		MaxHistory: maxHistory, Name: o.g.Name, Tool: buildinfo.Get().Version}
+	streams := o.g.Streams
+	deps := rollback.Deps{Clusters: fac, ErrOut: streams.ErrOut}
+	st, err := rollback.Gather(ctx, deps, cfg)
+	if err != nil {
+		return gatherError(ctx, err)
+	}
+	rep, err := rollback.Plan(cfg, st)
+	if err != nil {
+		return gatherError(ctx, err)
+	}
+	table := o.format == render.Table
+	todo := 0
+	var uninstalls []string
+	for _, rp := range rep.Releases {
+		if rp.Action == rollback.ActionRollback || rp.Action == rollback.ActionRecover || rp.Action == rollback.ActionRestore || rp.Action == rollback.ActionUninstall {
+			todo++
+		}
+		if rp.Action == rollback.ActionUninstall {
+			uninstalls = append(uninstalls, fmt.Sprintf("%s on %s (%d objects, listed above)", rp.Release, rp.Context, len(rp.Removes)))
+		}
+	}
+	if rep.Outcome == rollback.OutcomePlanned && !o.Yes && !isTerminal(streams.In) {
+		rep.Message = "nothing was changed: no terminal to confirm on"
+		rep.Hint = "review the plan, then run again with --yes"
+	}
+	if table {
+		if err := o.g.Write(o.format, rep); err != nil {
+			return err
+		}
+	}
+	if rep.Outcome != rollback.OutcomePlanned || rep.Message != "" {
+		if !table {
+			if err := o.g.Write(o.format, rep); err != nil {
+				return err
+			}
+		}
+		return outcomeError(rep)
+	}
+	if !o.Yes {
+		q := fmt.Sprintf("Roll back %d release(s) as planned?", todo)
+		if len(uninstalls) > 0 {
+			q = fmt.Sprintf("Uninstall %s, and roll back the rest as planned?", strings.Join(uninstalls, ", "))
+		}
+		ok, err := confirm(streams.In, streams.ErrOut, q)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rep.Outcome, rep.Message, rep.Hint = rollback.OutcomeCancelled, "cancelled: nothing was changed", ""
+			if !table {
+				_ = o.g.Write(o.format, rep)
+			}
+			return outcomeError(rep)
+		}
+	}
+	runErr := rollback.Execute(ctx, deps, cfg, rep, st)
+	if err := o.g.Write(o.format, rep); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return gatherError(ctx, runErr)
+	}
+	return outcomeError(rep)
+}
+
+func gatherError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return err
+	}
+	var he *rollback.HintError
+	if errors.As(err, &he) {
+		return exit.New(exit.Failure, err, he.Hint)
+	}
+	if _, ok := err.(*exit.Error); ok {
+		return err
+	}
+	return exit.New(exit.Failure, err, "")
+}
+
+// outcomeError maps the outcome onto the exit-code contract.
+func outcomeError(rep *rollback.Report) error {
+	msg := rep.Message
+	if msg == "" {
+		msg = rep.Outcome
+	}
+	switch rep.Outcome {
+	case rollback.OutcomeRolledBack, rollback.OutcomeNothing, rollback.OutcomeDryRun:
+		return nil
+	case rollback.OutcomeRefused:
+		return exit.New(exit.Problems, errors.New(msg), rep.Hint)
+	case rollback.OutcomeTimedOut:
+		return exit.New(exit.Timeout, errors.New(msg), rep.Hint)
+	case rollback.OutcomeInterrupted:
+		return context.Canceled
+	}
+	return exit.New(exit.Failure, errors.New(msg), rep.Hint)
+}
+
+// isTerminal reports whether r is a terminal to ask on.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
+	fmt.Fprintf(out, "%s [y/N]: ", q)
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}

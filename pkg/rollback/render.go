@@ -1,0 +1,225 @@
+package rollback
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+)
+
+// WriteJSON writes the report as JSON.
+func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+
+// WriteYAML writes the report as YAML.
+func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
+
+// Executed reports whether Execute ran (some release has a result).
+func (r *Report) Executed() bool {
+	for _, rp := range r.Releases {
+		if rp.Result != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteTable writes the result once executed; before, the plan (and with --dry-run the diff).
+func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+	if r.Executed() {
+		return r.WriteResult(w, p)
+	}
+	if err := r.WritePlan(w, p); err != nil {
+		return err
+	}
+	if r.DryRun {
+		return r.WriteDiff(w, p)
+	}
+	return nil
+}
+
+func actionLevel(a string) render.Level {
+	switch a {
+	case ActionRollback, ActionRecover, ActionRestore:
+		return render.Warn
+	case ActionUninstall, ActionRefused:
+		return render.Error
+	case ActionNone:
+		return render.OK
+	}
+	return render.None
+}
+
+func outcomeLevel(o string) render.Level {
+	switch o {
+	case OutcomeRolledBack, OutcomeRecovered, OutcomeRestored, OutcomeUninstalled, OutcomeDryRun, OutcomeNothing, OutcomeLeftAlone:
+		return render.OK
+	case OutcomePlanned, OutcomeCancelled, OutcomeNotStarted:
+		return render.Warn
+	}
+	return render.Error
+}
+
+func revisions(rp ReleasePlan) string {
+	switch {
+	case rp.FromRevision == 0:
+		return "-"
+	case rp.Action == ActionUninstall:
+		return fmt.Sprintf("%d -> -", rp.FromRevision)
+	case rp.Action == ActionRestore:
+		return fmt.Sprintf("%d -> %d", rp.FromRevision, rp.FromRevision+1)
+	case rp.ToRevision > 0 && active(rp.Action):
+		return fmt.Sprintf("%d -> %d (as %d)", rp.FromRevision, rp.FromRevision+1, rp.ToRevision)
+	}
+	return fmt.Sprint(rp.FromRevision)
+}
+
+// WritePlan writes the plan: the run undone, a table of the releases, then per release the reason and
+// the steps, and what a rollback does not undo.
+func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	title := "Rollback plan"
+	if r.DryRun {
+		title += " (dry run: nothing will be changed)"
+	}
+	fmt.Fprintf(&b, "%s\n", p.Bold(title))
+	fmt.Fprintf(&b, "namespace %s", r.Namespace)
+	switch {
+	case r.Run != "":
+		fmt.Fprintf(&b, ", undoing %s", r.RunSummary)
+	case r.Mode == ModeRun:
+		b.WriteString(", no upgrade run to undo in the journal")
+	}
+	b.WriteString("\n\n")
+	rows := make([][]render.Cell, 0, len(r.Releases))
+	for _, rp := range r.Releases {
+		rows = append(rows, []render.Cell{render.C(rp.Context), render.C(rp.Role), render.C(rp.Release), render.C(orDash(rp.From)),
+			render.C(orDash(rp.To)), render.C(revisions(rp)), render.C(rp.Status), render.L(actionLevel(rp.Action), rp.Action)})
+	}
+	b.WriteString(p.Table([]string{"cluster", "role", "release", "from", "to", "revision", "status", "action"}, rows))
+	for _, rp := range r.Releases {
+		if rp.Action == ActionNone && rp.Reason == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s/%s: %s\n", rp.Context, rp.Release, p.State(actionLevel(rp.Action), rp.Action))
+		if rp.Reason != "" {
+			fmt.Fprintf(&b, "  %s\n", rp.Reason)
+		}
+		if len(rp.Removes) > 0 {
+			fmt.Fprintf(&b, "  %s\n", p.State(render.Error, "uninstalling removes:"))
+			for _, o := range rp.Removes {
+				fmt.Fprintf(&b, "    - %s\n", o)
+			}
+		}
+		if len(rp.Steps) > 0 {
+			b.WriteString("  steps:\n")
+			for i, s := range rp.Steps {
+				fmt.Fprintf(&b, "    %d. %s\n", i+1, s)
+			}
+		}
+		if rp.Hint != "" {
+			fmt.Fprintf(&b, "  hint: %s\n", rp.Hint)
+		}
+	}
+	if len(r.NotUndone) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", p.Bold("What a rollback does not undo:"))
+		for _, s := range r.NotUndone {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+	}
+	for _, s := range r.Warnings {
+		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), s)
+	}
+	if !r.DryRun && r.Message != "" {
+		fmt.Fprintf(&b, "\n%s %s\n", p.State(outcomeLevel(r.Outcome), r.Outcome+":"), r.Message)
+		if r.Hint != "" {
+			fmt.Fprintf(&b, "hint: %s\n", r.Hint)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteDiff writes the dry run's unified diffs: values first, then each changed resource.
+func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	for _, rp := range r.Releases {
+		if !active(rp.Action) {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s\n", p.Bold(fmt.Sprintf("diff of %s/%s (%s -> %s)", rp.Context, rp.Release, orDash(rp.From), orDash(rp.To))))
+		if rp.Action == ActionRestore {
+			b.WriteString(p.Faint("# the manifest is rendered from the chart when the backup is restored") + "\n")
+		}
+		changed := 0
+		for _, d := range rp.Diff {
+			if d.Diff == "" {
+				continue
+			}
+			changed++
+			fmt.Fprintf(&b, "%s\n", p.Faint("# "+d.Name+": "+d.Change))
+			for _, line := range strings.Split(strings.TrimRight(d.Diff, "\n"), "\n") {
+				switch {
+				case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+					b.WriteString(p.Bold(line))
+				case strings.HasPrefix(line, "@@"):
+					b.WriteString(p.State(render.Unknown, line))
+				case strings.HasPrefix(line, "+"):
+					b.WriteString(p.State(render.OK, line))
+				case strings.HasPrefix(line, "-"):
+					b.WriteString(p.State(render.Error, line))
+				default:
+					b.WriteString(line)
+				}
+				b.WriteString("\n")
+			}
+		}
+		if changed == 0 && rp.Action != ActionUninstall {
+			b.WriteString("no change\n")
+		}
+	}
+	if r.Message != "" {
+		fmt.Fprintf(&b, "\n%s %s\n", p.State(outcomeLevel(r.Outcome), r.Outcome+":"), r.Message)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteResult writes what happened: a table of the releases with their outcome, then the errors and the
+// outcome line.
+func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
+	var b strings.Builder
+	b.WriteString(p.Bold("Rollback result") + "\n")
+	rows := [][]render.Cell{}
+	for _, rp := range r.Releases {
+		res := rp.Result
+		if res == nil {
+			continue
+		}
+		rev := "-"
+		if res.Revision > 0 {
+			rev = fmt.Sprint(res.Revision)
+		}
+		rows = append(rows, []render.Cell{render.C(rp.Context), render.C(rp.Release), render.C(orDash(rp.From)), render.C(orDash(rp.To)),
+			render.L(outcomeLevel(res.Outcome), res.Outcome), render.C(rev), render.C(orDash(res.Duration)), render.C(orDash(res.Backup))})
+	}
+	b.WriteString(p.Table([]string{"cluster", "release", "from", "to", "result", "revision", "took", "backup"}, rows))
+	for _, rp := range r.Releases {
+		if rp.Result == nil || rp.Result.Error == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %s/%s: %s\n", p.State(render.Error, "error:"), rp.Context, rp.Release, rp.Result.Error)
+		if len(rp.Result.Done) > 0 {
+			fmt.Fprintf(&b, "  steps done: %s\n", strings.Join(rp.Result.Done, ", "))
+		}
+	}
+	for _, s := range r.Warnings {
+		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), s)
+	}
+	if r.JournalRun != "" {
+		fmt.Fprintf(&b, "journal: run %s\n", r.JournalRun)
+	}
+	fmt.Fprintf(&b, "\n%s %s\n", p.State(outcomeLevel(r.Outcome), r.Outcome+":"), r.Message)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
