@@ -48,8 +48,10 @@ func TestRoundsInterleaves(t *testing.T) {
 	if len(figs) != 3 || figs[0].ID != "a" || figs[2].ID != "c" || figs[1].Runs != 3 || figs[1].MaxRSSKiB <= 0 {
 		t.Fatalf("figures: %+v", figs)
 	}
-	// The peak RSS is the command's own (a shell: a few MiB), not the test binary's.
-	if figs[0].MaxRSSKiB > 16<<10 {
+	// The peak RSS is the command's own (a shell: a few MiB) over a floor: Linux gives the child the
+	// launcher's high-water RSS (os/exec forks with CLONE_VM), and the launcher is this binary, whose start-up
+	// is ~22 MiB since the images section links go-containerregistry. Not the test binary's working set.
+	if figs[0].MaxRSSKiB > 32<<10 {
 		t.Errorf("peak RSS of sh: %d KiB", figs[0].MaxRSSKiB)
 	}
 	b, _ := os.ReadFile(order)
