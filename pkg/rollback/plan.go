@@ -392,21 +392,24 @@ func planRun(cfg Config, run *journal.Run, rs ReleaseState, rp *ReleasePlan) {
 		rp.Hint = fmt.Sprintf("uninstall it by hand if it must go: 'helm --kube-context %s -n %s uninstall %s'", rp.Context, cfg.Namespace, rp.Release)
 		return
 	}
-	if last.Revision != to {
-		rp.Action = ActionRefused
-		rp.Reason = fmt.Sprintf("it changed since run %s (which left revision %d): now revision %d, %s %s", run.ID, to, last.Revision, last.Status, last.ChartVersion)
-		rp.Hint = fmt.Sprintf("roll it back to a revision of your choice with '%s rollback --context %s --release %s --to-revision N'", cfg.Name, rp.Context, rp.Release)
-		return
-	}
 	from := rs.Revision(jr.FromRevision)
-	if from == nil {
+	if from == nil { // pruned: only the backup leads back, whatever came after the run
 		rp.Action = ActionRefused
 		rp.Reason = fmt.Sprintf("Helm's history of it no longer holds revision %d (the one before run %s): it was pruned (--history-max)", jr.FromRevision, run.ID)
+		if last.Revision != to {
+			rp.Reason += fmt.Sprintf("; it also changed since the run (now revision %d, %s %s)", last.Revision, last.Status, last.ChartVersion)
+		}
 		b := "the backup-values file of that revision"
 		if jr.Backup != "" {
 			b = jr.Backup
 		}
 		rp.Hint = fmt.Sprintf("restore the values backed up before the run: '%s rollback --from-backup %s'", cfg.Name, b)
+		return
+	}
+	if last.Revision != to {
+		rp.Action = ActionRefused
+		rp.Reason = fmt.Sprintf("it changed since run %s (which left revision %d): now revision %d, %s %s", run.ID, to, last.Revision, last.Status, last.ChartVersion)
+		rp.Hint = fmt.Sprintf("roll it back to a revision of your choice with '%s rollback --context %s --release %s --to-revision N'", cfg.Name, rp.Context, rp.Release)
 		return
 	}
 	rollbackTo(cfg, from, rp, fmt.Sprintf("run %s changed it from revision %d (%s) to %d (%s)", run.ID, jr.FromRevision, jr.FromVersion, to, jr.ToVersion))

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -413,7 +414,9 @@ func TestRollbackDryRunAndReadOnly(t *testing.T) {
 		s := newHelmSandbox(t, "helm3")
 		s.mustRun(t, "plugin", "install", fleet.Root)
 		h := s.run(t, nil, "skoala", "rollback", "-n", ns, "--dry-run", "--backup-dir", backups, "--color", "never")
-		if h.Code != 0 || h.Stdout != dry.Stdout {
+		// Secrets in the diff are digests under a key of each run: equal but for the key.
+		digest := regexp.MustCompile(`\(hmac:[0-9a-f]+\)`)
+		if h.Code != 0 || digest.ReplaceAllString(h.Stdout, "(hmac)") != digest.ReplaceAllString(dry.Stdout, "(hmac)") {
 			t.Errorf("helm skoala rollback --dry-run differs from kubectl skoala's:\n%s\nkubectl skoala:\n%s", h, dry.Stdout)
 		}
 	})
