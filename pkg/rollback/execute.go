@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
@@ -490,30 +487,5 @@ func jobsOf(objs []helmsdk.ManifestObject) []string {
 
 // deleteJobs deletes the Jobs (and their pods) and waits until they are gone.
 func deleteJobs(ctx context.Context, c *kube.Cluster, ns string, names []string) error {
-	bg := metav1.DeletePropagationBackground
-	jobs := c.Client.BatchV1().Jobs(ns)
-	for _, j := range names {
-		if err := jobs.Delete(ctx, j, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
-	}
-	for i := 0; i < 60; i++ {
-		left := 0
-		for _, j := range names {
-			if _, err := jobs.Get(ctx, j, metav1.GetOptions{}); err == nil {
-				left++
-			} else if !apierrors.IsNotFound(err) {
-				return err
-			}
-		}
-		if left == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("the Jobs %s are still there after 30s", strings.Join(names, ", "))
+	return kube.DeleteJobs(ctx, c.Client, ns, names)
 }

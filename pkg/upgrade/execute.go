@@ -536,32 +536,7 @@ func ensureNamespace(ctx context.Context, w *work, ns string) error {
 
 // deleteJobs deletes the admission Jobs (and their pods) and waits until they are gone.
 func deleteJobs(ctx context.Context, w *work, ns string) error {
-	bg := metav1.DeletePropagationBackground
-	jobs := w.cluster.Client.BatchV1().Jobs(ns)
-	for _, j := range upgradepath.AdmissionJobs {
-		if err := jobs.Delete(ctx, j, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
-	}
-	for i := 0; i < 60; i++ {
-		left := 0
-		for _, j := range upgradepath.AdmissionJobs {
-			if _, err := jobs.Get(ctx, j, metav1.GetOptions{}); err == nil {
-				left++
-			} else if !apierrors.IsNotFound(err) {
-				return err
-			}
-		}
-		if left == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("the admission Jobs are still there after 30s")
+	return kube.DeleteJobs(ctx, w.cluster.Client, ns, upgradepath.AdmissionJobs)
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
