@@ -63,8 +63,10 @@ type manifestContainer struct {
 
 // decodeManifestObject reads one document; ok is false for a document that is not an object.
 func decodeManifestObject(doc string) (ManifestObject, bool) {
-	if mo, isObject, ok := fastManifestObject(doc); ok {
-		return mo, isObject
+	if fastManifest {
+		if mo, isObject, ok := fastManifestObject(doc); ok {
+			return mo, isObject
+		}
 	}
 	return yamlManifestObject(doc)
 }
