@@ -24,9 +24,13 @@ func (r *Report) Executed() bool {
 	return false
 }
 
-// WriteTable writes the result once executed; before, the plan (and with --dry-run the diff).
+// WriteTable writes the result once executed (after a blank line: the plan was printed before it);
+// before, the plan (and with --dry-run the diff).
 func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	if r.Executed() {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
 		return r.WriteResult(w, p)
 	}
 	if err := r.WritePlan(w, p); err != nil {

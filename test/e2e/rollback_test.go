@@ -17,6 +17,7 @@ import (
 // rollbackJSON is the part of the rollback report the tests read.
 type rollbackJSON struct {
 	Schema     string   `json:"schema"`
+	Mode       string   `json:"mode"`
 	Run        string   `json:"run"`
 	JournalRun string   `json:"journalRun"`
 	Outcome    string   `json:"outcome"`
@@ -488,4 +489,136 @@ func TestRollbackFromBackupAfterPrunedHistory(t *testing.T) {
 		t.Errorf("values after --from-backup differ: %v", valuesDiff(before, after))
 	}
 	wantFleetAt(t, ns, "0.28.1")
+}
+
+// TestRollbackToRevision: skoala installed at 0.28.1 (revision 1), upgraded with helm to 0.33.2 with other
+// user values and an object revision 1 does not have (revision 2), then with 'kubectl skoala upgrade' to
+// 0.57.2 (revision 3). 'rollback --release skoala --context global --to-revision 1': its dry run and a
+// revision Helm's history does not hold change nothing (the latter exit 3); the rollback makes revision 4,
+// Helm's "Rollback to 1", at revision 1's chart version with revision 1's user-supplied values key for key,
+// the components ready on the old image tags, and the journal (as status shows it) holds the run.
+func TestRollbackToRevision(t *testing.T) {
+	ns := freshNamespace(t, "rbrev")
+	installSkoala(t, "global", ns, "0.28.1", "--set", "hive.extraConfigMap.rev=r1")
+	rev1 := helmValues(t, "global", ns, "skoala", false)
+	MustHelm(t, "upgrade", "skoala", "skoala-release/skoala", "--version", "0.33.2", "--kube-context", "global", "-n", ns,
+		"--reuse-values", "--wait", "--timeout", "3m", "--set", "hive.extraConfigMap.rev=r2", "--set", "hive.extraConfigMap.only2=x")
+	up := Run(t, nil, 4*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "--version", "0.57.2", "--backup-dir", t.TempDir(), "--timeout", "2m", "--yes")
+	if up.Code != 0 {
+		t.Fatalf("upgrade exit %d\n%s", up.Code, up)
+	}
+	wantRelease(t, "global", ns, "skoala", "0.57.2")
+	if rev3 := helmValues(t, "global", ns, "skoala", false); reflect.DeepEqual(rev3, rev1) {
+		t.Fatalf("revision 3's user values equal revision 1's: the test would not see a rollback of the values")
+	}
+	revs := releaseRevisions(t, "global", ns, "skoala")
+	if len(revs) != 3 || revs["3"] != "deployed" {
+		t.Fatalf("before the rollback: revisions %v, want 1..3 with 3 deployed", revs)
+	}
+	runs := journalRuns(t, ns)
+	if len(runs) != 1 || runs[0].Kind != "upgrade" {
+		t.Fatalf("journal before the rollback: %+v", runs)
+	}
+	backups := filepath.Join(t.TempDir(), "b")
+	toRev := func(n string, extra ...string) Result {
+		t.Helper()
+		args := append([]string{"rollback", "-n", ns, "--release", "skoala", "--context", "global", "--to-revision", n, "--backup-dir", backups, "--timeout", "2m", "--color", "never"}, extra...)
+		return Run(t, nil, 4*time.Minute, fleet.Skoala, args...)
+	}
+	unchanged := func(t *testing.T, what string) {
+		t.Helper()
+		if got := releaseRevisions(t, "global", ns, "skoala"); !reflect.DeepEqual(got, revs) {
+			t.Errorf("%s changed the revisions: %v -> %v", what, revs, got)
+		}
+		if got := journalRuns(t, ns); len(got) != len(runs) {
+			t.Errorf("%s wrote the journal: %d -> %d runs", what, len(runs), len(got))
+		}
+		if _, err := os.Stat(backups); err == nil {
+			t.Errorf("%s wrote a backup", what)
+		}
+		if l := leaseHolder(t, ns); l != "" {
+			t.Errorf("%s left the lock held by %q", what, l)
+		}
+	}
+
+	t.Run("--dry-run changes nothing", func(t *testing.T) {
+		dry := toRev("1", "--dry-run")
+		if dry.Code != 0 {
+			t.Fatalf("dry run exit %d\n%s", dry.Code, dry)
+		}
+		for _, want := range []string{"Rollback plan (dry run: nothing will be changed)", "3 -> 4 (as 1)", "global/skoala: rollback", "--to-revision 1",
+			"helm rollback skoala 1", "diff of global/skoala (0.57.2 -> 0.28.1)", "-    rev: r2", "+    rev: r1", "dry-run: nothing was changed"} {
+			if !strings.Contains(dry.Stdout, want) {
+				t.Errorf("dry run output lacks %q\n%s", want, dry.Stdout)
+			}
+		}
+		unchanged(t, "the dry run")
+	})
+	t.Run("a revision Helm's history does not hold is refused, exit 3", func(t *testing.T) {
+		r := toRev("7", "--yes")
+		if r.Code != 3 || !strings.Contains(r.Stdout, "holds no revision 7 (it holds 3, 2, 1)") || !strings.Contains(r.Stdout, "refused") || !strings.Contains(r.Stderr, "--from-backup") {
+			t.Errorf("--to-revision 7: %s", r)
+		}
+		unchanged(t, "the refused rollback")
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	rb := toRev("1", "--yes", "-o", "json")
+	if rb.Code != 0 {
+		t.Fatalf("rollback --to-revision 1 exit %d, want 0\n%s", rb.Code, rb)
+	}
+	noPassword(t, rb)
+	rep := parseRollback(t, rb)
+	if rep.Mode != "revision" || rep.Outcome != "rolled-back" || rep.Run != "" || rep.JournalRun == "" || len(rep.Releases) != 1 {
+		t.Fatalf("report: %s", rb.Stdout)
+	}
+	if r := rep.Releases[0]; r.Context != "global" || r.Release != "skoala" || r.Action != "rollback" || r.FromRevision != 3 || r.ToRevision != 1 ||
+		r.Result == nil || r.Result.Outcome != "rolled-back" || r.Result.Revision != 4 || r.Result.Backup == "" {
+		t.Errorf("release: %+v %+v", r, r.Result)
+	}
+	if !strings.Contains(rb.Stderr, "global/skoala: rollback 0.57.2 -> 0.28.1") || !strings.Contains(rb.Stderr, "global/skoala: verified") {
+		t.Errorf("progress:\n%s", rb.Stderr)
+	}
+
+	t.Run("helm: revision 4 is revision 1 again, its user values key for key", func(t *testing.T) {
+		h := helmHistory(t, "global", ns, "skoala")
+		if len(h) != 4 {
+			t.Fatalf("helm history holds %d revisions, want 4: %+v", len(h), h)
+		}
+		if n := h[3]; n.Version != 4 || n.Status != "deployed" || n.Chart.Metadata.Version != "0.28.1" || n.Description != "Rollback to 1" {
+			t.Errorf("revision 4: %d %s %s %q, want deployed 0.28.1 \"Rollback to 1\"", n.Version, n.Status, n.Chart.Metadata.Version, n.Description)
+		}
+		if o := h[2]; o.Version != 3 || o.Status != "superseded" || o.Chart.Metadata.Version != "0.57.2" {
+			t.Errorf("revision 3: %d %s %s, want superseded 0.57.2", o.Version, o.Status, o.Chart.Metadata.Version)
+		}
+		if after := helmValues(t, "global", ns, "skoala", false); !reflect.DeepEqual(after, rev1) {
+			t.Errorf("values after the rollback differ from revision 1's: %v", valuesDiff(rev1, after))
+		}
+		cm := MustKubectl(t, "--context", "global", "-n", ns, "get", "configmap", "hive-extra", "-o", "jsonpath={.data}")
+		if !strings.Contains(cm.Stdout, `"rev":"r1"`) || strings.Contains(cm.Stdout, "only2") {
+			t.Errorf("hive-extra holds %s, want revision 1's data", cm.Stdout)
+		}
+	})
+	t.Run("components ready, running revision 1's image tags", func(t *testing.T) {
+		wantFleetAt(t, ns, "0.28.1")
+	})
+	t.Run("the journal holds the rollback run, status shows it", func(t *testing.T) {
+		s := parseStatus(t, Skoala(t, "status", "-n", ns, "-o", "json"))
+		if s.Journal == nil || s.Journal.LastRun == nil || len(s.Journal.Runs) != 2 {
+			t.Fatalf("status -o json: journal %+v", s.Journal)
+		}
+		r := s.Journal.LastRun
+		if r.ID != rep.JournalRun || r.Kind != "rollback" || r.Outcome != "rolled-back" || r.Undoes != "" || r.Who != "admin" || r.Finished == "" || len(r.Releases) != 1 {
+			t.Fatalf("last run: %+v", r)
+		}
+		if jr := r.Releases[0]; jr.Context != "global" || jr.Release != "skoala" || jr.FromRevision != 3 || jr.FromVersion != "0.57.2" ||
+			jr.ToRevision != 4 || jr.ToVersion != "0.28.1" || jr.Outcome != "rolled-back" || jr.Backup != rep.Releases[0].Result.Backup {
+			t.Errorf("the run's release: %+v", jr)
+		}
+		if u := s.Journal.Runs[1]; u.ID != runs[0].ID || u.Kind != "upgrade" {
+			t.Errorf("the upgrade run is not the older one: %+v", s.Journal.Runs)
+		}
+	})
 }

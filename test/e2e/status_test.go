@@ -51,6 +51,16 @@ type statusJSON struct {
 			} `json:"components"`
 		} `json:"releases"`
 	} `json:"clusters"`
+	Journal *struct {
+		LastRun *journalRunJSON `json:"lastRun"`
+		Runs    []struct {
+			ID       string `json:"id"`
+			Kind     string `json:"kind"`
+			Outcome  string `json:"outcome"`
+			UndoneBy string `json:"undoneBy"`
+		} `json:"runs"`
+		Error string `json:"error"`
+	} `json:"journal"`
 }
 
 func parseStatus(t *testing.T, r Result) statusJSON {

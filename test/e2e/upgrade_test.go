@@ -133,22 +133,34 @@ type helmStatusJSON struct {
 			Version string
 		}
 	} `json:"-"`
-	Status    string `json:"status"`
-	ChartName string `json:"chart"`
+	Status      string `json:"status"`
+	ChartName   string `json:"chart"`
+	Description string `json:"description"`
 }
 
 // helmStatus reads the newest revision of a release from helm history (revision, status, chart version).
 func helmStatus(t *testing.T, kubeContext, ns, release string) helmStatusJSON {
 	t.Helper()
-	r := MustHelm(t, "history", release, "--kube-context", kubeContext, "-n", ns, "--max", "1", "-o", "json")
+	h := helmHistory(t, kubeContext, ns, release, "--max", "1")
+	if len(h) != 1 {
+		t.Fatalf("helm history of %s/%s: %d revisions, want 1", kubeContext, release, len(h))
+	}
+	return h[0]
+}
+
+// helmHistory reads the revisions of a release from helm history, oldest first (extra: e.g. --max N).
+func helmHistory(t *testing.T, kubeContext, ns, release string, extra ...string) []helmStatusJSON {
+	t.Helper()
+	r := MustHelm(t, append([]string{"history", release, "--kube-context", kubeContext, "-n", ns, "-o", "json"}, extra...)...)
 	var h []helmStatusJSON
-	if err := json.Unmarshal([]byte(r.Stdout), &h); err != nil || len(h) != 1 {
+	if err := json.Unmarshal([]byte(r.Stdout), &h); err != nil {
 		t.Fatalf("helm history: %v\n%s", err, r)
 	}
-	s := h[0]
-	s.Info.Status = s.Status
-	s.Chart.Metadata.Version = strings.TrimPrefix(s.ChartName, release+"-")
-	return s
+	for i := range h {
+		h[i].Info.Status = h[i].Status
+		h[i].Chart.Metadata.Version = strings.TrimPrefix(h[i].ChartName, release+"-")
+	}
+	return h
 }
 
 // TestUpgradeFleet upgrades skoala 0.28.1 and two skoala-init 0.28.1 to the newest version: values
