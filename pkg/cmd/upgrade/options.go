@@ -235,11 +235,11 @@ func (o *Options) writePlan(rep *upgrade.Report) error {
 	}
 	out := o.g.Streams.Out
 	pal := o.g.Palette(out)
-	if err := rep.WritePlan(out, pal); err != nil {
+	if err := writePlanTo(out, rep, pal); err != nil {
 		return err
 	}
 	if rep.Outcome == upgrade.OutcomeDryRun {
-		return rep.WriteDiff(out, pal)
+		return writeDiffTo(out, rep, pal)
 	}
 	return nil
 }
@@ -261,13 +261,13 @@ func (o *Options) writeResult(rep *upgrade.Report) error {
 	out := o.g.Streams.Out
 	switch o.format {
 	case render.JSON:
-		return rep.WriteJSON(out)
+		return render.WriteJSON(out, rep)
 	case render.YAML:
-		return rep.WriteYAML(out)
+		return render.WriteYAML(out, rep)
 	}
 	for _, r := range rep.Releases {
 		if r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate && r.Result.Outcome != upgrade.OutcomeSkipped {
-			return rep.WriteResult(out, o.g.Palette(out))
+			return writeResultTo(out, rep, o.g.Palette(out))
 		}
 	}
 	return nil
