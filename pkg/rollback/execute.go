@@ -52,7 +52,7 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 	var todo []*item
 	for i := range rep.Releases {
 		rp := &rep.Releases[i]
-		if !active(rp.Action) {
+		if !Active(rp.Action) {
 			rp.Result = &Result{Outcome: OutcomeLeftAlone}
 			continue
 		}
@@ -457,7 +457,7 @@ func (j *journalRun) undone(rep *Report) {
 func journalReleases(rep *Report) []journal.Release {
 	var out []journal.Release
 	for _, rp := range rep.Releases {
-		if !active(rp.Action) {
+		if !Active(rp.Action) {
 			continue
 		}
 		jr := journal.Release{Context: rp.Context, Role: rp.Role, Release: rp.Release, Chart: rp.Chart,

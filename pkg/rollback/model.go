@@ -107,11 +107,21 @@ type Result struct {
 	Duration   string              `json:"duration,omitempty"`
 }
 
-// active reports whether the action changes the release.
-func active(a string) bool {
+// Active reports whether the action changes the release.
+func Active(a string) bool {
 	switch a {
 	case ActionRollback, ActionRecover, ActionUninstall, ActionRestore:
 		return true
+	}
+	return false
+}
+
+// Executed reports whether Execute ran (some release has a result).
+func (r *Report) Executed() bool {
+	for _, rp := range r.Releases {
+		if rp.Result != nil {
+			return true
+		}
 	}
 	return false
 }

@@ -158,13 +158,13 @@ func (o *Options) Run(ctx context.Context) error {
 		rep.Hint = "review the plan, then run again with --yes"
 	}
 	if table {
-		if err := o.g.Write(o.format, rep); err != nil {
+		if err := o.g.Write(o.format, view{rep}); err != nil {
 			return err
 		}
 	}
 	if rep.Outcome != rollback.OutcomePlanned || rep.Message != "" {
 		if !table {
-			if err := o.g.Write(o.format, rep); err != nil {
+			if err := o.g.Write(o.format, view{rep}); err != nil {
 				return err
 			}
 		}
@@ -182,13 +182,13 @@ func (o *Options) Run(ctx context.Context) error {
 		if !ok {
 			rep.Outcome, rep.Message, rep.Hint = rollback.OutcomeCancelled, "cancelled: nothing was changed", ""
 			if !table {
-				_ = o.g.Write(o.format, rep)
+				_ = o.g.Write(o.format, view{rep})
 			}
 			return outcomeError(rep)
 		}
 	}
 	runErr := rollback.Execute(ctx, deps, cfg, rep, st)
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, view{rep}); err != nil {
 		return err
 	}
 	if runErr != nil {
