@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/rollback"
 )
@@ -154,21 +155,7 @@ func writeDiffTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 			}
 			changed++
 			fmt.Fprintf(&b, "%s\n", p.Faint("# "+d.Name+": "+d.Change))
-			for _, line := range strings.Split(strings.TrimRight(d.Diff, "\n"), "\n") {
-				switch {
-				case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
-					b.WriteString(p.Bold(line))
-				case strings.HasPrefix(line, "@@"):
-					b.WriteString(p.State(render.Unknown, line))
-				case strings.HasPrefix(line, "+"):
-					b.WriteString(p.State(render.OK, line))
-				case strings.HasPrefix(line, "-"):
-					b.WriteString(p.State(render.Error, line))
-				default:
-					b.WriteString(line)
-				}
-				b.WriteString("\n")
-			}
+			apply.WriteDiffLines(&b, p, d.Diff)
 		}
 		if changed == 0 && rp.Action != rollback.ActionUninstall {
 			b.WriteString("no change\n")
@@ -185,30 +172,16 @@ func writeDiffTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 // outcome line.
 func writeResultTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 	var b strings.Builder
-	b.WriteString(p.Bold("Rollback result") + "\n")
-	rows := [][]render.Cell{}
+	var results []apply.Result
 	for _, rp := range r.Releases {
 		res := rp.Result
 		if res == nil {
 			continue
 		}
-		rev := "-"
-		if res.Revision > 0 {
-			rev = fmt.Sprint(res.Revision)
-		}
-		rows = append(rows, []render.Cell{render.C(rp.Context), render.C(rp.Release), render.C(orDash(rp.From)), render.C(orDash(rp.To)),
-			render.L(outcomeLevel(res.Outcome), res.Outcome), render.C(rev), render.C(orDash(res.Duration)), render.C(orDash(res.Backup))})
+		results = append(results, apply.Result{Context: rp.Context, Release: rp.Release, From: orDash(rp.From), To: orDash(rp.To), Backup: orDash(res.Backup),
+			Outcome: res.Outcome, Level: outcomeLevel(res.Outcome), Revision: res.Revision, Duration: res.Duration, Error: res.Error, Done: res.Done})
 	}
-	b.WriteString(p.Table([]string{"cluster", "release", "from", "to", "result", "revision", "took", "backup"}, rows))
-	for _, rp := range r.Releases {
-		if rp.Result == nil || rp.Result.Error == "" {
-			continue
-		}
-		fmt.Fprintf(&b, "%s %s/%s: %s\n", p.State(render.Error, "error:"), rp.Context, rp.Release, rp.Result.Error)
-		if len(rp.Result.Done) > 0 {
-			fmt.Fprintf(&b, "  steps done: %s\n", strings.Join(rp.Result.Done, ", "))
-		}
-	}
+	apply.WriteResults(&b, p, "Rollback result", results)
 	for _, s := range r.Warnings {
 		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), s)
 	}
@@ -220,9 +193,4 @@ func writeResultTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 	return err
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
+var orDash = apply.OrDash
