@@ -274,7 +274,7 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, it *item, 
 	res.Revision = rel.Revision
 	res.Done = append(res.Done, StepHelm)
 	progress("%s: helm %s done: revision %d deployed (%s)", name, map[bool]string{true: "upgrade", false: "rollback"}[p.Action == ActionRestore], rel.Revision, rel.ChartVersion)
-	vctx, cancel := context.WithTimeout(ctx, verifyTimeout(cfg.Timeout))
+	vctx, cancel := context.WithTimeout(ctx, upgrade.VerifyTimeout(cfg.Timeout))
 	comps, problems := verify(vctx, it, cfg.Namespace, rel.Objects())
 	cancel()
 	res.Components = comps
@@ -292,16 +292,6 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, it *item, 
 	}
 	progress("%s: verified", name)
 	return false
-}
-
-func verifyTimeout(t time.Duration) time.Duration {
-	if t > 2*time.Minute {
-		return 2 * time.Minute
-	}
-	if t < 20*time.Second {
-		return 20 * time.Second
-	}
-	return t
 }
 
 // verify waits until every workload of objs is healthy and its pod template runs the images of objs, or
