@@ -146,11 +146,12 @@ func AddOutputFlag(cmd *cobra.Command, p *string) {
 	})
 }
 
-// ParseOutput validates -o as a usage error.
-func ParseOutput(s string) (render.Format, error) {
-	f, err := render.ParseFormat(s)
+// SetOutput parses -o into *f: the one parse of every verb's Validate (an unknown format is a usage error).
+func SetOutput(f *render.Format, s string) error {
+	v, err := render.ParseFormat(s)
 	if err != nil {
-		return "", exit.Usagef("%v", err)
+		return exit.Usagef("%v", err)
 	}
-	return f, nil
+	*f = v
+	return nil
 }

@@ -46,12 +46,7 @@ func NewOptions(g *cli.Globals) *Options {
 
 // Validate checks the flags (one sentence per conflict).
 func (o *Options) Validate(cmd *cobra.Command) error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	if err := o.Fleet.Validate(); err != nil {
+	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
 	}
 	if cmd != nil {
