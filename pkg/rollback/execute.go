@@ -306,11 +306,7 @@ func verify(ctx context.Context, it *item, ns string, objs []helmsdk.ManifestObj
 			problems = append(problems, msg)
 		}
 		for _, c := range comps {
-			if !c.Healthy() {
-				p := fmt.Sprintf("%s is %s (%d/%d)", c.Name, c.State, c.Ready, c.Desired)
-				if len(c.Problems) > 0 {
-					p += ": " + c.Problems[0]
-				}
+			if p := c.Unhealthy(); p != "" {
 				problems = append(problems, p)
 			}
 			for _, o := range work {
