@@ -94,8 +94,7 @@ resource, and changes nothing.`,
 	fs.BoolVar(&o.Atomic, "atomic", o.Atomic, "Roll a release back to its previous revision when its rollout fails")
 	fs.BoolVar(&o.CleanupOnFail, "cleanup-on-fail", o.CleanupOnFail, "Delete the resources a failed upgrade created")
 	fs.BoolVar(&o.Force, "force", o.Force, "Go on despite failed pre-upgrade checks, a downgrade or a mandatory stop")
-	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH (default: found by URL, then by name)")
-	fs.BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index first (as 'helm repo update')")
+	cli.AddRepoFlags(cmd, &o.Repo, &o.Refresh)
 	_ = cmd.MarkFlagFilename("values", "yaml", "yml")
 	apply.AddChangeFlags(cmd, &o.DryRun, "Render the upgrade server-side, print the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
 	return cmd
