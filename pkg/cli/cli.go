@@ -138,6 +138,14 @@ func (g *Globals) Warnf(format string, a ...any) {
 	fmt.Fprintf(g.Streams.ErrOut, "Warning: "+format+"\n", a...)
 }
 
+// AddRepoFlags registers --repo and --refresh as the verbs that read the chart repository or an OCI
+// registry (upgrade, doctor) document them.
+func AddRepoFlags(cmd *cobra.Command, repo *string, refresh *bool) {
+	fs := cmd.Flags()
+	fs.StringVar(repo, "repo", *repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH (default: found by URL, then by name)")
+	fs.BoolVar(refresh, "refresh", *refresh, "Download the repository index first (as 'helm repo update')")
+}
+
 // AddOutputFlag registers -o/--output with completion.
 func AddOutputFlag(cmd *cobra.Command, p *string) {
 	cmd.Flags().StringVarP(p, "output", "o", *p, "Output format: "+strings.Join(render.Formats, "|"))
@@ -146,11 +154,12 @@ func AddOutputFlag(cmd *cobra.Command, p *string) {
 	})
 }
 
-// ParseOutput validates -o as a usage error.
-func ParseOutput(s string) (render.Format, error) {
-	f, err := render.ParseFormat(s)
+// SetOutput parses -o into *f: the one parse of every verb's Validate (an unknown format is a usage error).
+func SetOutput(f *render.Format, s string) error {
+	v, err := render.ParseFormat(s)
 	if err != nil {
-		return "", exit.Usagef("%v", err)
+		return exit.Usagef("%v", err)
 	}
-	return f, nil
+	*f = v
+	return nil
 }

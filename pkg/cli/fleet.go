@@ -13,6 +13,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 // FleetFlags select the clusters a fleet verb looks at: the control-plane context (the current one, or
@@ -57,6 +58,15 @@ func (f *FleetFlags) Add(cmd *cobra.Command, g *Globals) {
 		}
 		return ctxs, cobra.ShellCompDirectiveNoFileComp
 	})
+}
+
+// ValidateOutput parses -o into *format (SetOutput), then checks the fleet flags: how a fleet verb's
+// Validate begins.
+func (f *FleetFlags) ValidateOutput(output string, format *render.Format) error {
+	if err := SetOutput(format, output); err != nil {
+		return err
+	}
+	return f.Validate()
 }
 
 // Validate checks the flag values.

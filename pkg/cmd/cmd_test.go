@@ -123,6 +123,8 @@ type cmdTestCase struct {
 	noRepo   bool
 	// freshIndex dates the index two hours back from now rather than 2026-02-01 (doctor judges its age).
 	freshIndex bool
+	// mask replaces, in stdout and stderr, each key by its value (a test server's address, ...).
+	mask map[string]string
 }
 
 func runCmd(t *testing.T, ctx context.Context, tc cmdTestCase) (string, string, int) {
@@ -149,8 +151,17 @@ func runCmd(t *testing.T, ctx context.Context, tc cmdTestCase) (string, string, 
 		tc.clusters = theFleet()
 	}
 	g.Clusters = tc.clusters
+	// Helm's clients of the fake clusters: the release records are the Secrets of the fake clientset
+	// (Helm's own Secrets driver), and the Kubernetes client prints instead of applying.
+	g.HelmClients = func(c *kube.Cluster, namespace, _ string, _ func(string, ...any)) (*helmsdk.Client, error) {
+		return helmsdk.NewFakeClient(c.Client, namespace), nil
+	}
 	code := execute(ctx, streams, newCmdSkoala(g), tc.args)
-	clean := strings.NewReplacer(home, "$HELM_HOME", runtime.Version(), "$GOVERSION", runtime.GOOS+"/"+runtime.GOARCH, "$PLATFORM").Replace
+	pairs := []string{home, "$HELM_HOME", runtime.Version(), "$GOVERSION", runtime.GOOS + "/" + runtime.GOARCH, "$PLATFORM"}
+	for k, v := range tc.mask {
+		pairs = append(pairs, k, v)
+	}
+	clean := strings.NewReplacer(pairs...).Replace
 	return clean(out.String()), clean(errOut.String()), code
 }
 

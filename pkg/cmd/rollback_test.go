@@ -57,6 +57,7 @@ func TestRollbackVerb(t *testing.T) {
 	cases := []cmdTestCase{
 		{name: "rollback --dry-run: the plan and the diff", args: args("--dry-run", "--backup-dir", "/backups"), golden: "rollback-dry-run", clusters: upgradedFleet(t)},
 		{name: "rollback --dry-run -o json", args: args("--dry-run", "--backup-dir", "/backups", "-o", "json"), golden: "rollback-dry-run-json", clusters: upgradedFleet(t)},
+		{name: "rollback --dry-run -o yaml", args: args("--dry-run", "--backup-dir", "/backups", "-o", "yaml"), golden: "rollback-dry-run-yaml", clusters: upgradedFleet(t)},
 		{name: "rollback without a terminal and without --yes changes nothing", args: args("--backup-dir", "/backups"), golden: "rollback-no-terminal", code: 1, clusters: upgradedFleet(t)},
 		{name: "rollback with an empty journal has nothing to do", args: args("--backup-dir", "/backups"), golden: "rollback-nothing"},
 		{name: "rollback --run of a run the journal lacks fails", args: args("--run", "nope", "--backup-dir", "/backups"), golden: "rollback-unknown-run", code: 1, clusters: upgradedFleet(t)},

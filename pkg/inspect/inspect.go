@@ -81,6 +81,19 @@ const (
 // Healthy reports whether the state needs no attention.
 func (c Component) Healthy() bool { return c.State == StateReady || c.State == StateCompleted }
 
+// Unhealthy is what a verification after a rollout says of a component that is not healthy: its state,
+// its readiness and its first problem ("" when it is healthy).
+func (c Component) Unhealthy() string {
+	if c.Healthy() {
+		return ""
+	}
+	p := fmt.Sprintf("%s is %s (%d/%d)", c.Name, c.State, c.Ready, c.Desired)
+	if len(c.Problems) > 0 {
+		p += ": " + c.Problems[0]
+	}
+	return p
+}
+
 var workloadKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "Job": true}
 
 // Workloads returns the workload objects of a manifest.

@@ -52,7 +52,7 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 	var todo []*item
 	for i := range rep.Releases {
 		rp := &rep.Releases[i]
-		if !active(rp.Action) {
+		if !Active(rp.Action) {
 			rp.Result = &Result{Outcome: OutcomeLeftAlone}
 			continue
 		}
@@ -274,7 +274,7 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, it *item, 
 	res.Revision = rel.Revision
 	res.Done = append(res.Done, StepHelm)
 	progress("%s: helm %s done: revision %d deployed (%s)", name, map[bool]string{true: "upgrade", false: "rollback"}[p.Action == ActionRestore], rel.Revision, rel.ChartVersion)
-	vctx, cancel := context.WithTimeout(ctx, verifyTimeout(cfg.Timeout))
+	vctx, cancel := context.WithTimeout(ctx, upgrade.VerifyTimeout(cfg.Timeout))
 	comps, problems := verify(vctx, it, cfg.Namespace, rel.Objects())
 	cancel()
 	res.Components = comps
@@ -294,16 +294,6 @@ func runRelease(ctx context.Context, d Deps, cfg Config, rep *Report, it *item, 
 	return false
 }
 
-func verifyTimeout(t time.Duration) time.Duration {
-	if t > 2*time.Minute {
-		return 2 * time.Minute
-	}
-	if t < 20*time.Second {
-		return 20 * time.Second
-	}
-	return t
-}
-
 // verify waits until every workload of objs is healthy and its pod template runs the images of objs, or
 // ctx ends; it returns the components and what is still wrong.
 func verify(ctx context.Context, it *item, ns string, objs []helmsdk.ManifestObject) ([]inspect.Component, []string) {
@@ -316,11 +306,7 @@ func verify(ctx context.Context, it *item, ns string, objs []helmsdk.ManifestObj
 			problems = append(problems, msg)
 		}
 		for _, c := range comps {
-			if !c.Healthy() {
-				p := fmt.Sprintf("%s is %s (%d/%d)", c.Name, c.State, c.Ready, c.Desired)
-				if len(c.Problems) > 0 {
-					p += ": " + c.Problems[0]
-				}
+			if p := c.Unhealthy(); p != "" {
 				problems = append(problems, p)
 			}
 			for _, o := range work {
@@ -457,7 +443,7 @@ func (j *journalRun) undone(rep *Report) {
 func journalReleases(rep *Report) []journal.Release {
 	var out []journal.Release
 	for _, rp := range rep.Releases {
-		if !active(rp.Action) {
+		if !Active(rp.Action) {
 			continue
 		}
 		jr := journal.Release{Context: rp.Context, Role: rp.Role, Release: rp.Release, Chart: rp.Chart,

@@ -30,21 +30,22 @@ const (
 	ActionRefused = "refused"
 )
 
-// Outcomes of the run and of each release.
+// Outcomes of the run and of each release. Those an upgrade has too are upgrade's (one spelling, one
+// exit code: see pkg/cmd/apply).
 const (
-	OutcomePlanned     = "planned"
-	OutcomeDryRun      = "dry-run"
+	OutcomePlanned     = upgrade.OutcomePlanned
+	OutcomeDryRun      = upgrade.OutcomeDryRun
 	OutcomeNothing     = "nothing-to-do"
-	OutcomeRefused     = "refused"
-	OutcomeCancelled   = "cancelled"
-	OutcomeRolledBack  = "rolled-back"
+	OutcomeRefused     = upgrade.OutcomeRefused
+	OutcomeCancelled   = upgrade.OutcomeCancelled
+	OutcomeRolledBack  = upgrade.OutcomeRolledBack
 	OutcomeRecovered   = "recovered"
 	OutcomeUninstalled = "uninstalled"
 	OutcomeRestored    = "restored"
-	OutcomeFailed      = "failed"
-	OutcomeTimedOut    = "timed-out"
-	OutcomeInterrupted = "interrupted"
-	OutcomeNotStarted  = "not-started"
+	OutcomeFailed      = upgrade.OutcomeFailed
+	OutcomeTimedOut    = upgrade.OutcomeTimedOut
+	OutcomeInterrupted = upgrade.OutcomeInterrupted
+	OutcomeNotStarted  = upgrade.OutcomeNotStarted
 	OutcomeLeftAlone   = "left-alone"
 )
 
@@ -107,11 +108,21 @@ type Result struct {
 	Duration   string              `json:"duration,omitempty"`
 }
 
-// active reports whether the action changes the release.
-func active(a string) bool {
+// Active reports whether the action changes the release.
+func Active(a string) bool {
 	switch a {
 	case ActionRollback, ActionRecover, ActionUninstall, ActionRestore:
 		return true
+	}
+	return false
+}
+
+// Executed reports whether Execute ran (some release has a result).
+func (r *Report) Executed() bool {
+	for _, rp := range r.Releases {
+		if rp.Result != nil {
+			return true
+		}
 	}
 	return false
 }

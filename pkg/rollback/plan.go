@@ -281,7 +281,7 @@ func Plan(cfg Config, st *State) (*Report, error) {
 	rep.NotUndone = notUndone(run, rep)
 	todo, refused := 0, false
 	for _, rp := range rep.Releases {
-		if active(rp.Action) {
+		if Active(rp.Action) {
 			todo++
 		}
 		refused = refused || rp.Action == ActionRefused

@@ -428,7 +428,7 @@ func (x *executor) helmStep(ctx context.Context, w *work) (*helmsdk.Release, boo
 func (x *executor) verifyStep(ctx context.Context, w *work, rel *helmsdk.Release) bool {
 	p, cfg := w.plan, x.cfg
 	w.objects = rel.Objects()
-	vctx, cancel := context.WithTimeout(ctx, verifyTimeout(cfg.Timeout))
+	vctx, cancel := context.WithTimeout(ctx, VerifyTimeout(cfg.Timeout))
 	comps, problems := verify(vctx, w, cfg)
 	cancel()
 	p.Result.Components = comps
@@ -445,7 +445,9 @@ func (x *executor) verifyStep(ctx context.Context, w *work, rel *helmsdk.Release
 	return false
 }
 
-func verifyTimeout(t time.Duration) time.Duration {
+// VerifyTimeout is how long the verification after a release's rollout may take: the rollout's timeout,
+// within 20s and 2m.
+func VerifyTimeout(t time.Duration) time.Duration {
 	if t > 2*time.Minute {
 		return 2 * time.Minute
 	}
@@ -667,11 +669,7 @@ func verify(ctx context.Context, w *work, cfg Config) ([]inspect.Component, []st
 			problems = append(problems, msg)
 		}
 		for _, c := range comps {
-			if !c.Healthy() {
-				p := fmt.Sprintf("%s is %s (%d/%d)", c.Name, c.State, c.Ready, c.Desired)
-				if len(c.Problems) > 0 {
-					p += ": " + c.Problems[0]
-				}
+			if p := c.Unhealthy(); p != "" {
 				problems = append(problems, p)
 			}
 			if want, ok := w.tags[c.Name]; ok && c.Tag != want {

@@ -75,7 +75,7 @@ func (j *journalRun) finish(rep *Report, ws []*work) {
 func targetOf(ws []*work) string {
 	t := ""
 	for _, w := range ws {
-		if !passive(w.plan.Action) && (t == "" || semver.Compare(w.plan.To, t) > 0) {
+		if !Passive(w.plan.Action) && (t == "" || semver.Compare(w.plan.To, t) > 0) {
 			t = w.plan.To
 		}
 	}

@@ -403,12 +403,12 @@ func TestPreflightResultAdd(t *testing.T) {
 	res.add(rep, map[string]bool{"ws1": true})
 	var got []string
 	for _, c := range res.Checks {
-		got = append(got, c.Line())
+		got = append(got, fmt.Sprintf("%s [%s] %s repaired=%v hint=%q", c.Status, c.Cluster, c.ID, c.Repaired, c.Hint))
 	}
 	want := []string{
-		"note  [ws1] " + doctor.IDWSRelease + ": failed (the upgrade repairs this)",
-		"FAIL  [ws2] " + doctor.IDWSRelease + ": failed (hint: h)",
-		"warn  [fleet] x.y: w",
+		fmt.Sprintf("%s [ws1] %s repaired=true hint=\"\"", doctor.StatusFail, doctor.IDWSRelease),
+		fmt.Sprintf("%s [ws2] %s repaired=false hint=\"h\"", doctor.StatusFail, doctor.IDWSRelease),
+		fmt.Sprintf("%s [] x.y repaired=false hint=\"\"", doctor.StatusWarn),
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") || !res.Failed {
 		t.Errorf("got\n%s\nwant\n%s\nfailed %v", strings.Join(got, "\n"), strings.Join(want, "\n"), res.Failed)

@@ -35,7 +35,7 @@ func missingRelease(s Scope, role, release, context, name string) (action, reaso
 	return ActionInstall, "", ""
 }
 
-// passive reports whether an action changes nothing.
-func passive(action string) bool {
+// Passive reports whether an action changes nothing.
+func Passive(action string) bool {
 	return action == ActionUpToDate || action == ActionRefused || action == ActionSkipped
 }

@@ -32,7 +32,7 @@ func TestMissingRelease(t *testing.T) {
 			}
 		})
 	}
-	if !passive(ActionSkipped) || passive(ActionInstall) {
+	if !Passive(ActionSkipped) || Passive(ActionInstall) {
 		t.Error("passive")
 	}
 }

@@ -29,11 +29,9 @@ func NewOptions(g *cli.Globals) *Options {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
+	if err := cli.SetOutput(&o.format, o.Output); err != nil {
 		return err
 	}
-	o.format = f
 	if o.List && (o.All || o.Redact) {
 		return exit.Usagef("--list and --all/--redact are mutually exclusive")
 	}

@@ -68,12 +68,7 @@ func (o *Options) Complete(cmd *cobra.Command) {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	if err := o.Fleet.Validate(); err != nil {
+	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
 	}
 	q, err := resource.ParseQuantity(o.MaxSize)

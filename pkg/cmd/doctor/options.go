@@ -47,12 +47,7 @@ func NewOptions(g *cli.Globals) *Options {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	if err := o.Fleet.Validate(); err != nil {
+	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
 	}
 	if o.CheckTimeout <= 0 {

@@ -93,11 +93,9 @@ func NewPushOptions(g *cli.Globals) *PushOptions {
 
 // Validate checks the flags.
 func (o *PushOptions) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
+	if err := cli.SetOutput(&o.format, o.Output); err != nil {
 		return err
 	}
-	o.format = f
 	if len(o.Bundles) == 0 {
 		return exit.Usagef("give the bundles to push with --bundle")
 	}
@@ -208,11 +206,9 @@ type TargetFlags struct {
 }
 
 func (t *TargetFlags) validate() error {
-	f, err := cli.ParseOutput(t.Output)
-	if err != nil {
+	if err := cli.SetOutput(&t.format, t.Output); err != nil {
 		return err
 	}
-	t.format = f
 	n := 0
 	for _, set := range []bool{t.Version != "", len(t.Charts) > 0, len(t.Bundles) > 0} {
 		if set {

@@ -2,12 +2,11 @@
 package rollback
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 )
 
 var example = templates.Examples(`
@@ -61,21 +60,13 @@ changes or data written by the newer version; the plan says so before the confir
 			return o.Run(cli.RunContext(cmd))
 		},
 	}
-	o.Fleet.Add(cmd, g)
-	if f := cmd.Flags().Lookup("timeout"); f != nil {
-		f.Usage = "Time allowed for each release's rollback (helm --wait --timeout)"
-		f.DefValue = (5 * time.Minute).String()
-	}
-	cli.AddOutputFlag(cmd, &o.Output)
+	apply.AddFleetFlags(cmd, g, &o.Fleet, &o.Output, "Time allowed for each release's rollback (helm --wait --timeout)")
 	fs := cmd.Flags()
 	fs.StringVar(&o.RunID, "run", o.RunID, "Undo this upgrade run of the journal (default: the newest one not undone yet)")
 	fs.IntVar(&o.ToRevision, "to-revision", o.ToRevision, "Roll the one release --release on --context back to this revision")
 	fs.StringVar(&o.FromBackup, "from-backup", o.FromBackup, "Restore this backup-values file at the chart version it names (on the cluster and release it names)")
-	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Print the plan and the diff of values and manifests, change nothing")
-	fs.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation")
-	fs.StringVar(&o.BackupDir, "backup-dir", o.BackupDir, "Directory of the values backups (default: <user config dir>/kubectl-skoala/backups)")
 	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, for --from-backup (default: found by URL, then by name)")
-	_ = cmd.MarkFlagDirname("backup-dir")
 	_ = cmd.MarkFlagFilename("from-backup", "yaml", "yml")
+	apply.AddChangeFlags(cmd, &o.DryRun, "Print the plan and the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
 	return cmd
 }

@@ -1,21 +1,18 @@
 package rollback
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
@@ -43,18 +40,13 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions(g *cli.Globals) *Options {
 	f := cli.NewFleetFlags()
-	f.ClusterTimeout = 5 * time.Minute
+	f.ClusterTimeout = apply.DefaultTimeout
 	return &Options{g: g, Fleet: f, Output: "table"}
 }
 
 // Validate checks the flags (one sentence per conflict).
 func (o *Options) Validate(cmd *cobra.Command) error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	if err := o.Fleet.Validate(); err != nil {
+	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
 	}
 	if cmd != nil {
@@ -153,18 +145,18 @@ func (o *Options) Run(ctx context.Context) error {
 			uninstalls = append(uninstalls, fmt.Sprintf("%s on %s (%d objects, listed above)", rp.Release, rp.Context, len(rp.Removes)))
 		}
 	}
-	if rep.Outcome == rollback.OutcomePlanned && !o.Yes && !isTerminal(streams.In) {
+	if rep.Outcome == rollback.OutcomePlanned && !o.Yes && !apply.IsTerminal(streams.In) {
 		rep.Message = "nothing was changed: no terminal to confirm on"
 		rep.Hint = "review the plan, then run again with --yes"
 	}
 	if table {
-		if err := o.g.Write(o.format, rep); err != nil {
+		if err := o.g.Write(o.format, view{rep}); err != nil {
 			return err
 		}
 	}
 	if rep.Outcome != rollback.OutcomePlanned || rep.Message != "" {
 		if !table {
-			if err := o.g.Write(o.format, rep); err != nil {
+			if err := o.g.Write(o.format, view{rep}); err != nil {
 				return err
 			}
 		}
@@ -175,20 +167,16 @@ func (o *Options) Run(ctx context.Context) error {
 		if len(uninstalls) > 0 {
 			q = fmt.Sprintf("Uninstall %s, and roll back the rest as planned?", strings.Join(uninstalls, ", "))
 		}
-		ok, err := confirm(streams.In, streams.ErrOut, q)
-		if err != nil {
-			return err
-		}
-		if !ok {
+		if !apply.Ask(streams.In, streams.ErrOut, q) {
 			rep.Outcome, rep.Message, rep.Hint = rollback.OutcomeCancelled, "cancelled: nothing was changed", ""
 			if !table {
-				_ = o.g.Write(o.format, rep)
+				_ = o.g.Write(o.format, view{rep})
 			}
 			return outcomeError(rep)
 		}
 	}
 	runErr := rollback.Execute(ctx, deps, cfg, rep, st)
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, view{rep}); err != nil {
 		return err
 	}
 	if runErr != nil {
@@ -213,38 +201,6 @@ func gatherError(ctx context.Context, err error) error {
 
 // outcomeError maps the outcome onto the exit-code contract.
 func outcomeError(rep *rollback.Report) error {
-	msg := rep.Message
-	if msg == "" {
-		msg = rep.Outcome
-	}
-	switch rep.Outcome {
-	case rollback.OutcomeRolledBack, rollback.OutcomeNothing, rollback.OutcomeDryRun:
-		return nil
-	case rollback.OutcomeRefused:
-		return exit.New(exit.Problems, errors.New(msg), rep.Hint)
-	case rollback.OutcomeTimedOut:
-		return exit.New(exit.Timeout, errors.New(msg), rep.Hint)
-	case rollback.OutcomeInterrupted:
-		return context.Canceled
-	}
-	return exit.New(exit.Failure, errors.New(msg), rep.Hint)
-}
-
-// isTerminal reports whether r is a terminal to ask on.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-func confirm(in io.Reader, out io.Writer, q string) (bool, error) {
-	fmt.Fprintf(out, "%s [y/N]: ", q)
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true, nil
-	}
-	return false, nil
+	return apply.OutcomeError(rep.Outcome, rep.Message, rep.Hint,
+		[]string{rollback.OutcomeRolledBack, rollback.OutcomeNothing, rollback.OutcomeDryRun}, []string{rollback.OutcomeRefused})
 }

@@ -28,12 +28,7 @@ func NewOptions(g *cli.Globals) *Options {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	return o.Fleet.Validate()
+	return o.Fleet.ValidateOutput(o.Output, &o.format)
 }
 
 // Run gathers and prints the report.

@@ -2,12 +2,11 @@
 package upgrade
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 )
 
 var example = templates.Examples(`
@@ -73,12 +72,7 @@ resource, and changes nothing.`,
 			return o.Run(cli.RunContext(cmd))
 		},
 	}
-	o.Fleet.Add(cmd, g)
-	if f := cmd.Flags().Lookup("timeout"); f != nil {
-		f.Usage = "Time allowed for each release's rollout (helm --wait --timeout)"
-		f.DefValue = (5 * time.Minute).String()
-	}
-	cli.AddOutputFlag(cmd, &o.Output)
+	apply.AddFleetFlags(cmd, g, &o.Fleet, &o.Output, "Time allowed for each release's rollout (helm --wait --timeout)")
 	fs := cmd.Flags()
 	fs.StringVar(&o.Version, "version", o.Version, "Chart version to upgrade to (default: the newest stable version in the repository)")
 	fs.BoolVar(&o.ToLatestPatch, "to-latest-patch", o.ToLatestPatch, "Upgrade each release to the newest patch of its installed minor")
@@ -99,13 +93,9 @@ resource, and changes nothing.`,
 	fs.BoolVar(&o.Install, "install", o.Install, "Install a release missing on the control plane or on a workspace named with -w (never with --all-contexts)")
 	fs.BoolVar(&o.Atomic, "atomic", o.Atomic, "Roll a release back to its previous revision when its rollout fails")
 	fs.BoolVar(&o.CleanupOnFail, "cleanup-on-fail", o.CleanupOnFail, "Delete the resources a failed upgrade created")
-	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Render the upgrade server-side, print the diff of values and manifests, change nothing")
 	fs.BoolVar(&o.Force, "force", o.Force, "Go on despite failed pre-upgrade checks, a downgrade or a mandatory stop")
-	fs.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation")
-	fs.StringVar(&o.BackupDir, "backup-dir", o.BackupDir, "Directory of the values backups (default: <user config dir>/kubectl-skoala/backups)")
-	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, or an OCI registry path oci://HOST/PATH (default: found by URL, then by name)")
-	fs.BoolVar(&o.Refresh, "refresh", o.Refresh, "Download the repository index first (as 'helm repo update')")
-	_ = cmd.MarkFlagDirname("backup-dir")
+	cli.AddRepoFlags(cmd, &o.Repo, &o.Refresh)
 	_ = cmd.MarkFlagFilename("values", "yaml", "yml")
+	apply.AddChangeFlags(cmd, &o.DryRun, "Render the upgrade server-side, print the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
 	return cmd
 }

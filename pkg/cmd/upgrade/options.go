@@ -1,7 +1,6 @@
 package upgrade
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,11 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
@@ -63,7 +62,7 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions(g *cli.Globals) *Options {
 	f := cli.NewFleetFlags()
-	f.ClusterTimeout = 5 * time.Minute
+	f.ClusterTimeout = apply.DefaultTimeout
 	return &Options{g: g, Fleet: f, Output: "table", Atomic: true, CleanupOnFail: true, DB: upgrade.DB{Port: 3306}}
 }
 
@@ -87,12 +86,7 @@ func (o *Options) Complete(cmd *cobra.Command) error {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	if err := o.Fleet.Validate(); err != nil {
+	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
 	}
 	if o.Version != "" {
@@ -235,11 +229,11 @@ func (o *Options) writePlan(rep *upgrade.Report) error {
 	}
 	out := o.g.Streams.Out
 	pal := o.g.Palette(out)
-	if err := rep.WritePlan(out, pal); err != nil {
+	if err := writePlanTo(out, rep, pal); err != nil {
 		return err
 	}
 	if rep.Outcome == upgrade.OutcomeDryRun {
-		return rep.WriteDiff(out, pal)
+		return writeDiffTo(out, rep, pal)
 	}
 	return nil
 }
@@ -247,11 +241,11 @@ func (o *Options) writePlan(rep *upgrade.Report) error {
 // confirm asks the operator on the terminal; without one, nothing is changed.
 func (o *Options) confirm(p *upgrade.Planned) {
 	streams := o.g.Streams
-	if !isTerminal(streams.In) {
+	if !apply.IsTerminal(streams.In) {
 		p.Unconfirmed()
 		return
 	}
-	if !ask(streams.In, streams.ErrOut, fmt.Sprintf("Upgrade %d release(s) as planned?", p.Todo())) {
+	if !apply.Ask(streams.In, streams.ErrOut, fmt.Sprintf("Upgrade %d release(s) as planned?", p.Todo())) {
 		p.Cancel()
 	}
 }
@@ -261,13 +255,13 @@ func (o *Options) writeResult(rep *upgrade.Report) error {
 	out := o.g.Streams.Out
 	switch o.format {
 	case render.JSON:
-		return rep.WriteJSON(out)
+		return render.WriteJSON(out, rep)
 	case render.YAML:
-		return rep.WriteYAML(out)
+		return render.WriteYAML(out, rep)
 	}
 	for _, r := range rep.Releases {
 		if r.Result != nil && r.Result.Outcome != upgrade.OutcomeUpToDate && r.Result.Outcome != upgrade.OutcomeSkipped {
-			return rep.WriteResult(out, o.g.Palette(out))
+			return writeResultTo(out, rep, o.g.Palette(out))
 		}
 	}
 	return nil
@@ -275,21 +269,9 @@ func (o *Options) writeResult(rep *upgrade.Report) error {
 
 // outcomeError maps the outcome onto the exit-code contract.
 func outcomeError(rep *upgrade.Report) error {
-	msg := rep.Message
-	if msg == "" {
-		msg = rep.Outcome
-	}
-	switch rep.Outcome {
-	case upgrade.OutcomeUpgraded, upgrade.OutcomeUpToDate, upgrade.OutcomeDryRun:
-		return nil
-	case upgrade.OutcomeRefused, upgrade.OutcomeRolledBack:
-		return exit.New(exit.Problems, errors.New(msg), rep.Hint)
-	case upgrade.OutcomeTimedOut:
-		return exit.New(exit.Timeout, errors.New(msg), rep.Hint)
-	case upgrade.OutcomeInterrupted:
-		return context.Canceled
-	}
-	return exit.New(exit.Failure, errors.New(msg), rep.Hint)
+	return apply.OutcomeError(rep.Outcome, rep.Message, rep.Hint,
+		[]string{upgrade.OutcomeUpgraded, upgrade.OutcomeUpToDate, upgrade.OutcomeDryRun},
+		[]string{upgrade.OutcomeRefused, upgrade.OutcomeRolledBack})
 }
 
 func planError(err error) error {
@@ -305,26 +287,6 @@ func planError(err error) error {
 		return err
 	}
 	return exit.New(exit.Failure, err, "")
-}
-
-// isTerminal reports whether r is a terminal to ask on (/dev/null is a character device, not a terminal).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// ask asks q on out and reads the answer from in: yes or y, anything else is no.
-func ask(in io.Reader, out io.Writer, q string) bool {
-	fmt.Fprintf(out, "%s [y/N]: ", q)
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
-	}
-	return false
 }
 
 // preflight returns doctor's pre-upgrade checks, bounded by the request timeout of each check.

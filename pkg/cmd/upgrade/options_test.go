@@ -82,18 +82,6 @@ func TestPlanError(t *testing.T) {
 	}
 }
 
-func TestAsk(t *testing.T) {
-	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false, "yes please\n": false} {
-		var out bytes.Buffer
-		if got := ask(strings.NewReader(in), &out, "Upgrade 2 release(s) as planned?"); got != want {
-			t.Errorf("answer %q: %v, want %v", in, got, want)
-		}
-		if out.String() != "Upgrade 2 release(s) as planned? [y/N]: " {
-			t.Errorf("prompt %q", out.String())
-		}
-	}
-}
-
 func TestProgress(t *testing.T) {
 	var b bytes.Buffer
 	p := progress(&b)

@@ -25,9 +25,7 @@ func NewOptions(g *cli.Globals) *Options { return &Options{g: g, Output: "table"
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	o.format = f
-	return err
+	return cli.SetOutput(&o.format, o.Output)
 }
 
 // Report is the JSON/YAML form of 'version'.

@@ -45,12 +45,7 @@ func (o *Options) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	f, err := cli.ParseOutput(o.Output)
-	if err != nil {
-		return err
-	}
-	o.format = f
-	return o.Fleet.Validate()
+	return o.Fleet.ValidateOutput(o.Output, &o.format)
 }
 
 // Run lists the versions.

@@ -5,50 +5,47 @@ import (
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/rollback"
 )
 
+// view is the rollback report as the command writes it (render.Writer): pkg/rollback holds the report,
+// the command prints it.
+type view struct{ *rollback.Report }
+
 // WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
 
 // WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
-// Executed reports whether Execute ran (some release has a result).
-func (r *Report) Executed() bool {
-	for _, rp := range r.Releases {
-		if rp.Result != nil {
-			return true
-		}
-	}
-	return false
-}
+func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }
 
 // WriteTable writes the result once executed (after a blank line: the plan was printed before it);
 // before, the plan (and with --dry-run the diff).
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+func (v view) WriteTable(w io.Writer, p *render.Palette) error {
+	r := v.Report
 	if r.Executed() {
 		if _, err := io.WriteString(w, "\n"); err != nil {
 			return err
 		}
-		return r.WriteResult(w, p)
+		return writeResultTo(w, r, p)
 	}
-	if err := r.WritePlan(w, p); err != nil {
+	if err := writePlanTo(w, r, p); err != nil {
 		return err
 	}
 	if r.DryRun {
-		return r.WriteDiff(w, p)
+		return writeDiffTo(w, r, p)
 	}
 	return nil
 }
 
 func actionLevel(a string) render.Level {
 	switch a {
-	case ActionRollback, ActionRecover, ActionRestore:
+	case rollback.ActionRollback, rollback.ActionRecover, rollback.ActionRestore:
 		return render.Warn
-	case ActionUninstall, ActionRefused:
+	case rollback.ActionUninstall, rollback.ActionRefused:
 		return render.Error
-	case ActionNone:
+	case rollback.ActionNone:
 		return render.OK
 	}
 	return render.None
@@ -56,31 +53,31 @@ func actionLevel(a string) render.Level {
 
 func outcomeLevel(o string) render.Level {
 	switch o {
-	case OutcomeRolledBack, OutcomeRecovered, OutcomeRestored, OutcomeUninstalled, OutcomeDryRun, OutcomeNothing, OutcomeLeftAlone:
+	case rollback.OutcomeRolledBack, rollback.OutcomeRecovered, rollback.OutcomeRestored, rollback.OutcomeUninstalled, rollback.OutcomeDryRun, rollback.OutcomeNothing, rollback.OutcomeLeftAlone:
 		return render.OK
-	case OutcomePlanned, OutcomeCancelled, OutcomeNotStarted:
+	case rollback.OutcomePlanned, rollback.OutcomeCancelled, rollback.OutcomeNotStarted:
 		return render.Warn
 	}
 	return render.Error
 }
 
-func revisions(rp ReleasePlan) string {
+func revisions(rp rollback.ReleasePlan) string {
 	switch {
 	case rp.FromRevision == 0:
 		return "-"
-	case rp.Action == ActionUninstall:
+	case rp.Action == rollback.ActionUninstall:
 		return fmt.Sprintf("%d -> -", rp.FromRevision)
-	case rp.Action == ActionRestore:
+	case rp.Action == rollback.ActionRestore:
 		return fmt.Sprintf("%d -> %d", rp.FromRevision, rp.FromRevision+1)
-	case rp.ToRevision > 0 && active(rp.Action):
+	case rp.ToRevision > 0 && rollback.Active(rp.Action):
 		return fmt.Sprintf("%d -> %d (as %d)", rp.FromRevision, rp.FromRevision+1, rp.ToRevision)
 	}
 	return fmt.Sprint(rp.FromRevision)
 }
 
-// WritePlan writes the plan: the run undone, a table of the releases, then per release the reason and
+// writePlanTo writes the plan: the run undone, a table of the releases, then per release the reason and
 // the steps, and what a rollback does not undo.
-func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
+func writePlanTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 	var b strings.Builder
 	title := "Rollback plan"
 	if r.DryRun {
@@ -91,7 +88,7 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	switch {
 	case r.Run != "":
 		fmt.Fprintf(&b, ", undoing %s", r.RunSummary)
-	case r.Mode == ModeRun:
+	case r.Mode == rollback.ModeRun:
 		b.WriteString(", no upgrade run to undo in the journal")
 	}
 	b.WriteString("\n\n")
@@ -102,7 +99,7 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	}
 	b.WriteString(p.Table([]string{"cluster", "role", "release", "from", "to", "revision", "status", "action"}, rows))
 	for _, rp := range r.Releases {
-		if rp.Action == ActionNone && rp.Reason == "" {
+		if rp.Action == rollback.ActionNone && rp.Reason == "" {
 			continue
 		}
 		fmt.Fprintf(&b, "\n%s/%s: %s\n", rp.Context, rp.Release, p.State(actionLevel(rp.Action), rp.Action))
@@ -144,15 +141,15 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-// WriteDiff writes the dry run's unified diffs: values first, then each changed resource.
-func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
+// writeDiffTo writes the dry run's unified diffs: values first, then each changed resource.
+func writeDiffTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 	var b strings.Builder
 	for _, rp := range r.Releases {
-		if !active(rp.Action) {
+		if !rollback.Active(rp.Action) {
 			continue
 		}
 		fmt.Fprintf(&b, "\n%s\n", p.Bold(fmt.Sprintf("diff of %s/%s (%s -> %s)", rp.Context, rp.Release, orDash(rp.From), orDash(rp.To))))
-		if rp.Action == ActionRestore {
+		if rp.Action == rollback.ActionRestore {
 			b.WriteString(p.Faint("# the manifest is rendered from the chart when the backup is restored") + "\n")
 		}
 		changed := 0
@@ -162,23 +159,9 @@ func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
 			}
 			changed++
 			fmt.Fprintf(&b, "%s\n", p.Faint("# "+d.Name+": "+d.Change))
-			for _, line := range strings.Split(strings.TrimRight(d.Diff, "\n"), "\n") {
-				switch {
-				case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
-					b.WriteString(p.Bold(line))
-				case strings.HasPrefix(line, "@@"):
-					b.WriteString(p.State(render.Unknown, line))
-				case strings.HasPrefix(line, "+"):
-					b.WriteString(p.State(render.OK, line))
-				case strings.HasPrefix(line, "-"):
-					b.WriteString(p.State(render.Error, line))
-				default:
-					b.WriteString(line)
-				}
-				b.WriteString("\n")
-			}
+			apply.WriteDiffLines(&b, p, d.Diff)
 		}
-		if changed == 0 && rp.Action != ActionUninstall {
+		if changed == 0 && rp.Action != rollback.ActionUninstall {
 			b.WriteString("no change\n")
 		}
 	}
@@ -189,34 +172,20 @@ func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-// WriteResult writes what happened: a table of the releases with their outcome, then the errors and the
+// writeResultTo writes what happened: a table of the releases with their outcome, then the errors and the
 // outcome line.
-func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
+func writeResultTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 	var b strings.Builder
-	b.WriteString(p.Bold("Rollback result") + "\n")
-	rows := [][]render.Cell{}
+	var results []apply.Result
 	for _, rp := range r.Releases {
 		res := rp.Result
 		if res == nil {
 			continue
 		}
-		rev := "-"
-		if res.Revision > 0 {
-			rev = fmt.Sprint(res.Revision)
-		}
-		rows = append(rows, []render.Cell{render.C(rp.Context), render.C(rp.Release), render.C(orDash(rp.From)), render.C(orDash(rp.To)),
-			render.L(outcomeLevel(res.Outcome), res.Outcome), render.C(rev), render.C(orDash(res.Duration)), render.C(orDash(res.Backup))})
+		results = append(results, apply.Result{Context: rp.Context, Release: rp.Release, From: orDash(rp.From), To: orDash(rp.To), Backup: orDash(res.Backup),
+			Outcome: res.Outcome, Level: outcomeLevel(res.Outcome), Revision: res.Revision, Duration: res.Duration, Error: res.Error, Done: res.Done})
 	}
-	b.WriteString(p.Table([]string{"cluster", "release", "from", "to", "result", "revision", "took", "backup"}, rows))
-	for _, rp := range r.Releases {
-		if rp.Result == nil || rp.Result.Error == "" {
-			continue
-		}
-		fmt.Fprintf(&b, "%s %s/%s: %s\n", p.State(render.Error, "error:"), rp.Context, rp.Release, rp.Result.Error)
-		if len(rp.Result.Done) > 0 {
-			fmt.Fprintf(&b, "  steps done: %s\n", strings.Join(rp.Result.Done, ", "))
-		}
-	}
+	apply.WriteResults(&b, p, "Rollback result", results)
 	for _, s := range r.Warnings {
 		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), s)
 	}
@@ -227,3 +196,5 @@ func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+var orDash = apply.OrDash

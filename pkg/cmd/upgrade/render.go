@@ -5,35 +5,33 @@ import (
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
-// WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
+// The text of the upgrade's plan, diff and result: pkg/upgrade holds the report, the command prints it.
 
 func actionLevel(a string) render.Level {
 	switch a {
-	case ActionUpgrade, ActionInstall:
+	case upgrade.ActionUpgrade, upgrade.ActionInstall:
 		return render.Warn
-	case ActionResume:
+	case upgrade.ActionResume:
 		return render.Warn
-	case ActionUpToDate:
+	case upgrade.ActionUpToDate:
 		return render.OK
-	case ActionRefused:
+	case upgrade.ActionRefused:
 		return render.Error
 	}
 	return render.None
 }
 
-func revisions(p ReleasePlan) string {
+func revisions(p upgrade.ReleasePlan) string {
 	switch p.Action {
-	case ActionInstall:
+	case upgrade.ActionInstall:
 		return "- -> 1"
-	case ActionUpgrade, ActionResume:
+	case upgrade.ActionUpgrade, upgrade.ActionResume:
 		return fmt.Sprintf("%d -> %d", p.FromRevision, p.FromRevision+1)
 	}
 	if p.FromRevision == 0 {
@@ -42,9 +40,9 @@ func revisions(p ReleasePlan) string {
 	return fmt.Sprint(p.FromRevision)
 }
 
-// WritePlan writes the plan: a table of the releases (from -> to), then per release the image tags, the
+// writePlanTo writes the plan: a table of the releases (from -> to), then per release the image tags, the
 // values changed, the steps in order, the manual steps and the warnings.
-func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
+func writePlanTo(w io.Writer, r *upgrade.Report, p *render.Palette) error {
 	var b strings.Builder
 	title := "Upgrade plan"
 	if r.DryRun {
@@ -65,8 +63,8 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 	}
 	writePreflight(&b, r.Preflight, p)
 	b.WriteString("\n")
-	if r.Outcome != OutcomeDryRun && (r.Outcome != OutcomePlanned || r.Message != "") {
-		r.writeOutcome(&b, p)
+	if r.Outcome != upgrade.OutcomeDryRun && (r.Outcome != upgrade.OutcomePlanned || r.Message != "") {
+		writeOutcome(&b, r, p)
 	} else {
 		// A dry run or a plan awaiting confirmation still says what the operator should know (a failed
 		// --refresh, ...): the JSON has the same warnings.
@@ -80,7 +78,7 @@ func (r *Report) WritePlan(w io.Writer, p *render.Palette) error {
 
 // writeReleasePlan writes one release of the plan: its action, then (for a change) the image tags, the
 // values changed, the steps in order, the manual steps and the warnings.
-func writeReleasePlan(b *strings.Builder, rp ReleasePlan, p *render.Palette) {
+func writeReleasePlan(b *strings.Builder, rp upgrade.ReleasePlan, p *render.Palette) {
 	b.WriteString("\n")
 	fmt.Fprintf(b, "%s %s -> %s: %s\n", p.Bold(rp.Context+"/"+rp.Release), orDash(rp.From), rp.To, p.State(actionLevel(rp.Action), rp.Action))
 	if rp.Reason != "" {
@@ -89,7 +87,7 @@ func writeReleasePlan(b *strings.Builder, rp ReleasePlan, p *render.Palette) {
 	if rp.Hint != "" {
 		fmt.Fprintf(b, "  hint: %s\n", rp.Hint)
 	}
-	if passive(rp.Action) {
+	if upgrade.Passive(rp.Action) {
 		return
 	}
 	if len(rp.ImageTags) > 0 {
@@ -131,7 +129,7 @@ func writeReleasePlan(b *strings.Builder, rp ReleasePlan, p *render.Palette) {
 }
 
 // writePreflight writes the outcome of the pre-upgrade checks and every failure and warning.
-func writePreflight(b *strings.Builder, pf *PreflightResult, p *render.Palette) {
+func writePreflight(b *strings.Builder, pf *upgrade.PreflightResult, p *render.Palette) {
 	if pf == nil || !pf.Ran {
 		return
 	}
@@ -148,21 +146,21 @@ func writePreflight(b *strings.Builder, pf *PreflightResult, p *render.Palette) 
 		fmt.Fprintf(b, "  %s\n", pf.Error)
 	}
 	for _, c := range pf.Checks {
-		fmt.Fprintf(b, "  %s\n", c.Line())
+		fmt.Fprintf(b, "  %s\n", preflightLine(c))
 	}
 }
 
 func outcomeLevel(o string) render.Level {
 	switch o {
-	case OutcomeUpgraded, OutcomeInstalled, OutcomeUpToDate, OutcomeDryRun, OutcomeSkipped:
+	case upgrade.OutcomeUpgraded, upgrade.OutcomeInstalled, upgrade.OutcomeUpToDate, upgrade.OutcomeDryRun, upgrade.OutcomeSkipped:
 		return render.OK
-	case OutcomePlanned, OutcomeCancelled, OutcomeNotStarted:
+	case upgrade.OutcomePlanned, upgrade.OutcomeCancelled, upgrade.OutcomeNotStarted:
 		return render.Warn
 	}
 	return render.Error
 }
 
-func (r *Report) writeOutcome(b *strings.Builder, p *render.Palette) {
+func writeOutcome(b *strings.Builder, r *upgrade.Report, p *render.Palette) {
 	if r.Message != "" {
 		fmt.Fprintf(b, "%s %s\n", p.State(outcomeLevel(r.Outcome), r.Outcome+":"), r.Message)
 	}
@@ -174,8 +172,8 @@ func (r *Report) writeOutcome(b *strings.Builder, p *render.Palette) {
 	}
 }
 
-// WriteDiff writes the dry run's unified diffs, values first, then each changed resource, coloured.
-func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
+// writeDiffTo writes the dry run's unified diffs, values first, then each changed resource, coloured.
+func writeDiffTo(w io.Writer, r *upgrade.Report, p *render.Palette) error {
 	var b strings.Builder
 	for _, rp := range r.Releases {
 		if len(rp.Diff) == 0 {
@@ -189,21 +187,7 @@ func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
 			}
 			changed++
 			fmt.Fprintf(&b, "%s %s\n", p.Faint("#"), p.Faint(d.Name+": "+d.Change))
-			for _, line := range strings.Split(strings.TrimRight(d.Diff, "\n"), "\n") {
-				switch {
-				case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
-					b.WriteString(p.Bold(line))
-				case strings.HasPrefix(line, "@@"):
-					b.WriteString(p.State(render.Unknown, line))
-				case strings.HasPrefix(line, "+"):
-					b.WriteString(p.State(render.OK, line))
-				case strings.HasPrefix(line, "-"):
-					b.WriteString(p.State(render.Error, line))
-				default:
-					b.WriteString(line)
-				}
-				b.WriteString("\n")
-			}
+			apply.WriteDiffLines(&b, p, d.Diff)
 		}
 		if changed == 0 {
 			b.WriteString("no change\n")
@@ -217,12 +201,11 @@ func (r *Report) WriteDiff(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-// WriteResult writes what happened: a table of the releases with their outcome, revision and backup,
+// writeResultTo writes what happened: a table of the releases with their outcome, revision and backup,
 // then the errors, the outcome line and its hint.
-func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
+func writeResultTo(w io.Writer, r *upgrade.Report, p *render.Palette) error {
 	var b strings.Builder
-	b.WriteString(p.Bold("Upgrade result") + "\n")
-	rows := [][]render.Cell{}
+	var results []apply.Result
 	for _, rp := range r.Releases {
 		res := rp.Result
 		if res == nil {
@@ -232,34 +215,19 @@ func (r *Report) WriteResult(w io.Writer, p *render.Palette) error {
 		if len(res.Backups) > 0 {
 			backup = res.Backups[0]
 		}
-		rev := "-"
-		if res.Revision > 0 {
-			rev = fmt.Sprint(res.Revision)
-		}
-		rows = append(rows, []render.Cell{
-			render.C(rp.Context), render.C(rp.Release), render.C(orDash(rp.From)), render.C(rp.To),
-			render.L(outcomeLevel(res.Outcome), res.Outcome), render.C(rev), render.C(orDash(res.Duration)), render.C(backup),
-		})
+		results = append(results, apply.Result{Context: rp.Context, Release: rp.Release, From: orDash(rp.From), To: rp.To, Backup: backup,
+			Outcome: res.Outcome, Level: outcomeLevel(res.Outcome), Revision: res.Revision, Duration: res.Duration, Error: res.Error, Done: res.Done})
 	}
-	b.WriteString(p.Table([]string{"cluster", "release", "from", "to", "result", "revision", "took", "backup"}, rows))
-	for _, rp := range r.Releases {
-		if rp.Result == nil || rp.Result.Error == "" {
-			continue
-		}
-		fmt.Fprintf(&b, "%s %s/%s: %s\n", p.State(render.Error, "error:"), rp.Context, rp.Release, rp.Result.Error)
-		if len(rp.Result.Done) > 0 {
-			fmt.Fprintf(&b, "  steps done: %s\n", strings.Join(rp.Result.Done, ", "))
-		}
-	}
+	apply.WriteResults(&b, p, "Upgrade result", results)
 	b.WriteString("\n")
-	r.writeOutcome(&b, p)
+	writeOutcome(&b, r, p)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// Line is the check as the plan shows it: FAIL, note (a failure the upgrade repairs) or warn, where, the
+// preflightLine is the check as the plan shows it: FAIL, note (a failure the upgrade repairs) or warn, where, the
 // check and its message.
-func (c PreflightCheck) Line() string {
+func preflightLine(c upgrade.PreflightCheck) string {
 	where := c.Cluster
 	if where == "" {
 		where = "fleet"
@@ -274,3 +242,5 @@ func (c PreflightCheck) Line() string {
 	}
 	return fmt.Sprintf("FAIL  [%s] %s: %s", where, c.ID, c.Message)
 }
+
+var orDash = apply.OrDash
