@@ -61,18 +61,9 @@ type manifestContainer struct {
 	Image string `yaml:"image"`
 }
 
-// decodeManifestObject reads one document; ok is false for a document that is not an object.
+// decodeManifestObject reads one document with go.yaml.in/yaml/v2 into the fields the plugin uses; ok is false
+// for a document that is not an object.
 func decodeManifestObject(doc string) (ManifestObject, bool) {
-	if fastManifest {
-		if mo, isObject, ok := fastManifestObject(doc); ok {
-			return mo, isObject
-		}
-	}
-	return yamlManifestObject(doc)
-}
-
-// yamlManifestObject is decodeManifestObject with go.yaml.in/yaml/v2, for every document.
-func yamlManifestObject(doc string) (ManifestObject, bool) {
 	var o manifestDoc
 	if err := yamlv2.Unmarshal([]byte(doc), &o); err != nil {
 		return ManifestObject{}, false
