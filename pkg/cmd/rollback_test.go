@@ -51,6 +51,12 @@ func upgradedFleet(t *testing.T) *fakeClusters {
 	return f
 }
 
+// onContext is f with another current context (the fakes stand for --context by it).
+func onContext(f *fakeClusters, name string) *fakeClusters {
+	f.current = name
+	return f
+}
+
 func TestRollbackVerb(t *testing.T) {
 	ws := []string{"-w", "workspace-1"}
 	args := func(a ...string) []string { return append(append([]string{"rollback"}, a...), ws...) }
@@ -62,6 +68,7 @@ func TestRollbackVerb(t *testing.T) {
 		{name: "rollback with an empty journal has nothing to do", args: args("--backup-dir", "/backups"), golden: "rollback-nothing"},
 		{name: "rollback --run of a run the journal lacks fails", args: args("--run", "nope", "--backup-dir", "/backups"), golden: "rollback-unknown-run", code: 1, clusters: upgradedFleet(t)},
 		{name: "rollback --to-revision takes no -w", args: args("--to-revision", "1"), golden: "rollback-usage", code: 2},
+		{name: "rollback --to-revision of the workspace release plans it as a workspace's", args: []string{"rollback", "--release", "skoala-init", "--to-revision", "1", "--dry-run", "--backup-dir", "/backups"}, golden: "rollback-to-revision-workspace", clusters: onContext(upgradedFleet(t), "workspace-1")},
 		{name: "rollback --to-revision of a revision Helm no longer holds is refused", args: []string{"rollback", "--to-revision", "5", "--backup-dir", "/backups"}, golden: "rollback-no-revision", code: 3, clusters: upgradedFleet(t)},
 	}
 	runCmdTests(t, cases)

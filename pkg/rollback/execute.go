@@ -389,6 +389,9 @@ func journalBegin(ctx context.Context, d Deps, cfg Config, rep *Report, st *Stat
 		}
 	}
 	if cp == nil {
+		// The journal lives in the control plane, which a rollback of a workspace release alone
+		// (--to-revision, --from-backup) does not name: say so rather than write it where status never reads.
+		rep.Warnings = append(rep.Warnings, "the journal was not written: no control-plane cluster among the targets (status reads the journal there)")
 		return nil
 	}
 	j := &journalRun{store: &journal.Store{Client: cp.Client, Namespace: cfg.Namespace, Now: d.Now}, id: journal.NewID(d.Now()), rep: rep}

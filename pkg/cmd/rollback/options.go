@@ -98,7 +98,13 @@ func (o *Options) Run(ctx context.Context) error {
 		if cerr != nil {
 			return cli.Explain(cerr)
 		}
-		targets = []fleet.Target{{Context: cp, Role: fleet.RoleControlPlane, Release: o.Fleet.SkoalaRelease}}
+		// --release names the one release; the workspace release (--init-release's name, skoala-init by
+		// default) is a workspace's, whatever cluster --context names.
+		role := fleet.RoleControlPlane
+		if o.Fleet.SkoalaRelease == o.Fleet.InitRelease {
+			role = fleet.RoleWorkspace
+		}
+		targets = []fleet.Target{{Context: cp, Role: role, Release: o.Fleet.SkoalaRelease}}
 		if _, cerr := fac.Cluster(cp); cerr != nil {
 			return cli.Explain(cerr)
 		}
