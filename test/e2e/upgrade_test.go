@@ -412,26 +412,38 @@ func TestUpgradeOfflineFromChartDirectory(t *testing.T) {
 }
 
 // TestUpgradeRefusesPendingRelease: a helm upgrade killed during its wait leaves the release
-// pending-upgrade; upgrade refuses it, changes nothing and prints the rollback command.
+// pending-upgrade; upgrade refuses it, changes nothing and prints the rollback command. The new hive pod
+// selects no node, so it is never ready: a crash-looping pod (the fleet's kwok stage) is Ready for its
+// first 500 ms, and helm's --wait could finish in that window, before the test saw pending-upgrade.
 func TestUpgradeRefusesPendingRelease(t *testing.T) {
 	ns := freshNamespace(t, "uppend")
 	installSkoala(t, "global", ns, "0.28.1")
 	cmd := exec.Command(filepath.Join(fleet.BinDir, "helm3"), "upgrade", "skoala", "skoala-release/skoala", "--version", "0.33.2",
-		"--kube-context", "global", "-n", ns, "--reuse-values", "--set", `hive.podAnnotations.skoala\.fixture/crash-loop=hive`, "--wait", "--timeout", "5m")
+		"--kube-context", "global", "-n", ns, "--reuse-values", "--set", `hive.nodeSelector.skoala\.fixture/never=yes`, "--wait", "--timeout", "5m")
 	cmd.Env = fleet.BaseEnv(t)
+	var helmOut bytes.Buffer // read only once the process has exited
+	cmd.Stdout, cmd.Stderr = &helmOut, &helmOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
 	for helmStatus(t, "global", ns, "skoala").Info.Status != "pending-upgrade" {
+		select {
+		case err := <-exited:
+			t.Fatalf("helm upgrade exited (%v) before the release went pending-upgrade:\n%s", err, helmOut.String())
+		default:
+		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			t.Fatal("helm upgrade never went pending-upgrade")
+			<-exited
+			t.Fatalf("helm upgrade never went pending-upgrade in 2m; its output:\n%s", helmOut.String())
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
+	<-exited
 
 	r := Skoala(t, "upgrade", "-n", ns, "--backup-dir", t.TempDir(), "--yes")
 	if r.Code != 3 {
