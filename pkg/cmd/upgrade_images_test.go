@@ -102,7 +102,7 @@ func TestImagesVerb(t *testing.T) {
 	checkArgs := func(o string) []string {
 		return append([]string{"images", "check", "-w", "workspace-1", "--image-registry", host, "--plain-http", "-o", o}, testCharts...)
 	}
-	for _, o := range []string{"table", "json"} {
+	for _, o := range []string{"table", "json", "yaml"} {
 		cases = append(cases, cmdTestCase{name: "images check -o " + o + ": a missing image exits 3", golden: "images-check-" + o, code: 3, clusters: chartFleet(), mask: mask, args: checkArgs(o)})
 	}
 	runCmdTests(t, cases)
