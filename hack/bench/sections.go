@@ -72,9 +72,14 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 func (m *measurer) startup(ctx context.Context) error {
 	kc := m.fleetKC()
 	// Start-up runs are short and the most sensitive to the scheduler of a loaded machine: three times the runs.
+	floor, err := m.e.buildFloor(ctx)
+	if err != nil {
+		return err
+	}
 	figs, err := m.roundsN(ctx, []Item{
 		item("skoala-help", "kubectl skoala --help", m.plugin(kc, "--help")),
 		item("helm-help", "helm --help", m.helm(kc, "--help")),
+		item("floor-help", "floor --help", Cmd{Path: floor, Args: []string{"--help"}, Env: m.e.base(kc)}),
 		item("skoala-version", "kubectl skoala version --client", m.plugin(kc, "version", "--client")),
 		item("helm-version", "helm version", m.helm(kc, "version")),
 	}, 3*m.o.runs)
@@ -82,8 +87,9 @@ func (m *measurer) startup(ctx context.Context) error {
 		return err
 	}
 	m.compare("startup-help", "`kubectl skoala --help` vs `helm --help`", figs["skoala-help"], figs["helm-help"], targetHelp)
+	m.compare("startup-floor", "floor `--help` vs `helm --help` (the libraries alone: what no plugin built on them can beat)", figs["floor-help"], figs["helm-help"], 0)
 	m.compare("startup-version", "`kubectl skoala version --client` vs `helm version`", figs["skoala-version"], figs["helm-version"], 0)
-	for _, b := range []struct{ name, path string }{{"kubectl-skoala", m.e.Plugin}, {"helm (v3, harness)", m.e.Helm}} {
+	for _, b := range []struct{ name, path string }{{"kubectl-skoala", m.e.Plugin}, {"helm (v3, harness)", m.e.Helm}, {"floor (the libraries alone)", floor}} {
 		st, err := os.Stat(b.path)
 		if err != nil {
 			return err

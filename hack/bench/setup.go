@@ -363,3 +363,16 @@ func (e *Env) cleanup(ctx context.Context) {
 		}
 	}
 }
+
+// buildFloor builds hack/bench/testdata/floor (the plugin's libraries without the plugin) as `make build`
+// builds the plugin (CGO off, -trimpath, stripped) and returns its path.
+func (e *Env) buildFloor(ctx context.Context) (string, error) {
+	out := filepath.Join(e.Cache, "bench", "floor")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./hack/bench/testdata/floor")
+	cmd.Dir = e.Root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the floor program: %v: %s", err, strings.TrimSpace(string(b)))
+	}
+	return out, nil
+}
