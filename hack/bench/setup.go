@@ -365,14 +365,9 @@ func (e *Env) cleanup(ctx context.Context) {
 }
 
 // buildFloor builds hack/bench/testdata/floor (the plugin's libraries without the plugin) as `make build`
-// builds the plugin (CGO off, -trimpath, stripped) and returns its path.
+// builds the plugin (CGO off, -trimpath, stripped: the Makefile's -s -w) and returns its path.
 func (e *Env) buildFloor(ctx context.Context) (string, error) {
 	out := filepath.Join(e.Cache, "bench", "floor")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./hack/bench/testdata/floor")
-	cmd.Dir = e.Root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the floor program: %v: %s", err, strings.TrimSpace(string(b)))
-	}
-	return out, nil
+	_, err := e.sh(ctx, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./hack/bench/testdata/floor")
+	return out, err
 }
