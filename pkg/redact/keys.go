@@ -10,10 +10,10 @@ import (
 // .dockerconfigjson -> dockerconfigjson). It names secret material when
 //
 //  1. a word, or two adjacent words joined, is in secretWords (pwd, pass, auth, token, secret, apikey,
-//     accessKey, secretKey, ...), or the key lower-cased holds one of secretParts (rootpassword,
+//     accessKey, secretKey, tls.key, ssh-key, ...), or the key lower-cased holds one of secretParts (rootpassword,
 //     dbpasswd, mysecrettoken);
 //  2. unless it has more than one word and its last word only refers to a secret (referenceWords:
-//     secretName, passwordKeyRef, tokenFile, authEnabled): those name or configure a secret, they do not
+//     secretName, passwordKeyRef, tokenFile, authEnabled, --registry-password-stdin): those name or configure a secret, they do not
 //     hold one.
 //
 // Under a sensitive key, every string and number of the tree is masked (auths: {reg: {auth: ...}}).
@@ -21,10 +21,11 @@ var (
 	secretWords = set("password", "passwords", "passwd", "passwort", "pwd", "pass", "passphrase", "secret", "secrets",
 		"token", "tokens", "credential", "credentials", "creds", "auth", "auths", "authorization", "apikey",
 		"accesskey", "secretkey", "privatekey", "clientsecret", "sessiontoken", "identitytoken", "dockerconfigjson",
-		"dockercfg", "jwt", "bearer", "htpasswd")
+		"dockercfg", "jwt", "bearer", "htpasswd", "tlskey", "sshkey", "clientkey", "serverkey", "signingkey", "encryptionkey",
+		"privatekeys")
 	secretParts    = []string{"password", "passwd", "pwd", "secret", "token", "credential", "apikey", "accesskey", "privatekey"}
 	referenceWords = set("name", "names", "ref", "enabled", "enable", "disabled", "file", "path", "dir", "namespace",
-		"mount", "type", "length", "policy", "keyref", "selector", "provider", "ttl", "expiration", "expiry", "url", "endpoint")
+		"mount", "type", "length", "policy", "keyref", "selector", "provider", "ttl", "expiration", "expiry", "url", "endpoint", "stdin")
 )
 
 func set(words ...string) map[string]bool {

@@ -12,7 +12,8 @@ type span struct{ i, j int }
 // maskText masks, in order, MySQL DSN passwords, URL passwords, HTTP credentials and JWTs, and the values of
 // password-like keys. Each pass leaves what an earlier one masked alone (a value that starts with Mask).
 func maskText(s string, mask maskFunc) string {
-	for _, find := range []func(string) []span{mysqlPasswordsInTextSpans, urlPasswordSpans, httpCredentialSpans, keyValueSpans} {
+	for _, find := range []func(string) []span{pemKeySpans, mysqlPasswordsInTextSpans, urlPasswordSpans, userinfoSpans, httpCredentialSpans,
+		keyValueSpans, flagArgSpans, mysqlShortPasswordSpans} {
 		if sp := find(s); len(sp) > 0 {
 			s = replaceSpans(s, sp, mask)
 		}
@@ -129,7 +130,7 @@ func httpCredentialSpans(s string) []span {
 // keyValue is key: value, key=value, "key": "value" (also JSON-escaped inside a JSON string) and --key=value.
 // Groups: 1 the key's opening quote, 2 the key, 3 the separator, 4 the value.
 var keyValue = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.\-\\])(\\?["'])?(-{0,2}[A-Za-z][A-Za-z0-9_.\-]*)(?:\\?["'])?[ \t]*([:=])[ \t]*` +
-	`(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s,;"'}\])]+)`)
+	`(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:\\,|[^\s,;"'}\])])+)`)
 
 // structural reports whether an unquoted "key:" at i starts a structure (YAML, a diff of it): only
 // indentation, list and diff markers are before it on its line. "did not pass: Kubernetes version" is
@@ -151,7 +152,9 @@ func keyValueSpans(s string) []span {
 			break
 		}
 		for i := range m {
-			m[i] += off
+			if m[i] >= 0 { // -1 is a group that did not take part (an unquoted key): it stays -1
+				m[i] += off
+			}
 		}
 		key := s[m[4]:m[5]]
 		vi, vj := m[8], m[9]
@@ -161,6 +164,9 @@ func keyValueSpans(s string) []span {
 			(!quoted && s[m[6]] == ':' && !structural(s, m[4])) {
 			off = vi // the value may itself be a key (error: password: x)
 			continue
+		}
+		if s[m[6]] == '=' && !strings.ContainsAny(val[:1], `"'\\`) {
+			vj = setListEnd(s, vj) // --set a.password=ab\,cd or ab,cd: the password runs to the next key=
 		}
 		off = vj
 		// The span is inside the quotes.
