@@ -64,11 +64,13 @@ func (r *CheckReport) OK() bool { return r.Missing+r.Failed == 0 }
 
 // Check asks the registries whether they hold every needed image (manifest HEAD, then the index's
 // platforms or the image's config) for every node architecture. A registry that refuses the credentials
-// stops the check with an *AuthError.
+// stops the check with an *AuthError, one reached only over plain HTTP without Options.PlainHTTP with a
+// *PlainHTTPError. The credentials of Options go to Options.Host only.
 func Check(ctx context.Context, cfg CheckConfig) (*CheckReport, error) {
 	archs := uniqSorted(cfg.Architectures)
 	rep := &CheckReport{Architectures: archs, Images: []CheckedImage{}}
 	needs := dedupNeeds(cfg.Needs)
+	cfg.Options = cfg.Options.withGuard()
 	opts, err := cfg.Options.remoteOptions(ctx)
 	if err != nil {
 		return rep, err
@@ -80,7 +82,8 @@ func Check(ctx context.Context, cfg CheckConfig) (*CheckReport, error) {
 	})
 	for _, err := range errs {
 		var ae *AuthError
-		if errors.As(err, &ae) {
+		var pe *PlainHTTPError
+		if errors.As(err, &ae) || errors.As(err, &pe) {
 			return rep, err
 		}
 	}
@@ -134,6 +137,9 @@ func checkOne(o RegistryOptions, opts []remote.Option, n Need, archs []string) (
 		}
 		if code, ok := isStatus(err, 401, 403); ok {
 			return c, &AuthError{Registry: ref.Context().RegistryStr(), User: o.userOf(ref.Context().Registry), Status: code}
+		}
+		if pe := o.plainHTTPError(ref.Context().RegistryStr(), err); pe != err {
+			return c, pe
 		}
 		c.Message = o.errLine(err)
 		return c, nil

@@ -47,7 +47,8 @@ func testRegistry(t *testing.T) (host string, opts RegistryOptions) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimPrefix(srv.URL, "https://"), RegistryOptions{Username: testUser, Password: testPassword, CAFile: ca}
+	host = strings.TrimPrefix(srv.URL, "https://")
+	return host, RegistryOptions{Username: testUser, Password: testPassword, Host: host, CAFile: ca}
 }
 
 func chartFiles(t *testing.T, chart, version string) []helmsdk.ChartFile {

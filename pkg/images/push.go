@@ -109,7 +109,11 @@ type pushItem struct {
 // with an error; the error is set only when the push could not start (bad bundle, refused credentials).
 func Push(ctx context.Context, cfg PushConfig) (*PushReport, error) {
 	rep := &PushReport{Registry: cfg.Registry, Images: []PushedImage{}}
-	host, _, _ := strings.Cut(cfg.Registry, "/")
+	host := RegistryHost(cfg.Registry)
+	cfg.Options = cfg.Options.withGuard()
+	if cfg.Options.Host == "" {
+		cfg.Options.Host = host // the credentials are for the registry pushed into
+	}
 	if err := cfg.Options.Login(ctx, host); err != nil {
 		return rep, err
 	}

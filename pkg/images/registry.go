@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,12 +21,16 @@ import (
 
 // RegistryOptions say how to talk to a registry.
 type RegistryOptions struct {
-	// Username and Password, when Username is set, are used instead of the docker config. The password
-	// never appears in any message.
+	// Username and Password, when Username is set, are used instead of the docker config for Host, the
+	// registry they were given for (HOST[:PORT]), and never sent to any other registry: the others get the
+	// docker config's credentials or none (Helm's CVE-2021-32690). The password never appears in any message.
 	Username string
 	Password string
+	Host     string
 	// CAFile adds a CA bundle to the system roots; InsecureSkipTLSVerify skips verification; PlainHTTP
-	// talks HTTP.
+	// talks HTTP. Without PlainHTTP no request goes out over plain HTTP, although go-containerregistry
+	// falls back to it for loopback, private-range and .local registries: such a registry is a
+	// *PlainHTTPError.
 	CAFile                string
 	InsecureSkipTLSVerify bool
 	PlainHTTP             bool
@@ -34,13 +39,15 @@ type RegistryOptions struct {
 	Keychain authn.Keychain
 	// Jobs is the number of blobs moved at once per image (default 4).
 	Jobs int
-	// Transport, when set, is used as is (tests).
+	// Transport, when set, is used instead of the default one (tests); the plain-HTTP guard still applies.
 	Transport http.RoundTripper
+
+	refused *refusedHosts
 }
 
 func (o RegistryOptions) transport() (http.RoundTripper, error) {
 	if o.Transport != nil {
-		return o.Transport, nil
+		return o.guard(o.Transport), nil
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -60,7 +67,7 @@ func (o RegistryOptions) transport() (http.RoundTripper, error) {
 	}
 	tc.InsecureSkipVerify = o.InsecureSkipTLSVerify //nolint:gosec // the operator asked for it
 	tr.TLSClientConfig = tc
-	return tr, nil
+	return o.guard(tr), nil
 }
 
 func (o RegistryOptions) nameOptions() []name.Option {
@@ -71,15 +78,135 @@ func (o RegistryOptions) nameOptions() []name.Option {
 	return opts
 }
 
-func (o RegistryOptions) authOption() remote.Option {
-	if o.Username != "" {
-		return remote.WithAuth(&authn.Basic{Username: o.Username, Password: o.Password})
-	}
+func (o RegistryOptions) authOption() remote.Option { return remote.WithAuthFromKeychain(o.keychain()) }
+
+// keychain resolves the credentials of a registry: Username and Password for Host only, the docker
+// config (or Keychain) for every other registry, and for Host too when no Username is given.
+func (o RegistryOptions) keychain() authn.Keychain {
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return remote.WithAuthFromKeychain(kc)
+	if o.Username == "" {
+		return kc
+	}
+	return hostKeychain{host: o.Host, basic: &authn.Basic{Username: o.Username, Password: o.Password}, others: kc}
+}
+
+type hostKeychain struct {
+	host   string
+	basic  authn.Authenticator
+	others authn.Keychain
+}
+
+func (k hostKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if SameRegistry(r.RegistryStr(), k.host) {
+		return k.basic, nil
+	}
+	return k.others.Resolve(r)
+}
+
+// SameRegistry reports whether two registry hosts (HOST[:PORT], a path after them ignored) name one
+// registry, as go-containerregistry normalises them (docker.io is index.docker.io, case is ignored).
+func SameRegistry(a, b string) bool {
+	ra, err1 := name.NewRegistry(RegistryHost(a), name.WeakValidation)
+	rb, err2 := name.NewRegistry(RegistryHost(b), name.WeakValidation)
+	if err1 != nil || err2 != nil || b == "" {
+		return false
+	}
+	return strings.EqualFold(ra.RegistryStr(), rb.RegistryStr())
+}
+
+// RegistryHost is the HOST[:PORT] of a registry given as HOST[:PORT][/PATH].
+func RegistryHost(registry string) string {
+	h, _, _ := strings.Cut(strings.Trim(registry, "/"), "/")
+	return h
+}
+
+// PlainHTTPError says a registry was reached only over plain HTTP, which was not asked for.
+type PlainHTTPError struct{ Registry string }
+
+func (e *PlainHTTPError) Error() string {
+	return fmt.Sprintf("registry %s does not answer over HTTPS, and plain HTTP (which would carry the credentials in clear) was not asked for", e.Registry)
+}
+
+// Hint says what to do about it.
+func (e *PlainHTTPError) Hint() string {
+	return "check the registry's address and that it serves HTTPS (--ca-file for its CA); pass --plain-http only if it is a plain-HTTP registry on purpose"
+}
+
+// guard refuses every plain-HTTP request unless PlainHTTP says so, and remembers the registries it
+// refused (plainRefused), so that the error a call returns can name the cause.
+func (o RegistryOptions) guard(tr http.RoundTripper) http.RoundTripper {
+	if o.PlainHTTP {
+		return tr
+	}
+	return &httpsOnly{next: tr, refused: o.refused}
+}
+
+type httpsOnly struct {
+	next    http.RoundTripper
+	refused *refusedHosts
+}
+
+var errPlainHTTP = errors.New("plain HTTP refused (no --plain-http)")
+
+func (t *httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(req.URL.Scheme, "https") {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		t.refused.add(req.URL.Host)
+		return nil, errPlainHTTP
+	}
+	return t.next.RoundTrip(req)
+}
+
+// refusedHosts are the hosts a guard refused to talk plain HTTP to.
+type refusedHosts struct {
+	mu    sync.Mutex
+	hosts map[string]bool
+}
+
+func (r *refusedHosts) add(h string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hosts == nil {
+		r.hosts = map[string]bool{}
+	}
+	r.hosts[strings.ToLower(h)] = true
+}
+
+func (r *refusedHosts) has(h string) bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hosts[strings.ToLower(h)]
+}
+
+// plainHTTPError turns the error of a call to registry into a *PlainHTTPError when the guard refused to
+// reach it over plain HTTP (and the call failed: a registry that also answers HTTPS is used over HTTPS).
+func (o RegistryOptions) plainHTTPError(registry string, err error) error {
+	if err == nil || o.PlainHTTP {
+		return err
+	}
+	if errors.Is(err, errPlainHTTP) || (o.refused.has(registry) && strings.Contains(err.Error(), errPlainHTTP.Error())) {
+		return &PlainHTTPError{Registry: registry}
+	}
+	return err
+}
+
+// withGuard returns o with a fresh record of refused hosts (the options are passed by value).
+func (o RegistryOptions) withGuard() RegistryOptions {
+	if o.refused == nil {
+		o.refused = &refusedHosts{}
+	}
+	return o
 }
 
 func (o RegistryOptions) remoteOptions(ctx context.Context) ([]remote.Option, error) {
@@ -152,14 +279,7 @@ func isNotFound(err error) bool {
 // userOf names the user the options authenticate as, for messages ("" when it comes from the keychain
 // and cannot be told).
 func (o RegistryOptions) userOf(reg name.Registry) string {
-	if o.Username != "" {
-		return o.Username
-	}
-	kc := o.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	a, err := kc.Resolve(reg)
+	a, err := o.keychain().Resolve(reg)
 	if err != nil || a == authn.Anonymous {
 		return ""
 	}
@@ -182,21 +302,16 @@ func (o RegistryOptions) Login(ctx context.Context, registry string) error {
 		return err
 	}
 	var auth authn.Authenticator = authn.Anonymous
-	if o.Username != "" {
-		auth = &authn.Basic{Username: o.Username, Password: o.Password}
-	} else {
-		kc := o.Keychain
-		if kc == nil {
-			kc = authn.DefaultKeychain
-		}
-		if a, err := kc.Resolve(reg); err == nil {
-			auth = a
-		}
+	if a, err := o.keychain().Resolve(reg); err == nil {
+		auth = a
 	}
 	rt, err := transport.NewWithContext(ctx, reg, auth, tr, []string{reg.Scope(transport.PullScope)})
 	if err != nil {
 		if c, ok := isStatus(err, http.StatusUnauthorized, http.StatusForbidden); ok {
 			return &AuthError{Registry: registry, User: o.userOf(reg), Status: c}
+		}
+		if pe := o.plainHTTPError(reg.RegistryStr(), err); pe != err {
+			return pe
 		}
 		return fmt.Errorf("reaching registry %s: %s", registry, o.scrub(err.Error()))
 	}
@@ -206,6 +321,9 @@ func (o RegistryOptions) Login(ctx context.Context, registry string) error {
 	}
 	resp, err := (&http.Client{Transport: rt}).Do(req)
 	if err != nil {
+		if pe := o.plainHTTPError(reg.RegistryStr(), err); pe != err {
+			return pe
+		}
 		return fmt.Errorf("reaching registry %s: %s", registry, o.scrub(err.Error()))
 	}
 	resp.Body.Close()

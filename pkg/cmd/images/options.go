@@ -18,6 +18,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
@@ -70,7 +71,24 @@ func registryError(err error) error {
 	if errors.As(err, &be) {
 		return exit.Failf(be.Hint(), "%s", be.Error())
 	}
+	var pe *images.PlainHTTPError
+	if errors.As(err, &pe) {
+		return exit.Failf(pe.Hint(), "%s", pe.Error())
+	}
 	return err
+}
+
+// noUserinfo refuses a registry address that carries credentials (user:password@host): they would be
+// written into reports, image references and load-image.yaml. The message shows the password masked.
+func noUserinfo(flag, registry string) error {
+	if !strings.Contains(images.RegistryHost(registry), "@") {
+		return nil
+	}
+	user, _, _ := strings.Cut(registry, "@")
+	user, _, _ = strings.Cut(user, ":")
+	at := strings.LastIndex(registry, "@")
+	return exit.Usagef("%s %s:%s%s: credentials do not belong in the registry's address; give the user with --registry-username and the password on stdin (--registry-password-stdin)",
+		flag, user, redact.Mask, registry[at:])
 }
 
 // PushOptions are the options of images push.
@@ -101,6 +119,9 @@ func (o *PushOptions) Validate() error {
 	}
 	if strings.TrimSpace(o.Registry) == "" {
 		return exit.Usagef("give the registry to push into with --registry HOST[:PORT]")
+	}
+	if err := noUserinfo("--registry", o.Registry); err != nil {
+		return err
 	}
 	if strings.Contains(o.Registry, "://") {
 		return exit.Usagef("--registry %q: want HOST[:PORT][/PATH], no scheme (--plain-http talks HTTP)", o.Registry)
@@ -209,6 +230,9 @@ func (t *TargetFlags) validate() error {
 	if err := cli.SetOutput(&t.format, t.Output); err != nil {
 		return err
 	}
+	if err := noUserinfo("--image-registry", t.ImageRegistry); err != nil {
+		return err
+	}
 	n := 0
 	for _, set := range []bool{t.Version != "", len(t.Charts) > 0, len(t.Bundles) > 0} {
 		if set {
@@ -301,6 +325,9 @@ func (o *CheckOptions) Validate() error {
 	if err := o.Target.validate(); err != nil {
 		return err
 	}
+	if o.Reg.Username != "" && strings.TrimSpace(o.Target.ImageRegistry) == "" {
+		return exit.Usagef("--registry-username needs --image-registry: the credentials go to that registry only (the others get the docker config's)")
+	}
 	return o.Reg.validate()
 }
 
@@ -316,6 +343,7 @@ func (o *CheckOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	registry := strings.Trim(o.Target.ImageRegistry, "/")
+	ropts.Host = images.RegistryHost(registry)
 	rep, err := images.Check(ctx, images.CheckConfig{Needs: list.Needs(charts.FixCommand(o.g.Name, registry)), Architectures: archs, Options: ropts})
 	if err != nil {
 		return registryError(err)
@@ -343,6 +371,9 @@ func NewLoadConfigOptions(g *cli.Globals) *LoadConfigOptions { return &LoadConfi
 func (o *LoadConfigOptions) Validate() error {
 	if o.In.BundleDir == "" || o.In.Registry == "" {
 		return exit.Usagef("load-config needs --bundle-dir and --registry")
+	}
+	if err := noUserinfo("--registry", o.In.Registry); err != nil {
+		return err
 	}
 	if o.In.RepoKind == "" && (o.In.RepoURL != "" || o.In.RepoPath != "" || o.In.RepoUser != "") {
 		return exit.Usagef("--chart-repo-url, --chart-repo-path and --chart-repo-username need --chart-repo-kind")

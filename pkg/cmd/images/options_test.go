@@ -39,6 +39,8 @@ func TestPushValidate(t *testing.T) {
 		{"no registry", func(o *PushOptions) { o.Registry = " " }, "give the registry to push into with --registry HOST[:PORT]"},
 		{"a scheme in --registry", func(o *PushOptions) { o.Registry = "https://r.example" },
 			`--registry "https://r.example": want HOST[:PORT][/PATH], no scheme (--plain-http talks HTTP)`},
+		{"credentials in --registry", func(o *PushOptions) { o.Registry = "admin:Reg-pw-9@r.example:5000/skoala" },
+			"--registry admin:******@r.example:5000/skoala: credentials do not belong in the registry's address; give the user with --registry-username and the password on stdin (--registry-password-stdin)"},
 		{"no parallelism", func(o *PushOptions) { o.Parallel = 0 }, "--parallel must be at least 1"},
 		{"a bad -o", func(o *PushOptions) { o.Output = "xml" }, `unknown output format "xml" (want one of: table, json, yaml)`},
 		{"a password without a user", func(o *PushOptions) { o.Reg.PasswordStdin = true }, "--registry-password-stdin needs --registry-username"},
@@ -71,6 +73,8 @@ func TestListAndCheckValidate(t *testing.T) {
 			t.Fleet.AllContexts, t.Fleet.Workspaces = true, []string{"ws"}
 		}, "--all-contexts and --workspace-context are mutually exclusive"},
 		{"a bad -o", func(t *TargetFlags, _ *RegistryFlags) { t.Output = "toml" }, `unknown output format "toml" (want one of: table, json, yaml)`},
+		{"credentials in --image-registry", func(t *TargetFlags, _ *RegistryFlags) { t.ImageRegistry = "admin:Reg-pw-9@r.example:5000" },
+			"--image-registry admin:******@r.example:5000: credentials do not belong in the registry's address; give the user with --registry-username and the password on stdin (--registry-password-stdin)"},
 	} {
 		t.Run("list: "+c.name, func(t *testing.T) {
 			o := NewListOptions(globals())
@@ -86,6 +90,18 @@ func TestListAndCheckValidate(t *testing.T) {
 	o := NewCheckOptions(globals())
 	o.Reg.PasswordStdin = true
 	wantUsage(t, o.Validate(), "--registry-password-stdin needs --registry-username")
+	// The credentials are for one registry: the one the images are rendered for.
+	o = NewCheckOptions(globals())
+	o.Reg.Username, o.Reg.PasswordStdin = "robot", true
+	wantUsage(t, o.Validate(), "--registry-username needs --image-registry: the credentials go to that registry only (the others get the docker config's)")
+	o.Target.ImageRegistry = "r.example:5000"
+	wantUsage(t, o.Validate(), "")
+}
+
+func TestLoadConfigRefusesCredentialsInTheRegistry(t *testing.T) {
+	o := NewLoadConfigOptions(globals())
+	o.In.BundleDir, o.In.Registry = "b", "admin:Reg-pw-9@r.example:5000"
+	wantUsage(t, o.Validate(), "--registry admin:******@r.example:5000: credentials do not belong in the registry's address; give the user with --registry-username and the password on stdin (--registry-password-stdin)")
 }
 
 func TestRegistryPasswordFromStdin(t *testing.T) {
