@@ -100,6 +100,8 @@ func (r *PushReport) Problems() bool { return r.Conflict+r.Failed > 0 }
 type pushItem struct {
 	source string
 	imgs   []BundleImage
+	// clash, when set, is the outcome decided before the push: another source maps to the same target.
+	clash *PushedImage
 }
 
 // Push pushes every image of the bundles into the registry. Images of the same reference in bundles of
@@ -147,6 +149,7 @@ func Push(ctx context.Context, cfg PushConfig) (*PushReport, error) {
 		}
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].source < items[j].source })
+	markClashes(cfg, items)
 	opts, err := cfg.Options.remoteOptions(ctx)
 	if err != nil {
 		return rep, err
@@ -190,7 +193,11 @@ func Push(ctx context.Context, cfg PushConfig) (*PushReport, error) {
 				report()
 			}
 		}
-		results[i] = pushOne(ctx, cfg, opts, it, onBytes)
+		if it.clash != nil {
+			results[i] = *it.clash
+		} else {
+			results[i] = pushOne(ctx, cfg, opts, it, onBytes)
+		}
 		mu.Lock()
 		prog.ImagesDone++
 		mu.Unlock()
@@ -210,6 +217,56 @@ func Push(ctx context.Context, cfg PushConfig) (*PushReport, error) {
 	}
 	rep.Images = results
 	return rep, nil
+}
+
+// markClashes finds the sources that map to one target (--repository keeps only the last path element:
+// a/x/hive:v1 and b/y/hive:v1 both land on REG/<repository>/hive:v1) with different content: pushing both
+// would leave one of them silently lost under the other's tag. Each of them is a conflict, none is pushed.
+func markClashes(cfg PushConfig, items []*pushItem) {
+	type entry struct {
+		it     *pushItem
+		digest string
+	}
+	byTarget := map[string][]entry{}
+	var order []string
+	for _, it := range items {
+		target, err := Target(it.source, cfg.Registry, cfg.Repository)
+		if err != nil {
+			continue // pushOne reports it
+		}
+		dg := ""
+		if a, _, err := build(it); err == nil {
+			if h, err := a.digest(); err == nil {
+				dg = h.String()
+			}
+		}
+		if byTarget[target] == nil {
+			order = append(order, target)
+		}
+		byTarget[target] = append(byTarget[target], entry{it, dg})
+	}
+	for _, target := range order {
+		es := byTarget[target]
+		same := true
+		for _, e := range es[1:] {
+			same = same && e.digest != "" && e.digest == es[0].digest
+		}
+		if len(es) < 2 || same {
+			continue
+		}
+		for _, e := range es {
+			var others []string
+			for _, o := range es {
+				if o.it != e.it {
+					others = append(others, o.it.source)
+				}
+			}
+			_, platforms, _ := build(e.it)
+			e.it.clash = &PushedImage{Source: e.it.source, Target: target, Digest: e.digest, Platforms: platforms, Result: ResultConflict,
+				Message: fmt.Sprintf("%s also maps to %s with other content: neither is pushed (give --repository a value that keeps them apart, or push them separately)",
+					strings.Join(others, ", "), target)}
+		}
+	}
 }
 
 // artefact is what goes up for one reference: an image, or an index of platform images.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -390,7 +391,12 @@ func (o *LoadConfigOptions) Run(cmd *cobra.Command) error {
 	if o.File == "" {
 		return c.Write(o.g.Streams.Out, o.g.Name)
 	}
-	f, err := os.Create(o.File)
+	// A new file only: an existing file is never truncated, and a symlink never followed (O_EXCL fails
+	// on both), so -f cannot overwrite what the path points at.
+	f, err := os.OpenFile(o.File, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return exit.Failf("give a new file name, or remove the file first", "--output-file %s exists (a file or a symlink): load-config writes a new file only", o.File)
+	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", o.File, err)
 	}

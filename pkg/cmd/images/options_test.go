@@ -1,6 +1,9 @@
 package images
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -122,4 +125,46 @@ func TestLoadConfigValidate(t *testing.T) {
 	wantUsage(t, o.Validate(), "")
 	o.In.RepoURL = "https://charts.example"
 	wantUsage(t, o.Validate(), "--chart-repo-url, --chart-repo-path and --chart-repo-username need --chart-repo-kind")
+}
+
+// load-config -f writes a new file only: an existing file keeps its content, a symlink's target too.
+func TestLoadConfigNeverTruncatesOrFollowsASymlink(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "load-image.yaml")
+	victim := filepath.Join(dir, "victim.txt")
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.WriteFile(existing, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(victim, []byte("keep me too\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{existing, link} {
+		o := NewLoadConfigOptions(globals())
+		o.In.BundleDir, o.In.Registry, o.File = dir, "r.example:5000", p
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		err := o.Run(nil)
+		var e *exit.Error
+		if !errors.As(err, &e) || e.Code != exit.Failure || !strings.Contains(err.Error(), "exists (a file or a symlink)") {
+			t.Errorf("-f %s: err %v, want a failure saying it exists", p, err)
+		}
+	}
+	for p, want := range map[string]string{existing: "keep me\n", victim: "keep me too\n"} {
+		if b, _ := os.ReadFile(p); string(b) != want {
+			t.Errorf("%s now holds %q, want %q", p, b, want)
+		}
+	}
+	o := NewLoadConfigOptions(globals())
+	o.In.BundleDir, o.In.Registry, o.File = dir, "r.example:5000", filepath.Join(dir, "new.yaml")
+	if err := o.Run(nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(o.File); !strings.Contains(string(b), "containerRegistry: r.example:5000") {
+		t.Errorf("new file: %q", b)
+	}
 }
