@@ -29,6 +29,30 @@ const (
 	partImages = "images.tar"
 )
 
+// The bounds of what OpenBundle reads into memory. A bundle past one of them is refused, never cut: a
+// chart file read in part would be rendered as if it were whole. (Helm's own chart loader allows 100 MiB
+// per chart; images.tar is read from the file, never into memory.)
+var (
+	maxHintsSize     int64 = 1 << 20
+	maxChartFileSize int64 = 64 << 20
+	maxChartSize     int64 = 128 << 20
+	maxChartFiles          = 10000
+)
+
+// readWhole reads all of r, or fails when it holds more than limit bytes.
+func readWhole(r io.Reader, name string, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %s", name, mib(limit))
+	}
+	return data, nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+
 // Bundle is an opened offline bundle. Its images are read straight out of the bundle file.
 type Bundle struct {
 	Path string
@@ -74,6 +98,7 @@ func OpenBundle(path string) (*Bundle, error) {
 	b := &Bundle{Path: path, Chart: m[1], Version: m[2], imagesOff: -1}
 	tr := tar.NewReader(f)
 	var hints []byte
+	var chartBytes int64
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -88,13 +113,19 @@ func OpenBundle(path string) (*Bundle, error) {
 		n := strings.TrimPrefix(h.Name, "./")
 		switch {
 		case n == partHints:
-			if hints, err = io.ReadAll(io.LimitReader(tr, 1<<20)); err != nil {
-				return nil, &BundleError{Path: path, Reason: "reading hints.yaml: " + err.Error()}
+			if hints, err = readWhole(tr, n, maxHintsSize); err != nil {
+				return nil, &BundleError{Path: path, Reason: err.Error()}
 			}
 		case strings.HasPrefix(n, partChart):
-			data, err := io.ReadAll(io.LimitReader(tr, 64<<20))
+			if len(b.files) >= maxChartFiles {
+				return nil, &BundleError{Path: path, Reason: fmt.Sprintf("%s holds more than %d files", partChart, maxChartFiles)}
+			}
+			data, err := readWhole(tr, n, maxChartFileSize)
 			if err != nil {
-				return nil, &BundleError{Path: path, Reason: "reading " + n + ": " + err.Error()}
+				return nil, &BundleError{Path: path, Reason: err.Error()}
+			}
+			if chartBytes += int64(len(data)); chartBytes > maxChartSize {
+				return nil, &BundleError{Path: path, Reason: fmt.Sprintf("%s holds more than %s", partChart, mib(maxChartSize))}
 			}
 			b.files = append(b.files, helmsdk.ChartFile{Name: strings.TrimPrefix(n, partChart), Data: data})
 		case n == partImages:
