@@ -22,11 +22,33 @@ type File struct {
 	// Log marks a container log: the size bound cuts logs first.
 	Log bool
 
+	// spool, for a container log, holds it on disk (Data is nil); secrets are scrubbed from it as it is
+	// compressed; cutMark starts it with cutMarker (the collection or the size bound cut it).
+	spool   *spool
+	secrets []string
+	cutMark bool
+	endMark string
+
 	comp []byte // Data deflated
 	crc  uint32
+	n    int64 // bytes before compression
+}
+
+// size is the file's size before compression (a spooled log's kept part until it is compressed).
+func (f *File) size() int64 {
+	switch {
+	case f.spool == nil:
+		return int64(len(f.Data))
+	case f.comp != nil:
+		return f.n
+	}
+	return f.spool.kept()
 }
 
 func (f *File) compress() error {
+	if f.spool != nil {
+		return f.compressSpool()
+	}
 	var b bytes.Buffer
 	w, err := flate.NewWriter(&b, flate.DefaultCompression)
 	if err != nil {
@@ -40,6 +62,7 @@ func (f *File) compress() error {
 	}
 	f.comp = b.Bytes()
 	f.crc = crc32.ChecksumIEEE(f.Data)
+	f.n = int64(len(f.Data))
 	return nil
 }
 
@@ -62,6 +85,9 @@ func archiveSize(files []*File) int64 {
 // cutMarker starts a log that the size bound shortened.
 const cutMarker = "[kubectl-skoala bundle: the older part of this log was cut to fit --max-size]\n"
 
+// stopMarker ends a log whose reading stopped (a deadline, an error) before its end.
+const stopMarker = "\n[kubectl-skoala bundle: reading this log stopped here (%s); its newer lines are missing]\n"
+
 // fit shortens or leaves out files until the archive of files plus reserve bytes stays within max: the
 // largest logs first (their newest lines kept), then, if that is not enough, the largest other files.
 // Files named in keep are never cut. It returns the files kept and the cuts, in the order they were made.
@@ -83,7 +109,7 @@ func fit(files []*File, max, reserve int64, keep map[string]bool) ([]*File, []Cu
 			}
 			victim := -1
 			for j, f := range files {
-				if keep[f.Path] || (pass == 0 && !f.Log) || len(f.Data) == 0 {
+				if keep[f.Path] || (pass == 0 && !f.Log) || f.size() == 0 {
 					continue
 				}
 				if victim < 0 || len(f.comp) > len(files[victim].comp) {
@@ -95,7 +121,10 @@ func fit(files []*File, max, reserve int64, keep map[string]bool) ([]*File, []Cu
 			}
 			f := files[victim]
 			if _, ok := orig[f]; !ok {
-				orig[f] = int64(len(f.Data))
+				orig[f] = f.size()
+				if f.spool != nil {
+					orig[f] = f.spool.total
+				}
 			}
 			budget := int64(len(f.comp)) - over
 			if budget <= int64(len(cutMarker))+64 {
@@ -104,7 +133,14 @@ func fit(files []*File, max, reserve int64, keep map[string]bool) ([]*File, []Cu
 				continue
 			}
 			// Keep the newest part, in proportion to what must go, with a margin; start at a line.
-			keepBytes := int64(float64(len(f.Data)) * float64(budget) / float64(len(f.comp)) * 0.95)
+			keepBytes := int64(float64(f.size()) * float64(budget) / float64(len(f.comp)) * 0.95)
+			if f.spool != nil {
+				if err := f.cutSpool(keepBytes); err != nil {
+					return nil, nil, err
+				}
+				cuts = append(cuts, Cut{Path: f.Path, Bytes: orig[f], KeptBytes: f.size(), Reason: ReasonOverSize})
+				continue
+			}
 			tail := f.Data[int64(len(f.Data))-keepBytes:]
 			if i := bytes.IndexByte(tail, '\n'); i >= 0 && i < len(tail)-1 {
 				tail = tail[i+1:]
@@ -145,7 +181,7 @@ func writeZip(w io.Writer, files []*File, mtime time.Time) error {
 			}
 		}
 		h := &zip.FileHeader{Name: f.Path, Method: zip.Deflate, CRC32: f.crc,
-			CompressedSize64: uint64(len(f.comp)), UncompressedSize64: uint64(len(f.Data)), Modified: mtime}
+			CompressedSize64: uint64(len(f.comp)), UncompressedSize64: uint64(f.n), Modified: mtime}
 		h.SetMode(0o600)
 		fw, err := zw.CreateRaw(h)
 		if err != nil {

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
@@ -36,6 +40,8 @@ type Deps struct {
 	Dynamic func(context string) dynamic.Interface
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LogStream opens a container's log; nil means the cluster's GetLogs (tests give a stream of their own).
+	LogStream func(ctx context.Context, kc *kube.Cluster, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
 }
 
 // Report is a fleet-wide report at the top of the archive (status.json, doctor.json), gathered by the same
@@ -86,6 +92,12 @@ func Run(ctx context.Context, deps Deps, cfg Config, path string) (*Summary, err
 	if cfg.MaxSize <= 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
+	// The logs are spooled in a private folder next to the archive, removed in every case.
+	spoolDir, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.spool")
+	if err != nil {
+		return nil, fmt.Errorf("creating the bundle's work folder in %s: %w", filepath.Dir(path), err)
+	}
+	defer os.RemoveAll(spoolDir)
 	var files, bytesN atomic.Int64
 	var done atomic.Int64
 	progress := func() {
@@ -124,7 +136,7 @@ func Run(ctx context.Context, deps Deps, cfg Config, path string) (*Summary, err
 		}(r)
 	}
 	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(cctx context.Context, i int, t fleet.Target) {
-		c := &collector{cfg: &cfg, t: t, dir: dirs[i], onFile: onFile}
+		c := &collector{cfg: &cfg, t: t, dir: dirs[i], onFile: onFile, spoolDir: spoolDir, logStream: deps.LogStream}
 		cols[i] = c
 		sums[i] = c.run(cctx, deps.Clusters, deps.Dynamic)
 		// A part cut short by the cluster's --timeout says so, whatever error the client made of it.
@@ -159,7 +171,15 @@ func Run(ctx context.Context, deps Deps, cfg Config, path string) (*Summary, err
 		skips = append(skips, c.skips...)
 		sums[i].Files = len(c.files)
 	}
+	var logCuts []Cut
+	for _, c := range cols {
+		logCuts = append(logCuts, c.cuts...)
+	}
 	for _, f := range all {
+		if f.spool != nil {
+			f.secrets = secrets // scrubbed block by block as the log is compressed
+			continue
+		}
 		f.Data = []byte(redactText(string(f.Data), secrets))
 	}
 	info := buildinfo.Get()
@@ -171,13 +191,13 @@ func Run(ctx context.Context, deps Deps, cfg Config, path string) (*Summary, err
 		Clusters: sums, Skipped: skips, Cut: []Cut{}}
 	keep := map[string]bool{"manifest.json": true, "version.json": true, "flags.json": true}
 	// Reserve room for manifest.json: its size with every file listed, plus the cuts to come.
-	reserve := int64(len(manifestJSON(man, all, nil))) + 4096
+	reserve := int64(len(manifestJSON(man, all, logCuts))) + 4096
 	kept, cuts, err := fit(all, cfg.MaxSize, reserve, keep)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		mf := &File{Path: "manifest.json", Data: manifestJSON(man, kept, cuts)}
+		mf := &File{Path: "manifest.json", Data: manifestJSON(man, kept, withLogCuts(logCuts, cuts))}
 		if err := mf.compress(); err != nil {
 			return nil, err
 		}
@@ -198,6 +218,36 @@ func Run(ctx context.Context, deps Deps, cfg Config, path string) (*Summary, err
 	return summarize(man, path, n), nil
 }
 
+// withLogCuts merges the cuts made while the logs were read (a deadline, the bound) with those of fit: one
+// entry per file, fit's when it cut the file further (its Bytes are the log's whole size either way), with
+// the collection's reason kept in Detail when it was another one.
+func withLogCuts(logCuts, fitCuts []Cut) []Cut {
+	out := append([]Cut{}, fitCuts...)
+	idx := map[string]int{}
+	for i, c := range out {
+		idx[c.Path] = i
+	}
+	for _, lc := range logCuts {
+		i, ok := idx[lc.Path]
+		if !ok {
+			out = append(out, lc)
+			continue
+		}
+		if lc.Reason != out[i].Reason {
+			out[i].Detail = joinDetail(lc.Reason+": "+lc.Detail, out[i].Detail)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func joinDetail(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
+}
+
 func reportTimeout(cfg Config) time.Duration {
 	if cfg.ClusterTimeout > 0 {
 		return cfg.ClusterTimeout
@@ -216,11 +266,11 @@ func manifestJSON(man *Manifest, files []*File, cuts []Cut) []byte {
 		byDir[c.Dir+"/"] = i
 	}
 	for _, f := range files {
-		man.Files = append(man.Files, FileEntry{Path: f.Path, Bytes: int64(len(f.Data))})
+		man.Files = append(man.Files, FileEntry{Path: f.Path, Bytes: f.size()})
 		for d, i := range byDir {
 			if len(f.Path) > len(d) && f.Path[:len(d)] == d {
 				man.Clusters[i].Files++
-				man.Clusters[i].Bytes += int64(len(f.Data))
+				man.Clusters[i].Bytes += f.size()
 			}
 		}
 	}

@@ -1,12 +1,12 @@
 package bundle
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -40,6 +40,10 @@ type collector struct {
 	secrets []string
 	onFile  func(n int64)
 	pods    []corev1.Pod
+	// cuts are the logs cut while they were read; spoolDir holds them; logStream opens one (nil: GetLogs).
+	cuts      []Cut
+	spoolDir  string
+	logStream func(ctx context.Context, kc *kube.Cluster, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
 }
 
 func (c *collector) add(path string, data []byte, log bool) {
@@ -615,7 +619,13 @@ func (c *collector) log(ctx context.Context, pod, container string, previous boo
 		t := c.cfg.Tail
 		opts.TailLines = &t
 	}
-	rc, err := c.kc.Client.CoreV1().Pods(c.cfg.Namespace).GetLogs(pod, opts).Stream(ctx)
+	var rc io.ReadCloser
+	var err error
+	if c.logStream != nil {
+		rc, err = c.logStream(ctx, c.kc, c.cfg.Namespace, pod, opts)
+	} else {
+		rc, err = c.kc.Client.CoreV1().Pods(c.cfg.Namespace).GetLogs(pod, opts).Stream(ctx)
+	}
 	if err != nil {
 		// 400: the container has no such log (not started yet, no previous container): nothing to collect.
 		if apierrors.IsBadRequest(err) {
@@ -627,12 +637,47 @@ func (c *collector) log(ctx context.Context, pod, container string, previous boo
 		return
 	}
 	defer rc.Close()
-	// Read at most the archive's bound: a larger log would be cut anyway.
-	var b strings.Builder
-	r := bufio.NewReader(io.LimitReader(rc, c.cfg.MaxSize+1))
-	if _, err := io.Copy(&b, r); err != nil && b.Len() == 0 {
+	// Streamed to disk, keeping the newest part within the archive's bound (a larger log would be cut
+	// anyway): never whole in memory.
+	sp, err := streamLog(ctx, c.spoolDir, rc, c.cfg.MaxSize)
+	if sp == nil {
 		c.skip(path, err)
 		return
 	}
-	c.add(path, []byte(b.String()), true)
+	full := c.dir + "/" + path
+	if err != nil && sp.total == 0 {
+		os.Remove(sp.path)
+		c.skip(path, err)
+		return
+	}
+	f := &File{Path: full, Log: true, spool: sp, cutMark: sp.off > 0}
+	var cut *Cut
+	switch {
+	case err != nil:
+		reason := ReasonFailed
+		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+			reason = ReasonTimedOut
+		}
+		cut = &Cut{Path: full, Bytes: sp.total, KeptBytes: sp.kept(), Reason: reason,
+			Detail: "reading the log stopped: " + redactText(firstLine(err.Error()), nil) + "; its newer lines are missing"}
+		f.endMark = fmt.Sprintf(stopMarker, reason)
+	case sp.off > 0:
+		cut = &Cut{Path: full, Bytes: sp.total, KeptBytes: sp.kept(), Reason: ReasonOverSize, Detail: "the log is larger than --max-size: its newest part is kept"}
+	}
+	c.mu.Lock()
+	c.files = append(c.files, f)
+	if cut != nil {
+		c.cuts = append(c.cuts, *cut)
+	}
+	c.mu.Unlock()
+	if c.onFile != nil {
+		c.onFile(sp.kept())
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -73,12 +73,15 @@ type Skip struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// Cut is a file the size bound shortened (KeptBytes > 0, its newest lines kept) or left out (KeptBytes 0).
+// Cut is a file the bundle holds in part: the size bound shortened it (KeptBytes > 0, its newest lines
+// kept) or left it out (KeptBytes 0), or a log's reading stopped at a deadline or an error (Reason timed
+// out or failed: Bytes is what was read, the rest of the log is missing).
 type Cut struct {
 	Path      string `json:"path"`
 	Bytes     int64  `json:"bytes"`
 	KeptBytes int64  `json:"keptBytes"`
 	Reason    string `json:"reason"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 // Summary is what the verb prints at the end: where the archive is and what it holds.
