@@ -135,8 +135,9 @@ func verbPath(c *cobra.Command) string {
 // "user:password@tcp(...)" is a placeholder) is written to the streams as they are.
 func Main(streams genericiooptions.IOStreams, args []string) int {
 	raw := streams
-	streams.Out = redact.Writer(streams.Out)
-	streams.ErrOut = redact.Writer(streams.ErrOut)
+	secrets := redact.ArgSecrets(args) // what the command line gives is masked wherever it shows
+	streams.Out = redact.ScrubWriter(streams.Out, secrets)
+	streams.ErrOut = redact.ScrubWriter(streams.ErrOut, secrets)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

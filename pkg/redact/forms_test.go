@@ -130,3 +130,52 @@ func TestNoMaskInTheGoldensOfRunsGivenNoSecret(t *testing.T) {
 		t.Fatalf("read only %d golden files under pkg/**/testdata", n)
 	}
 }
+
+// A --set password with a comma: helm's parser quotes the piece after the comma as a key name, in words
+// the redactor cannot read as a secret; the command line's secrets are scrubbed from all output.
+func TestArgSecretsScrubWhatTheCommandLineGives(t *testing.T) {
+	args := []string{"upgrade", "-n", "x", "--set", "mysql.rootPwd=ab,Cd-pw-77", "--set-string=global.password=ef\\,Gh-pw-88,image.tag=v1",
+		"--db-password", "Db-pw-99", "--token=Tok-pw-11", "--registry", "admin:Reg-pw-22@r.example:5000", "--registry-password-stdin", "--bundle", "b.tar",
+		"--db-dsn", "u:Dsn-pw-33@tcp(h:3306)/d"}
+	secrets := ArgSecrets(args)
+	var b strings.Builder
+	w := ScrubWriter(&b, secrets)
+	for _, msg := range []string{
+		`error: parsing --set mysql.rootPwd: key "Cd-pw-77" has no value`,
+		"value Gh-pw-88 and ef,Gh-pw-88", "Db-pw-99 Tok-pw-11 Reg-pw-22 Dsn-pw-33",
+	} {
+		_, _ = w.Write([]byte(msg + "\n"))
+	}
+	for _, sec := range []string{"Cd-pw-77", "Gh-pw-88", "Db-pw-99", "Tok-pw-11", "Reg-pw-22", "Dsn-pw-33"} {
+		if strings.Contains(b.String(), sec) {
+			t.Errorf("the output shows %q:\n%s", sec, b.String())
+		}
+	}
+	for _, keep := range []string{"b.tar", "v1", "admin", "x"} {
+		for _, s := range secrets {
+			if s == keep {
+				t.Errorf("ArgSecrets lists %q, which is no secret: %q", keep, secrets)
+			}
+		}
+	}
+}
+
+// In a values tree (a container's command and args, as the bundle writes pods), the argument after a
+// password flag and MySQL's -pPASSWORD are masked element by element.
+func TestValuesMasksCommandLineArguments(t *testing.T) {
+	v := Values(map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+		"command": []any{"mysqldump", "-uroot", "-pMy-pw-55", "-h", "db"},
+		"args":    []any{"--db-password", "Db-pw-77", "--port", "3306", "--db-host", "db"},
+	}}}})
+	b, _ := json.Marshal(v)
+	for _, sec := range []string{"My-pw-55", "Db-pw-77"} {
+		if strings.Contains(string(b), sec) {
+			t.Errorf("Values kept %q: %s", sec, b)
+		}
+	}
+	for _, keep := range []string{`"-uroot"`, `"3306"`, `"--db-host","db"`} {
+		if !strings.Contains(string(b), keep) {
+			t.Errorf("Values lost %s: %s", keep, b)
+		}
+	}
+}

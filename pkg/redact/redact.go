@@ -127,7 +127,12 @@ func walk(v any, sensitive bool, mask maskFunc) any {
 		return m
 	case []any:
 		l := make([]any, len(t))
+		secretArg := argListSecrets(t)
 		for i, x := range t {
+			if s, ok := x.(string); ok && secretArg[i] && s != "" {
+				l[i] = mask(s)
+				continue
+			}
 			l[i] = walk(x, sensitive, mask)
 		}
 		return l
@@ -191,22 +196,64 @@ func mysqlPassword(s string) (i, j int, ok bool) {
 
 func toString(v any) string { return fmt.Sprint(v) }
 
+// argListSecrets marks the elements of a list that are secret as arguments of a command line (a
+// container's command and args): the one after a password-like flag (--db-password, VALUE) and MySQL's
+// -pPASSWORD when the list runs a MySQL client.
+func argListSecrets(l []any) map[int]bool {
+	var out map[int]bool
+	mark := func(i int) {
+		if out == nil {
+			out = map[int]bool{}
+		}
+		out[i] = true
+	}
+	mysql := false
+	for _, x := range l {
+		if s, ok := x.(string); ok && mysqlClient.MatchString(s) {
+			mysql = true
+		}
+	}
+	for i, x := range l {
+		s, ok := x.(string)
+		if !ok || !strings.HasPrefix(s, "-") {
+			continue
+		}
+		if mysql && strings.HasPrefix(s, "-p") && len(s) > 2 && !strings.HasPrefix(s, "--") {
+			mark(i)
+			continue
+		}
+		if !strings.Contains(s, "=") && IsSensitiveKey(strings.TrimLeft(s, "-")) && i+1 < len(l) {
+			if next, ok := l[i+1].(string); ok && !strings.HasPrefix(next, "-") {
+				mark(i + 1)
+			}
+		}
+	}
+	return out
+}
+
 // Writer returns a writer that masks every Write with String before passing it to w: the command's
 // stdout and stderr go through it, so no output path can skip the redactor. Each Write is masked on its
 // own (the plugin writes whole lines, tables and documents), so a prompt with no newline shows at once.
 // The writer keeps w's file descriptor (Fd), so terminal detection still sees a terminal.
-func Writer(w io.Writer) io.Writer {
+func Writer(w io.Writer) io.Writer { return ScrubWriter(w, nil) }
+
+// ScrubWriter is Writer that also masks every one of secrets (Scrub), such as those of the command line
+// (ArgSecrets).
+func ScrubWriter(w io.Writer, secrets []string) io.Writer {
 	if f, ok := w.(interface{ Fd() uintptr }); ok {
-		return &fdWriter{writer{w}, f.Fd()}
+		return &fdWriter{writer{w, secrets}, f.Fd()}
 	}
-	return &writer{w}
+	return &writer{w, secrets}
 }
 
-type writer struct{ w io.Writer }
+type writer struct {
+	w       io.Writer
+	secrets []string
+}
 
 func (m *writer) Write(p []byte) (int, error) {
 	s := string(p)
-	if out := String(s); out != s {
+	if out := Scrub(s, m.secrets); out != s {
 		if _, err := io.WriteString(m.w, out); err != nil {
 			return 0, err
 		}
