@@ -34,6 +34,9 @@ func plantedSecrets(t *testing.T) []string {
 	for _, c := range secretFormCanaries() { // URL-style DSN, rootPwd, repository URL, registry auth
 		set[c] = true
 	}
+	for _, c := range issue24Canaries() { // PEM key, --db-password VALUE, -pSECRET, a ',' in --set, user:pw@registry
+		set[c] = true
+	}
 	files, _ := filepath.Glob(filepath.Join(fleet.Root, "test", "e2e", "*.go"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
