@@ -127,6 +127,12 @@ func run(t *testing.T, cfg Config, src fakeSource) (*Summary, map[string][]byte)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("archive: %v mode %v", err, st.Mode())
 	}
+	return sum, readArchive(t, path)
+}
+
+// readArchive reads every file of the zip at path.
+func readArchive(t *testing.T, path string) map[string][]byte {
+	t.Helper()
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +147,7 @@ func run(t *testing.T, cfg Config, src fakeSource) (*Summary, map[string][]byte)
 		out[f.Name], _ = io.ReadAll(rc)
 		rc.Close()
 	}
-	return sum, out
+	return out
 }
 
 func TestRunRedactsEveryCollectedFile(t *testing.T) {

@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -69,17 +68,7 @@ func runWithLogs(t *testing.T, cfg Config, current func(ctx context.Context) io.
 	for _, f := range afterRun {
 		f()
 	}
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		out[f.Name], _ = io.ReadAll(rc)
-		rc.Close()
-	}
+	out := readArchive(t, path)
 	var man Manifest
 	if err := json.Unmarshal(out["manifest.json"], &man); err != nil {
 		t.Fatal(err)
