@@ -147,16 +147,21 @@ data:
   tls.crt: "not a secret"
   tls.key: %[2]q
 ---
-apiVersion: v1
-kind: Pod
+apiVersion: apps/v1
+kind: Deployment
 metadata: {name: db-client, namespace: %[1]s}
 spec:
-  nodeName: kwok-node-0
-  containers:
-  - name: dump
-    image: release.daocloud.io/library/mysql:8
-    command: ["mysqldump", "-uroot", "-p%[3]s", "skoala"]
-    args: ["--db-password", %[4]q, "--db-host", "mysql"]
+  replicas: 1
+  selector: {matchLabels: {app: db-client}}
+  template:
+    metadata: {labels: {app: db-client}}
+    spec:
+      nodeName: kwok-node-0
+      containers:
+      - name: dump
+        image: release.daocloud.io/library/mysql:8
+        command: ["mysqldump", "-uroot", "-p%[3]s", "skoala"]
+        args: ["--db-password", %[4]q, "--db-host", "mysql"]
 `, ns, pemKey, plantedMySQLShortPw, plantedDbPasswordArg)
 	dir := t.TempDir()
 	MustKubectl(t, "--context", "global", "apply", "-f", writeFile(t, dir, "objs.yaml", objs, 0o600))
@@ -205,6 +210,6 @@ spec:
 		}
 	}
 	if !pods {
-		t.Fatalf("the bundle holds no pod spec with the mysqldump command: the forms were not exercised")
+		t.Fatalf("the bundle holds no Deployment or Pod with the mysqldump command: the forms were not exercised")
 	}
 }
