@@ -10,6 +10,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
@@ -124,10 +125,16 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 		if last.Revision != p.FromRevision || last.Status != p.Status {
 			return fail(it, OutcomeRefused, fmt.Sprintf("the release changed since the plan (now revision %d, %s)", last.Revision, last.Status), "run the rollback again to plan afresh")
 		}
-		// A pending revision an interrupted kubectl-skoala upgrade recorded: let its helm wait run out first.
-		if strings.HasPrefix(p.Status, "pending-") && lk.Previous != nil && lk.Previous.Revision == p.FromRevision {
-			quiet, gone := lk.PreviousQuiet()
-			dec := upgrade.DecideResume(upgrade.ResumeInput{Revision: p.FromRevision, Status: p.Status, Lock: lk.Previous, Observed: true, Quiet: quiet, Gone: gone})
+		// A pending revision: the decision upgrade applies (helmops.DecidePending), now that the lock is
+		// held; for the revision an interrupted kubectl-skoala upgrade recorded, its helm wait runs out first.
+		if strings.HasPrefix(p.Status, "pending-") {
+			in := helmops.PendingInput{Revision: p.FromRevision, Status: p.Status, Started: last.LastDeployed, Now: d.Now(),
+				Lock: lk.Previous.Recorded(), Observed: true, Timeout: cfg.Timeout, Force: cfg.Force}
+			in.Quiet, in.Gone = lk.PreviousQuiet()
+			dec := helmops.DecidePending(in)
+			if dec.Refused != "" {
+				return fail(it, OutcomeRefused, dec.Refused, "wait for that operation to end, then run the rollback again; give --force if no helm operation is running on it")
+			}
 			if dec.Wait > 0 {
 				progress("%s/%s: waiting %s: the interrupted upgrade's helm wait could still be running", p.Context, p.Release, dec.Wait.Round(time.Second))
 				select {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -46,6 +47,9 @@ type Config struct {
 	MaxHistory     int
 	Name           string
 	Tool           string
+	// Force is --force: a release pending by an operation no kubectl-skoala lock recorded is recovered even
+	// though that operation may still be running (helmops.DecidePending).
+	Force bool
 
 	// hasher keys the digests of secrets in the diffs (one per Plan).
 	hasher *redact.Hasher
@@ -77,6 +81,9 @@ type State struct {
 	JournalError string
 	Releases     []ReleaseState
 	Backup       *BackupFile
+	// Read is when Gather read the clusters (this process's clock): a pending revision's age is judged
+	// against it.
+	Read time.Time
 }
 
 // ReleaseState is one target's release as Gather read it.
@@ -127,7 +134,10 @@ type BackupFile struct {
 // Gather reads the backup file (--from-backup) and its chart, every target's release history and lock,
 // and the journal of the control plane.
 func Gather(ctx context.Context, d Deps, cfg Config) (*State, error) {
-	st := &State{}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	st := &State{Read: d.Now()}
 	if cfg.FromBackup != "" {
 		m, vals, err := backup.Load(cfg.FromBackup)
 		if err != nil {
@@ -264,7 +274,7 @@ func Plan(cfg Config, st *State) (*Report, error) {
 			planBackup(cfg, st.Backup, rs, &rp)
 		case last != nil && last.Pending() && rep.Mode == ModeRun:
 			// A release stuck pending is recovered first, whatever the journal says.
-			planPending(cfg, rs, &rp)
+			planPending(cfg, rs, st.Read, &rp)
 		case rep.Mode == ModeRevision:
 			planRevision(cfg, rs, &rp)
 		default:
@@ -322,10 +332,25 @@ func orderTargets(rs []ReleaseState) []ReleaseState {
 	return append(ws, cp...)
 }
 
-func planPending(cfg Config, rs ReleaseState, rp *ReleasePlan) {
+func planPending(cfg Config, rs ReleaseState, now time.Time, rp *ReleasePlan) {
 	last := rs.Last()
+	// issue 24 §1: the decision upgrade applies to a pending revision (one no kubectl-skoala lock recorded
+	// is another operation's, maybe still running: refused unless older than any wait, or --force).
+	dec := helmops.DecidePending(helmops.PendingInput{Revision: last.Revision, Status: last.Status, Started: last.LastDeployed, Now: now,
+		Lock: rs.Lock.Recorded(), Timeout: cfg.Timeout, Force: cfg.Force})
+	if dec.Refused != "" {
+		rp.Action, rp.Reason = ActionRefused, dec.Refused
+		rp.Hint = fmt.Sprintf("wait for that operation to end ('helm --kube-context %s -n %s status %s'), then run the rollback again; give --force if no helm operation is running on it",
+			rp.Context, cfg.Namespace, rp.Release)
+		return
+	}
 	holder := "no lock is held"
-	if rs.Lock != nil {
+	switch {
+	case dec.Why != "" && rs.Lock == nil:
+		holder = "no lock is held; " + dec.Why
+	case dec.Why != "":
+		holder = dec.Why
+	case rs.Lock != nil:
 		holder = fmt.Sprintf("the lock lease is held by %s: it is watched up to %s and taken over only when stale", rs.Lock.Holder, rs.Lock.Duration)
 	}
 	if dep := rs.Deployed(); dep != nil {

@@ -98,11 +98,23 @@ func TestPlanNeverUndoesARollbackAndNamesUnknownRuns(t *testing.T) {
 	}
 }
 
-func TestPlanRecoversPendingFirstWhateverTheJournalSays(t *testing.T) {
+// pendingState has the control plane pending-upgrade (revision 3) and workspace-1 pending-install (revision
+// 1), both left by helm operations that started at started and that no kubectl-skoala lock recorded.
+func pendingState(started time.Time) *State {
 	st := fleetState()
 	st.Runs = nil
-	st.Releases[0].History = append([]*helmsdk.Release{rev("skoala", "skoala", 3, "pending-upgrade", "0.57.2")}, st.Releases[0].History...)
-	st.Releases[1].History = []*helmsdk.Release{rev("skoala-init", "skoala-init", 1, "pending-install", "0.28.1")}
+	st.Read = time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	p := rev("skoala", "skoala", 3, "pending-upgrade", "0.57.2")
+	p.LastDeployed = started
+	st.Releases[0].History = append([]*helmsdk.Release{p}, st.Releases[0].History...)
+	i := rev("skoala-init", "skoala-init", 1, "pending-install", "0.28.1")
+	i.LastDeployed = started
+	st.Releases[1].History = []*helmsdk.Release{i}
+	return st
+}
+
+func TestPlanRecoversPendingFirstWhateverTheJournalSays(t *testing.T) {
+	st := pendingState(time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)) // an hour ago: no helm wait can still run
 	rep, err := Plan(cfg, st)
 	if err != nil {
 		t.Fatal(err)
@@ -111,12 +123,39 @@ func TestPlanRecoversPendingFirstWhateverTheJournalSays(t *testing.T) {
 		t.Fatalf("actions %s", got)
 	}
 	g := rep.Releases[2]
-	if g.ToRevision != 2 || !strings.Contains(g.Reason, "stuck pending-upgrade (no lock is held)") {
+	if g.ToRevision != 2 || !strings.Contains(g.Reason, "stuck pending-upgrade (no lock is held; ") || !strings.Contains(g.Reason, "longer than any helm wait") {
 		t.Errorf("recover: %+v", g)
 	}
 	u := rep.Releases[1]
 	if len(u.Removes) != 1 || u.Removes[0] != "Deployment skoala-system/hive" {
 		t.Errorf("uninstall removes %v", u.Removes)
+	}
+}
+
+// TestPlanRefusesALiveForeignPending is issue 24 §1: a pending revision no kubectl-skoala lock recorded,
+// started less than the longest helm wait ago, is another operation's that may still run (a 'helm upgrade
+// --wait' from CI): refused, naming the revision, when it started and --force, as upgrade refuses it.
+func TestPlanRefusesALiveForeignPending(t *testing.T) {
+	st := pendingState(time.Date(2026, 12, 6, 4, 58, 0, 0, time.UTC))
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got != "workspace-2:none workspace-1:refused global:refused" || rep.Outcome != OutcomeRefused {
+		t.Fatalf("actions %s, outcome %s", got, rep.Outcome)
+	}
+	g := rep.Releases[2]
+	if !strings.Contains(g.Reason, "revision 3 is pending-upgrade since 2026-12-06T04:58:00Z (2m0s ago)") || !strings.Contains(g.Hint, "--force") {
+		t.Errorf("refusal: %q / %q", g.Reason, g.Hint)
+	}
+	c := cfg
+	c.Force = true
+	rep, err = Plan(c, st)
+	if err != nil || actions(rep) != "workspace-2:none workspace-1:uninstall global:recover" {
+		t.Fatalf("--force: %v %s", err, actions(rep))
+	}
+	if !strings.Contains(rep.Releases[2].Reason, "--force: revision 3") {
+		t.Errorf("--force reason %q", rep.Releases[2].Reason)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -122,6 +123,15 @@ type work struct {
 	// crdsApplied and jobsDeleted are what the run did besides Helm (for EventReleaseDone).
 	crdsApplied []string
 	jobsDeleted []string
+	// pendingWhy says why a pending revision no kubectl-skoala lock recorded may be resumed anyway
+	// (helmops.PendingDecision.Why).
+	pendingWhy string
+}
+
+// pendingInput is what helmops.DecidePending is asked about last, the release's pending revision.
+func pendingInput(cfg Config, last *helmsdk.Release, now time.Time) helmops.PendingInput {
+	return helmops.PendingInput{Revision: last.Revision, Status: last.Status, Started: last.LastDeployed, Now: now,
+		Timeout: cfg.Timeout, Force: cfg.Force}
 }
 
 // Plan reads every release, loads the charts, decides what to do with each release, computes its values
@@ -333,9 +343,14 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 		if err != nil {
 			return explained(err, "get", "leases in namespace "+cfg.Namespace)
 		}
-		// issue 12 §1: only the revision the lock recorded may be resumed (DecideResume, resume.go); whether
-		// the lock is stale is judged once Execute takes it.
-		w.plan.Reason = DecideResume(ResumeInput{Revision: last.Revision, Status: last.Status, Lock: li}).Refused
+		// issue 12 §1, issue 24 §1: only the revision the lock recorded may be resumed, or another one that is
+		// older than any helm wait that could still run, or with --force (helmops.DecidePending, which
+		// rollback applies too); whether the lock is stale is judged once Execute takes it.
+		in := pendingInput(cfg, last, d.Now())
+		in.Lock = li.Recorded()
+		dec := helmops.DecidePending(in)
+		w.plan.Reason = dec.Refused
+		w.pendingWhy = dec.Why
 	}
 	return nil
 }
@@ -430,11 +445,15 @@ func decidePending(cfg Config, w *work) {
 		if w.deployed != nil {
 			prev = fmt.Sprintf("revision %d", w.deployed.Revision)
 		}
-		p.Hint = fmt.Sprintf("if no helm operation is still running on %s, roll back to %s: 'helm --kube-context %s -n %s rollback %s%s', then run the upgrade again (see '%s doctor')",
+		p.Hint = fmt.Sprintf("if no helm operation is still running on %s, roll back to %s: 'helm --kube-context %s -n %s rollback %s%s', then run the upgrade again (see '%s doctor'), or give --force",
 			p.Context, prev, p.Context, cfg.Namespace, p.Release, revArg(w.deployed), cfg.Name)
 		return
 	}
 	p.Action = ActionResume
+	if w.pendingWhy != "" {
+		p.Reason = fmt.Sprintf("%s: it is marked failed, the release goes back to %s, and the upgrade runs again", w.pendingWhy, deployedName(w.deployed))
+		return
+	}
 	p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade: once its lock is stale it is marked failed, the release goes back to %s, and the upgrade runs again", w.last.Revision, w.last.Status, deployedName(w.deployed))
 }
 
