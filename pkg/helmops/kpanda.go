@@ -101,13 +101,19 @@ func ActiveOperations(ctx context.Context, client kubernetes.Interface, ns strin
 	if err != nil {
 		return nil, err
 	}
+	return Operations(jobs.Items, releases...), nil
+}
+
+// Operations picks from jobs the kpanda Helm operations that have not finished, for any of releases (all
+// releases when none is given), sorted by Job name.
+func Operations(jobs []batchv1.Job, releases ...string) []Operation {
 	want := map[string]bool{}
 	for _, r := range releases {
 		want[r] = true
 	}
 	var out []Operation
-	for i := range jobs.Items {
-		j := &jobs.Items[i]
+	for i := range jobs {
+		j := &jobs[i]
 		action, release, ok := ParseJobName(j.Name)
 		if !ok || (len(want) > 0 && !want[release]) || jobFinished(j) || j.DeletionTimestamp != nil {
 			continue
@@ -124,7 +130,7 @@ func ActiveOperations(ctx context.Context, client kubernetes.Interface, ns strin
 		out = append(out, op)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Job < out[b].Job })
-	return out, nil
+	return out
 }
 
 // HelmApps lists the names of kpanda's HelmApps in ns, read as unstructured data (no Go type of it is

@@ -117,6 +117,14 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 			return fail(it, OutcomeFailed, "taking the lock: "+msg, hint)
 		}
 		it.lock = lk
+		// kpanda's Helm operations take no lock: one started since the plan stops the rollback here.
+		if ops, err := helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, p.Release); err != nil {
+			msg, hint := kube.Explain(err, "list", "jobs in namespace "+cfg.Namespace)
+			return fail(it, OutcomeFailed, msg, hint)
+		} else if len(ops) > 0 {
+			return fail(it, OutcomeRefused, ops[0].String()+": it takes no kubectl-skoala lock, and two helm operations must not run on one release",
+				"wait for it to finish, then run the rollback again")
+		}
 		last, err := hc.Last(p.Release)
 		if err != nil {
 			msg, hint := kube.Explain(err, "list", "secrets in namespace "+cfg.Namespace)

@@ -93,6 +93,8 @@ type ReleaseState struct {
 	// History is every stored revision, newest first (nil: not installed).
 	History []*helmsdk.Release
 	Lock    *upgrade.LockInfo
+	// Kpanda are kpanda's Helm operations running on the release (helmops.ActiveOperations).
+	Kpanda []helmops.Operation
 }
 
 // Last is the newest revision (nil when not installed).
@@ -191,6 +193,10 @@ func readRelease(ctx context.Context, d Deps, cfg Config, t fleet.Target) (Relea
 		return rs, withHint(errors.New(msg), hint)
 	}
 	rs.Cluster = kc
+	if rs.Kpanda, err = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, t.Release); err != nil {
+		msg, hint := kube.Explain(err, "list", "jobs in namespace "+cfg.Namespace)
+		return rs, withHint(errors.New(msg), hint)
+	}
 	hist, err := helmsdk.History(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Env.Driver)
 	var nf *helmsdk.NotFoundError
 	switch {
@@ -279,6 +285,9 @@ func Plan(cfg Config, st *State) (*Report, error) {
 			planRevision(cfg, rs, &rp)
 		default:
 			planRun(cfg, run, rs, &rp)
+		}
+		if Active(rp.Action) && len(rs.Kpanda) > 0 {
+			refuseKpanda(cfg, rs.Kpanda, &rp)
 		}
 		if rp.Action == ActionRollback || rp.Action == ActionRecover {
 			if to := rs.Revision(rp.ToRevision); to != nil && last != nil {
@@ -383,6 +392,17 @@ func planPending(cfg Config, rs ReleaseState, now time.Time, rp *ReleasePlan) {
 	rp.Action = ActionRefused
 	rp.Reason = fmt.Sprintf("revision %d is stuck %s and no revision was ever deployed to go back to", last.Revision, last.Status)
 	rp.Hint = fmt.Sprintf("'helm --kube-context %s -n %s history %s' shows what is left; uninstall it by hand if it must go", rp.Context, cfg.Namespace, rp.Release)
+}
+
+// refuseKpanda refuses a release kpanda runs a Helm operation on (issue 24 §1): it takes no lock of ours.
+func refuseKpanda(cfg Config, ops []helmops.Operation, rp *ReleasePlan) {
+	var names []string
+	for _, op := range ops {
+		names = append(names, op.String())
+	}
+	rp.Action, rp.Steps, rp.Removes = ActionRefused, nil, nil
+	rp.Reason = strings.Join(names, "; ") + ": it takes no kubectl-skoala lock, and two helm operations must not run on one release"
+	rp.Hint = fmt.Sprintf("wait for it to finish ('kubectl --context %s -n %s get job %s'), then run the rollback again", rp.Context, cfg.Namespace, ops[0].Job)
 }
 
 func planRun(cfg Config, run *journal.Run, rs ReleaseState, rp *ReleasePlan) {

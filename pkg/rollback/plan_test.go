@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 )
@@ -214,5 +215,25 @@ func TestPlanDryRunAndNothing(t *testing.T) {
 	rep, _ = Plan(cfg, st)
 	if rep.Outcome != OutcomeNothing || !strings.Contains(rep.Message, "no upgrade run") || rep.Hint == "" {
 		t.Errorf("no journal: %+v", rep)
+	}
+}
+
+// TestPlanRefusesBesideKpanda is issue 24 §1: a release kpanda runs a Helm operation on is refused, naming
+// the Job; a release the rollback leaves alone is not.
+func TestPlanRefusesBesideKpanda(t *testing.T) {
+	st := fleetState()
+	op := helmops.Operation{Namespace: "skoala-system", Job: "helm-operation-upgrade-skoala-init-x7k2p", Action: "upgrade", Release: "skoala-init", HelmApp: "skoala-init"}
+	st.Releases[1].Kpanda = []helmops.Operation{op}
+	st.Releases[2].Kpanda = []helmops.Operation{op}
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got != "workspace-2:none workspace-1:refused global:rollback" || rep.Outcome != OutcomeRefused {
+		t.Fatalf("actions %s, outcome %s", got, rep.Outcome)
+	}
+	w := rep.Releases[1]
+	if !strings.Contains(w.Reason, "Job skoala-system/helm-operation-upgrade-skoala-init-x7k2p (HelmApp skoala-init)") || !strings.Contains(w.Hint, "get job helm-operation-upgrade-skoala-init-x7k2p") || len(w.Steps) != 0 {
+		t.Errorf("%+v", w)
 	}
 }

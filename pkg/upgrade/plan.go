@@ -126,6 +126,8 @@ type work struct {
 	// pendingWhy says why a pending revision no kubectl-skoala lock recorded may be resumed anyway
 	// (helmops.PendingDecision.Why).
 	pendingWhy string
+	// kpanda are kpanda's Helm operations running on the release (helmops.ActiveOperations).
+	kpanda []helmops.Operation
 }
 
 // pendingInput is what helmops.DecidePending is asked about last, the release's pending revision.
@@ -319,6 +321,10 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 		return err
 	}
 	w.helm = hc
+	// issue 24 §1: kpanda's own Helm operations take no Lease of ours; one running on the release refuses it.
+	if w.kpanda, err = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, w.target.Release); err != nil {
+		return explained(err, "list", "jobs in namespace "+cfg.Namespace)
+	}
 	last, err := hc.Last(w.target.Release)
 	var nf *helmsdk.NotFoundError
 	switch {
@@ -397,6 +403,10 @@ func repoTarget(cfg Config, src *sources, p *ReleasePlan) (string, error) {
 // decide sets the action of a release (and, for a refusal, a skip or a resume, why).
 func decide(cfg Config, w *work) {
 	p := w.plan
+	if len(w.kpanda) > 0 {
+		refuseKpanda(cfg, p, w.kpanda)
+		return
+	}
 	switch {
 	case w.last == nil:
 		decideMissing(cfg, p)
@@ -422,6 +432,17 @@ func decide(cfg Config, w *work) {
 			p.Hint = fmt.Sprintf("run '%s upgrade --version <the newest %s>' first, then this upgrade", cfg.Name, stops[0])
 		}
 	}
+}
+
+// refuseKpanda refuses a release kpanda runs a Helm operation on (not even --force goes beside it).
+func refuseKpanda(cfg Config, p *ReleasePlan, ops []helmops.Operation) {
+	var names []string
+	for _, op := range ops {
+		names = append(names, op.String())
+	}
+	p.Action = ActionRefused
+	p.Reason = strings.Join(names, "; ") + ": it takes no kubectl-skoala lock, and two helm operations must not run on one release"
+	p.Hint = fmt.Sprintf("wait for it to finish ('kubectl --context %s -n %s get job %s'), then run the upgrade again", p.Context, cfg.Namespace, ops[0].Job)
 }
 
 // decideMissing decides about a release that is not installed: install, skip or refuse (missingRelease);

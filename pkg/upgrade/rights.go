@@ -121,6 +121,8 @@ func Rights(in RightsInput, mapping KindMapping) []authv1.ResourceAttributes {
 	if in.Install {
 		add("", "", "namespaces", ns, "get", "create")
 	}
+	// kpanda's Helm operation Jobs, looked for before any change (helmops.ActiveOperations).
+	add(ns, "batch", "jobs", "", "list")
 	for _, j := range in.Jobs {
 		add(ns, "batch", "jobs", j, "get", "delete")
 	}
