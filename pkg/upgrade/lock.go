@@ -72,11 +72,11 @@ type LockInfo struct {
 	Target   string
 	// Revision is the release revision the holder's helm operation was creating (0: none started);
 	// Timeout and Atomic are that operation's --timeout and --atomic.
-	Revision        int
-	Timeout         time.Duration
-	Atomic          bool
-	Host            string
-	PID             int
+	Revision int
+	Timeout  time.Duration
+	Atomic   bool
+	Host     string
+	PID      int
 	// BootID, PIDNS and Start name the holder process beyond its host's name (holder.go).
 	BootID          string
 	PIDNS           string
