@@ -127,10 +127,10 @@ func checkRelease(ctx context.Context, e *Env) Outcome {
 	case rel.Status == "deployed":
 		return OK("release %s %s is deployed (revision %d)", name, rel.ChartVersion, rel.Revision)
 	case rel.Status == "pending-install":
-		return Fail(fmt.Sprintf("helm refuses any operation on it. If no helm or kubectl-skoala run is still installing it: '%s' uninstalls it after a confirmation (by hand: '%s uninstall %s'), then install again (%s)", e.rollbackCommand(), h, name, e.installCommand(rel.ChartVersion)),
+		return Fail(fmt.Sprintf("helm refuses any operation on it. If no helm or kubectl-skoala run is still installing it: '%s --force' uninstalls it after a confirmation (by hand: '%s uninstall %s'), then install again (%s)", e.rollbackCommand(), h, name, e.installCommand(rel.ChartVersion)),
 			"release %s %s is stuck in pending-install (revision %d): an install was interrupted", name, rel.ChartVersion, rel.Revision)
 	case rel.Pending():
-		return Fail(fmt.Sprintf("helm refuses to upgrade it. If no helm or kubectl-skoala run is still working on it: '%s' takes it back to its last deployed revision (by hand: '%s history %s' to find it, '%s rollback %s <that revision>'), then run doctor again and upgrade",
+		return Fail(fmt.Sprintf("helm refuses to upgrade it. If no helm or kubectl-skoala run is still working on it: '%s --force' takes it back to its last deployed revision (by hand: '%s history %s' to find it, '%s rollback %s <that revision>'), then run doctor again and upgrade",
 			e.rollbackCommand(), h, name, h, name),
 			"release %s %s is stuck in %s (revision %d): an operation was interrupted", name, rel.ChartVersion, rel.Status, rel.Revision)
 	case rel.Status == "failed":
