@@ -88,6 +88,26 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 		rep.Hint = hint
 		return nil
 	}
+	// 0. Every right the rollback uses, asked before the first change (issue 24 §3, as upgrade's preflight).
+	for _, it := range todo {
+		rs := it.state
+		if rs.Cluster == nil {
+			continue
+		}
+		denied, err := kube.Denied(ctx, rs.Cluster.Client, rights(cfg, rs, it.plan))
+		if err != nil {
+			msg, hint := kube.Explain(err, "create", "selfsubjectaccessreviews")
+			return fail(it, OutcomeFailed, "nothing was changed: checking the rights of the rollback: "+msg, hint)
+		}
+		if len(denied) > 0 {
+			var names []string
+			for _, r := range denied {
+				names = append(names, kube.RightString(r))
+			}
+			return fail(it, OutcomeRefused, "nothing was changed: rollback would fail: cannot "+strings.Join(names, ", cannot "),
+				fmt.Sprintf("grant them (hack/rbac/upgrade.yaml), or check one with '%s'", kube.CanICommand(it.plan.Context, denied[0])))
+		}
+	}
 	// 1. Locks (the ones 'upgrade' takes: one operation per release), released at the end.
 	defer func() {
 		for _, it := range todo {

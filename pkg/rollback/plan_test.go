@@ -237,3 +237,23 @@ func TestPlanRefusesBesideKpanda(t *testing.T) {
 		t.Errorf("%+v", w)
 	}
 }
+
+// TestRightsOfARollback: what Execute asks about before the first change (issue 24 §3).
+func TestRightsOfARollback(t *testing.T) {
+	st := fleetState()
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rights(cfg, st.Releases[0], &rep.Releases[2]) {
+		got = append(got, r.Verb+" "+r.Resource+"/"+r.Name+" in "+r.Namespace)
+	}
+	s := strings.Join(got, "\n")
+	for _, want := range []string{"create leases/ in skoala-system", "update leases/kubectl-skoala-upgrade.skoala in skoala-system", "list jobs/ in skoala-system",
+		"update secrets/ in skoala-system", "patch deployments/hive"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("rights lack %q:\n%s", want, s)
+		}
+	}
+}

@@ -91,6 +91,9 @@ func TestRollbackRefusesBesideLiveHelm(t *testing.T) {
 func kpandaOperation(t *testing.T, ns, release string) string {
 	t.Helper()
 	MustKubectl(t, "--context", "global", "apply", "-f", filepath.Join(fleet.Root, "test", "kpanda", "helmapp-crd.yaml"))
+	t.Cleanup(func() {
+		_ = exec.Command("kubectl", "--kubeconfig", fleet.Kubeconfig, "--context", "global", "delete", "crd", "helmapps.helm.kpanda.io", "--wait=false", "--ignore-not-found").Run()
+	})
 	MustKubectl(t, "--context", "global", "wait", "--for=condition=Established", "crd/helmapps.helm.kpanda.io", "--timeout=30s")
 	app := fmt.Sprintf(`{"apiVersion":"helm.kpanda.io/v1alpha1","kind":"HelmApp","metadata":{"name":%q,"namespace":%q}}`, release, ns)
 	applyJSON(t, app)
@@ -171,8 +174,25 @@ func TestKpandaOperationRefusesUpgradeAndRollback(t *testing.T) {
 		t.Errorf("the status table does not say the HelmApp manages it:\n%s", tbl)
 	}
 
-	// Once kpanda's operation is over, the same rollback runs.
+	// Once kpanda's operation is over, the same rollback runs; but first, as an account that may only read
+	// (hack/rbac/readonly.yaml), it is refused before any change, naming a right it lacks (issue 24 §3:
+	// rollback checks its rights before the first change, as upgrade does).
 	MustKubectl(t, "--context", "global", "-n", ns, "delete", "job", job, "--wait=true", "--timeout=60s")
+	applyRBAC(t, "readonly.yaml", []string{"global"}, ns, ns, ns)
+	ro := []string{"KUBECONFIG=" + serviceAccountKubeconfig(t, ns, "kubectl-skoala-readonly", []string{"global"})}
+	r := SkoalaEnv(t, ro, "rollback", "-n", ns, "--context", "global", "--release", "skoala", "--to-revision", "1", "--backup-dir", backups, "--timeout", "30s", "--yes")
+	if r.Code != 3 || !regexp.MustCompile(`rollback would fail: cannot \w+ `).MatchString(r.Stdout+r.Stderr) || !strings.Contains(r.Stderr, "kubectl auth can-i") {
+		t.Errorf("a read-only rollback: exit %d, want 3 naming a right it lacks\n%s", r.Code, r)
+	}
+	if st := helmStatus(t, "global", ns, "skoala"); st.Version != 2 || st.Info.Status != "deployed" {
+		t.Errorf("the read-only rollback changed the release: revision %d %s", st.Version, st.Info.Status)
+	}
+	if files, _ := os.ReadDir(backups); len(files) != 0 {
+		t.Errorf("the read-only rollback wrote backups: %v", files)
+	}
+	if h := leaseHolder(t, ns); h != "" {
+		t.Errorf("the read-only rollback left a lock lease held by %q", h)
+	}
 	if r := Run(t, nil, 3*time.Minute, fleet.Skoala, "rollback", "-n", ns, "--context", "global", "--release", "skoala", "--to-revision", "1", "--backup-dir", backups, "--timeout", "2m", "--yes"); r.Code != 0 {
 		t.Errorf("the rollback after the Job ended: exit %d\n%s", r.Code, r)
 	}
