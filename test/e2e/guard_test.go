@@ -133,15 +133,7 @@ func TestKpandaOperationRefusesUpgradeAndRollback(t *testing.T) {
 			t.Errorf("exit %d, want 3 naming Job %s and its HelmApp\n%s", r.Code, job, r)
 		}
 	}
-	if st := helmStatus(t, "global", ns, "skoala"); st.Version != 2 || st.Info.Status != "deployed" {
-		t.Errorf("the release changed: revision %d %s", st.Version, st.Info.Status)
-	}
-	if files, _ := os.ReadDir(backups); len(files) != 0 {
-		t.Errorf("a refused run wrote backups: %v", files)
-	}
-	if h := leaseHolder(t, ns); h != "" {
-		t.Errorf("a refused run left a lock lease held by %q", h)
-	}
+	unchanged(t, ns, backups, "a refused run")
 
 	d := parseDoctor(t, Skoala(t, "doctor", "-n", ns, "--category", "control-plane", "-o", "json"))
 	if c := d.check(t, "control-plane.kpanda-operations", "global"); c.Status != "fail" || !strings.Contains(c.Message, job) {
@@ -184,17 +176,24 @@ func TestKpandaOperationRefusesUpgradeAndRollback(t *testing.T) {
 	if r.Code != 3 || !regexp.MustCompile(`rollback would fail: cannot \w+ `).MatchString(r.Stdout+r.Stderr) || !strings.Contains(r.Stderr, "kubectl auth can-i") {
 		t.Errorf("a read-only rollback: exit %d, want 3 naming a right it lacks\n%s", r.Code, r)
 	}
-	if st := helmStatus(t, "global", ns, "skoala"); st.Version != 2 || st.Info.Status != "deployed" {
-		t.Errorf("the read-only rollback changed the release: revision %d %s", st.Version, st.Info.Status)
-	}
-	if files, _ := os.ReadDir(backups); len(files) != 0 {
-		t.Errorf("the read-only rollback wrote backups: %v", files)
-	}
-	if h := leaseHolder(t, ns); h != "" {
-		t.Errorf("the read-only rollback left a lock lease held by %q", h)
-	}
+	unchanged(t, ns, backups, "the read-only rollback")
 	if r := Run(t, nil, 3*time.Minute, fleet.Skoala, "rollback", "-n", ns, "--context", "global", "--release", "skoala", "--to-revision", "1", "--backup-dir", backups, "--timeout", "2m", "--yes"); r.Code != 0 {
 		t.Errorf("the rollback after the Job ended: exit %d\n%s", r.Code, r)
+	}
+}
+
+// unchanged checks that skoala in ns is still at revision 2, deployed, with no backup in backups and no
+// lock lease left: what refused did changed nothing.
+func unchanged(t *testing.T, ns, backups, refused string) {
+	t.Helper()
+	if st := helmStatus(t, "global", ns, "skoala"); st.Version != 2 || st.Info.Status != "deployed" {
+		t.Errorf("%s changed the release: revision %d %s", refused, st.Version, st.Info.Status)
+	}
+	if files, _ := os.ReadDir(backups); len(files) != 0 {
+		t.Errorf("%s wrote backups: %v", refused, files)
+	}
+	if h := leaseHolder(t, ns); h != "" {
+		t.Errorf("%s left a lock lease held by %q", refused, h)
 	}
 }
 
