@@ -286,6 +286,10 @@ func Plan(cfg Config, st *State) (*Report, error) {
 		default:
 			planRun(cfg, run, rs, &rp)
 		}
+		if Active(rp.Action) && last != nil && last.Pending() && rep.Mode != ModeRun {
+			// --to-revision and --from-backup mark a pending revision failed too: the same decision.
+			refusePending(cfg, pendingDecision(cfg, rs, st.Read), &rp)
+		}
 		if Active(rp.Action) && len(rs.Kpanda) > 0 {
 			refuseKpanda(cfg, rs.Kpanda, &rp)
 		}
@@ -341,16 +345,30 @@ func orderTargets(rs []ReleaseState) []ReleaseState {
 	return append(ws, cp...)
 }
 
+// pendingDecision is issue 24 §1: the decision upgrade applies to the release's pending revision (one no
+// kubectl-skoala lock recorded is another operation's, maybe still running: refused unless older than
+// any helm wait, or --force).
+func pendingDecision(cfg Config, rs ReleaseState, now time.Time) helmops.PendingDecision {
+	last := rs.Last()
+	return helmops.DecidePending(helmops.PendingInput{Revision: last.Revision, Status: last.Status, Started: last.LastDeployed, Now: now,
+		Lock: rs.Lock.Recorded(), Timeout: cfg.Timeout, Force: cfg.Force})
+}
+
+// refusePending refuses rp when dec does; it reports whether it did.
+func refusePending(cfg Config, dec helmops.PendingDecision, rp *ReleasePlan) bool {
+	if dec.Refused == "" {
+		return false
+	}
+	rp.Action, rp.Reason, rp.Steps, rp.Removes = ActionRefused, dec.Refused, nil, nil
+	rp.Hint = fmt.Sprintf("wait for that operation to end ('helm --kube-context %s -n %s status %s'), then run the rollback again; give --force if no helm operation is running on it",
+		rp.Context, cfg.Namespace, rp.Release)
+	return true
+}
+
 func planPending(cfg Config, rs ReleaseState, now time.Time, rp *ReleasePlan) {
 	last := rs.Last()
-	// issue 24 §1: the decision upgrade applies to a pending revision (one no kubectl-skoala lock recorded
-	// is another operation's, maybe still running: refused unless older than any wait, or --force).
-	dec := helmops.DecidePending(helmops.PendingInput{Revision: last.Revision, Status: last.Status, Started: last.LastDeployed, Now: now,
-		Lock: rs.Lock.Recorded(), Timeout: cfg.Timeout, Force: cfg.Force})
-	if dec.Refused != "" {
-		rp.Action, rp.Reason = ActionRefused, dec.Refused
-		rp.Hint = fmt.Sprintf("wait for that operation to end ('helm --kube-context %s -n %s status %s'), then run the rollback again; give --force if no helm operation is running on it",
-			rp.Context, cfg.Namespace, rp.Release)
+	dec := pendingDecision(cfg, rs, now)
+	if refusePending(cfg, dec, rp) {
 		return
 	}
 	holder := "no lock is held"

@@ -149,6 +149,13 @@ func TestPlanRefusesALiveForeignPending(t *testing.T) {
 	if !strings.Contains(g.Reason, "revision 3 is pending-upgrade since 2026-12-06T04:58:00Z (2m0s ago)") || !strings.Contains(g.Hint, "--force") {
 		t.Errorf("refusal: %q / %q", g.Reason, g.Hint)
 	}
+	rev := cfg
+	rev.ToRevision = 1
+	st.Releases = st.Releases[:1]
+	if rep, err := Plan(rev, st); err != nil || actions(rep) != "global:refused" || !strings.Contains(rep.Releases[0].Reason, "revision 3 is pending-upgrade since") {
+		t.Errorf("--to-revision beside it: %v %s", err, actions(rep))
+	}
+	st = pendingState(time.Date(2026, 12, 6, 4, 58, 0, 0, time.UTC))
 	c := cfg
 	c.Force = true
 	rep, err = Plan(c, st)
