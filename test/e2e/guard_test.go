@@ -210,7 +210,7 @@ func TestLockHolderInAnotherPIDNamespace(t *testing.T) {
 	installSkoala(t, "global", ns, "0.28.1")
 	// The holder: the plugin itself, PID 3999999 in a new PID namespace (never a PID of this host: pid_max
 	// is far below it), upgrading to values whose pods never become ready.
-	script := `echo 3999998 > /proc/sys/kernel/ns_last_pid && "$0" "$@" & wait $!`
+	script := `echo 3999998 > /proc/sys/kernel/ns_last_pid || exit 1; "$0" "$@" & wait $!`
 	args := append([]string{"--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", script, fleet.Skoala,
 		"upgrade", "-n", ns, "--version", "0.33.2", "--timeout", "3m", "--backup-dir", t.TempDir(), "--yes", "--force"}, neverReady...)
 	holder := exec.Command("unshare", args...)
