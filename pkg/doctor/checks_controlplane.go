@@ -10,6 +10,7 @@ const (
 	IDCPImageTags  = "control-plane.image-tags"
 	IDCPPinnedTags = "control-plane.pinned-tags"
 	IDCPRegistry   = "control-plane.registry"
+	IDCPKpandaOps  = "control-plane.kpanda-operations"
 )
 
 var installed = []Mode{ModeDefault, ModePreUpgrade}
@@ -56,6 +57,12 @@ func controlPlaneChecks() []Check {
 			Description: "images from one registry (global.imageRegistry)",
 			Needs:       []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads),
 			Run: checkRegistry,
+		},
+		{
+			ID: IDCPKpandaOps, Category: CatControlPlane, Scope: ScopeControlPlane,
+			Description: kpandaOpsDescription,
+			Needs:       []string{IDReachable}, Uses: readJobs,
+			Run: checkKpandaOperations,
 		},
 	}
 }

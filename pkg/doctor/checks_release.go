@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
@@ -126,10 +127,10 @@ func checkRelease(ctx context.Context, e *Env) Outcome {
 	case rel.Status == "deployed":
 		return OK("release %s %s is deployed (revision %d)", name, rel.ChartVersion, rel.Revision)
 	case rel.Status == "pending-install":
-		return Fail(fmt.Sprintf("helm refuses any operation on it. If no helm or kubectl-skoala run is still installing it: '%s' uninstalls it after a confirmation (by hand: '%s uninstall %s'), then install again (%s)", e.rollbackCommand(), h, name, e.installCommand(rel.ChartVersion)),
+		return Fail(fmt.Sprintf("helm refuses any operation on it. If no helm or kubectl-skoala run is still installing it: '%s --force' uninstalls it after a confirmation (by hand: '%s uninstall %s'), then install again (%s)", e.rollbackCommand(), h, name, e.installCommand(rel.ChartVersion)),
 			"release %s %s is stuck in pending-install (revision %d): an install was interrupted", name, rel.ChartVersion, rel.Revision)
 	case rel.Pending():
-		return Fail(fmt.Sprintf("helm refuses to upgrade it. If no helm or kubectl-skoala run is still working on it: '%s' takes it back to its last deployed revision (by hand: '%s history %s' to find it, '%s rollback %s <that revision>'), then run doctor again and upgrade",
+		return Fail(fmt.Sprintf("helm refuses to upgrade it. If no helm or kubectl-skoala run is still working on it: '%s --force' takes it back to its last deployed revision (by hand: '%s history %s' to find it, '%s rollback %s <that revision>'), then run doctor again and upgrade",
 			e.rollbackCommand(), h, name, h, name),
 			"release %s %s is stuck in %s (revision %d): an operation was interrupted", name, rel.ChartVersion, rel.Status, rel.Revision)
 	case rel.Status == "failed":
@@ -441,4 +442,27 @@ func checkRegistry(ctx context.Context, e *Env) Outcome {
 		return OK("all images come from %s", regs[0])
 	}
 	return OK("no images to compare")
+}
+
+const kpandaOpsDescription = "no kpanda (DCE) helm operation running on the release"
+
+// checkKpandaOperations fails while kpanda runs a Helm operation on the release (a Job
+// helm-operation-<action>-<release>-* owned by a HelmApp, helmops.Operations): it takes no
+// kubectl-skoala lock, and upgrade and rollback refuse to run beside it.
+func checkKpandaOperations(ctx context.Context, e *Env) Outcome {
+	ns, name := e.Config.Namespace, e.Target.Release
+	jobs, err := e.Jobs(ctx)
+	if err != nil {
+		return apiError(err, "list", "jobs in "+ns)
+	}
+	ops := helmops.Operations(jobs.Items, name)
+	if len(ops) == 0 {
+		return OK("no kpanda helm operation Job (%s<action>-%s-*) is running in %s", helmops.JobPrefix, name, ns)
+	}
+	var lines []string
+	for _, op := range ops {
+		lines = append(lines, op.String())
+	}
+	return Fail(fmt.Sprintf("wait for it to finish ('%s -n %s get job %s'): kubectl-skoala upgrade and rollback refuse to run beside it", e.kubectl(), ns, ops[0].Job),
+		"%s", strings.Join(lines, "; "))
 }

@@ -33,6 +33,7 @@ const (
 	IDWSServiceMonitors = "workspaces.servicemonitors"
 	IDWSAdmissionJobs   = "workspaces.admission-jobs"
 	IDWSHalfUpgraded    = "workspaces.half-upgraded"
+	IDWSKpandaOps       = "workspaces.kpanda-operations"
 )
 
 // InsightAgentRelease is insight-agent's release name.
@@ -56,6 +57,7 @@ func workspaceChecks() []Check {
 		ws(Check{ID: IDWSInsightAgent, Description: "insight-agent installed", Needs: []string{IDReachable}, Uses: readInsight, Run: checkInsightAgent}),
 		ws(Check{ID: IDWSServiceMonitors, Description: "skoala-init ServiceMonitors present", Modes: installed, Needs: []string{IDWSNamespace, IDWSInsightAgent}, Uses: join(readRelease, readServiceMonitors), Run: checkServiceMonitors}),
 		ws(Check{ID: IDWSAdmissionJobs, Description: "no gateway-api-admission Jobs blocking helm", Needs: []string{IDReachable}, Uses: readJobs, Run: checkAdmissionJobs}),
+		ws(Check{ID: IDWSKpandaOps, Description: kpandaOpsDescription, Needs: []string{IDReachable}, Uses: readJobs, Run: checkKpandaOperations}),
 		{ID: IDWSHalfUpgraded, Category: CatWorkspaces, Scope: ScopeControlPlane, Description: "the last upgrade run did not leave the fleet half-upgraded",
 			Needs: []string{IDReachable}, Uses: join(readRelease, readJournal), Run: checkHalfUpgraded},
 	}

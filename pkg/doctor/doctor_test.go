@@ -186,6 +186,15 @@ var failingCases = []failing{
 		j := f.ws["job/a"].(*batchv1.Job)
 		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue}}
 	}, StatusWarn, []string{"admission Jobs failed: gateway-api-admission"}},
+	{"kpanda upgrading skoala-init", IDWSKpandaOps, "workspace-1", func(f *fixture) {
+		f.ws["job/kpanda"] = kpandaJob("helm-operation-upgrade-skoala-init-x7k2p", "skoala-init")
+		f.ws["job/kpanda-done"] = job("helm-operation-install-skoala-init-a1b2c", "kpanda/kpanda-shell") // finished: not reported
+	}, StatusFail, []string{"kpanda's helm upgrade of skoala-init runs as Job skoala-system/helm-operation-upgrade-skoala-init-x7k2p (HelmApp skoala-init",
+		"kubectl --context workspace-1 -n skoala-system get job helm-operation-upgrade-skoala-init-x7k2p"}},
+	{"kpanda rolling skoala back", IDCPKpandaOps, "global", func(f *fixture) {
+		f.cp["job/kpanda"] = kpandaJob("helm-operation-rollback-skoala-q9w8e", "skoala")
+		f.cp["job/other"] = kpandaJob("helm-operation-upgrade-skoala-init-x7k2p", "skoala-init") // another release's: not reported
+	}, StatusFail, []string{"kpanda's helm rollback of skoala runs as Job skoala-system/helm-operation-rollback-skoala-q9w8e (HelmApp skoala", "refuse to run beside it"}},
 	{"no repository configured", IDRepoConfigured, "", func(f *fixture) { f.noRepo = true }, StatusWarn, []string{"helm repo add skoala-release"}},
 	{"a stale index", IDRepoIndex, "", func(f *fixture) { f.indexAge = 30 * 24 * time.Hour }, StatusWarn, []string{"30d old", "helm repo update skoala-release"}},
 	{"an installed version the repository lacks", IDRepoInstalled, "", func(f *fixture) { f.repoVers = []string{"0.57.2"} }, StatusWarn, []string{"not in repository skoala-release: skoala 0.28.1, skoala-init 0.28.1"}},

@@ -110,6 +110,15 @@ func job(name, image string) *batchv1.Job {
 	}
 }
 
+// kpandaJob is a kpanda Helm operation that is still running: a Job owned by the HelmApp app, as kpanda
+// creates them (../shared/docs/dce-kpanda.md).
+func kpandaJob(name, app string) *batchv1.Job {
+	j := job(name, "kpanda/kpanda-shell")
+	j.OwnerReferences = []metav1.OwnerReference{{APIVersion: "helm.kpanda.io/v1alpha1", Kind: "HelmApp", Name: app, UID: "1"}}
+	j.Status = batchv1.JobStatus{Active: 1}
+	return j
+}
+
 func namespace(name string) *corev1.Namespace {
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
@@ -87,6 +88,26 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 		rep.Hint = hint
 		return nil
 	}
+	// 0. Every right the rollback uses, asked before the first change (issue 24 §3, as upgrade's preflight).
+	for _, it := range todo {
+		rs := it.state
+		if rs.Cluster == nil {
+			continue
+		}
+		denied, err := kube.Denied(ctx, rs.Cluster.Client, rights(cfg, rs, it.plan))
+		if err != nil {
+			msg, hint := kube.Explain(err, "create", "selfsubjectaccessreviews")
+			return fail(it, OutcomeFailed, "nothing was changed: checking the rights of the rollback: "+msg, hint)
+		}
+		if len(denied) > 0 {
+			var names []string
+			for _, r := range denied {
+				names = append(names, kube.RightString(r))
+			}
+			return fail(it, OutcomeRefused, "nothing was changed: rollback would fail: cannot "+strings.Join(names, ", cannot "),
+				fmt.Sprintf("grant them (hack/rbac/upgrade.yaml), or check one with '%s'", kube.CanICommand(it.plan.Context, denied[0])))
+		}
+	}
 	// 1. Locks (the ones 'upgrade' takes: one operation per release), released at the end.
 	defer func() {
 		for _, it := range todo {
@@ -116,6 +137,14 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 			return fail(it, OutcomeFailed, "taking the lock: "+msg, hint)
 		}
 		it.lock = lk
+		// kpanda's Helm operations take no lock: one started since the plan stops the rollback here.
+		if ops, err := helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, p.Release); err != nil {
+			msg, hint := kube.Explain(err, "list", "jobs in namespace "+cfg.Namespace)
+			return fail(it, OutcomeFailed, msg, hint)
+		} else if len(ops) > 0 {
+			return fail(it, OutcomeRefused, ops[0].String()+": it takes no kubectl-skoala lock, and two helm operations must not run on one release",
+				"wait for it to finish, then run the rollback again")
+		}
 		last, err := hc.Last(p.Release)
 		if err != nil {
 			msg, hint := kube.Explain(err, "list", "secrets in namespace "+cfg.Namespace)
@@ -124,10 +153,16 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 		if last.Revision != p.FromRevision || last.Status != p.Status {
 			return fail(it, OutcomeRefused, fmt.Sprintf("the release changed since the plan (now revision %d, %s)", last.Revision, last.Status), "run the rollback again to plan afresh")
 		}
-		// A pending revision an interrupted kubectl-skoala upgrade recorded: let its helm wait run out first.
-		if strings.HasPrefix(p.Status, "pending-") && lk.Previous != nil && lk.Previous.Revision == p.FromRevision {
-			quiet, gone := lk.PreviousQuiet()
-			dec := upgrade.DecideResume(upgrade.ResumeInput{Revision: p.FromRevision, Status: p.Status, Lock: lk.Previous, Observed: true, Quiet: quiet, Gone: gone})
+		// A pending revision: the decision upgrade applies (helmops.DecidePending), now that the lock is
+		// held; for the revision an interrupted kubectl-skoala upgrade recorded, its helm wait runs out first.
+		if strings.HasPrefix(p.Status, "pending-") {
+			in := helmops.PendingInput{Revision: p.FromRevision, Status: p.Status, Started: last.LastDeployed, Now: d.Now(),
+				Lock: lk.Previous.Recorded(), Observed: true, Timeout: cfg.Timeout, Force: cfg.Force}
+			in.Quiet, in.Gone = lk.PreviousQuiet()
+			dec := helmops.DecidePending(in)
+			if dec.Refused != "" {
+				return fail(it, OutcomeRefused, dec.Refused, "wait for that operation to end, then run the rollback again; give --force if no helm operation is running on it")
+			}
 			if dec.Wait > 0 {
 				progress("%s/%s: waiting %s: the interrupted upgrade's helm wait could still be running", p.Context, p.Release, dec.Wait.Round(time.Second))
 				select {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
@@ -46,6 +47,9 @@ type Config struct {
 	MaxHistory     int
 	Name           string
 	Tool           string
+	// Force is --force: a release pending by an operation no kubectl-skoala lock recorded is recovered even
+	// though that operation may still be running (helmops.DecidePending).
+	Force bool
 
 	// hasher keys the digests of secrets in the diffs (one per Plan).
 	hasher *redact.Hasher
@@ -77,6 +81,9 @@ type State struct {
 	JournalError string
 	Releases     []ReleaseState
 	Backup       *BackupFile
+	// Read is when Gather read the clusters (this process's clock): a pending revision's age is judged
+	// against it.
+	Read time.Time
 }
 
 // ReleaseState is one target's release as Gather read it.
@@ -86,6 +93,8 @@ type ReleaseState struct {
 	// History is every stored revision, newest first (nil: not installed).
 	History []*helmsdk.Release
 	Lock    *upgrade.LockInfo
+	// Kpanda are kpanda's Helm operations running on the release (helmops.ActiveOperations).
+	Kpanda []helmops.Operation
 }
 
 // Last is the newest revision (nil when not installed).
@@ -127,7 +136,10 @@ type BackupFile struct {
 // Gather reads the backup file (--from-backup) and its chart, every target's release history and lock,
 // and the journal of the control plane.
 func Gather(ctx context.Context, d Deps, cfg Config) (*State, error) {
-	st := &State{}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	st := &State{Read: d.Now()}
 	if cfg.FromBackup != "" {
 		m, vals, err := backup.Load(cfg.FromBackup)
 		if err != nil {
@@ -181,6 +193,10 @@ func readRelease(ctx context.Context, d Deps, cfg Config, t fleet.Target) (Relea
 		return rs, withHint(errors.New(msg), hint)
 	}
 	rs.Cluster = kc
+	if rs.Kpanda, err = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, t.Release); err != nil {
+		msg, hint := kube.Explain(err, "list", "jobs in namespace "+cfg.Namespace)
+		return rs, withHint(errors.New(msg), hint)
+	}
 	hist, err := helmsdk.History(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Env.Driver)
 	var nf *helmsdk.NotFoundError
 	switch {
@@ -264,11 +280,18 @@ func Plan(cfg Config, st *State) (*Report, error) {
 			planBackup(cfg, st.Backup, rs, &rp)
 		case last != nil && last.Pending() && rep.Mode == ModeRun:
 			// A release stuck pending is recovered first, whatever the journal says.
-			planPending(cfg, rs, &rp)
+			planPending(cfg, rs, st.Read, &rp)
 		case rep.Mode == ModeRevision:
 			planRevision(cfg, rs, &rp)
 		default:
 			planRun(cfg, run, rs, &rp)
+		}
+		if Active(rp.Action) && last != nil && last.Pending() && rep.Mode != ModeRun {
+			// --to-revision and --from-backup mark a pending revision failed too: the same decision.
+			refusePending(cfg, pendingDecision(cfg, rs, st.Read), &rp)
+		}
+		if Active(rp.Action) && len(rs.Kpanda) > 0 {
+			refuseKpanda(cfg, rs.Kpanda, &rp)
 		}
 		if rp.Action == ActionRollback || rp.Action == ActionRecover {
 			if to := rs.Revision(rp.ToRevision); to != nil && last != nil {
@@ -322,10 +345,39 @@ func orderTargets(rs []ReleaseState) []ReleaseState {
 	return append(ws, cp...)
 }
 
-func planPending(cfg Config, rs ReleaseState, rp *ReleasePlan) {
+// pendingDecision is issue 24 §1: the decision upgrade applies to the release's pending revision (one no
+// kubectl-skoala lock recorded is another operation's, maybe still running: refused unless older than
+// any helm wait, or --force).
+func pendingDecision(cfg Config, rs ReleaseState, now time.Time) helmops.PendingDecision {
 	last := rs.Last()
+	return helmops.DecidePending(helmops.PendingInput{Revision: last.Revision, Status: last.Status, Started: last.LastDeployed, Now: now,
+		Lock: rs.Lock.Recorded(), Timeout: cfg.Timeout, Force: cfg.Force})
+}
+
+// refusePending refuses rp when dec does; it reports whether it did.
+func refusePending(cfg Config, dec helmops.PendingDecision, rp *ReleasePlan) bool {
+	if dec.Refused == "" {
+		return false
+	}
+	rp.Action, rp.Reason, rp.Steps, rp.Removes = ActionRefused, dec.Refused, nil, nil
+	rp.Hint = fmt.Sprintf("wait for that operation to end ('helm --kube-context %s -n %s status %s'), then run the rollback again; give --force if no helm operation is running on it",
+		rp.Context, cfg.Namespace, rp.Release)
+	return true
+}
+
+func planPending(cfg Config, rs ReleaseState, now time.Time, rp *ReleasePlan) {
+	last := rs.Last()
+	dec := pendingDecision(cfg, rs, now)
+	if refusePending(cfg, dec, rp) {
+		return
+	}
 	holder := "no lock is held"
-	if rs.Lock != nil {
+	switch {
+	case dec.Why != "" && rs.Lock == nil:
+		holder = "no lock is held; " + dec.Why
+	case dec.Why != "":
+		holder = dec.Why
+	case rs.Lock != nil:
 		holder = fmt.Sprintf("the lock lease is held by %s: it is watched up to %s and taken over only when stale", rs.Lock.Holder, rs.Lock.Duration)
 	}
 	if dep := rs.Deployed(); dep != nil {
@@ -358,6 +410,17 @@ func planPending(cfg Config, rs ReleaseState, rp *ReleasePlan) {
 	rp.Action = ActionRefused
 	rp.Reason = fmt.Sprintf("revision %d is stuck %s and no revision was ever deployed to go back to", last.Revision, last.Status)
 	rp.Hint = fmt.Sprintf("'helm --kube-context %s -n %s history %s' shows what is left; uninstall it by hand if it must go", rp.Context, cfg.Namespace, rp.Release)
+}
+
+// refuseKpanda refuses a release kpanda runs a Helm operation on (issue 24 §1): it takes no lock of ours.
+func refuseKpanda(cfg Config, ops []helmops.Operation, rp *ReleasePlan) {
+	var names []string
+	for _, op := range ops {
+		names = append(names, op.String())
+	}
+	rp.Action, rp.Steps, rp.Removes = ActionRefused, nil, nil
+	rp.Reason = strings.Join(names, "; ") + ": it takes no kubectl-skoala lock, and two helm operations must not run on one release"
+	rp.Hint = fmt.Sprintf("wait for it to finish ('kubectl --context %s -n %s get job %s'), then run the rollback again", rp.Context, cfg.Namespace, ops[0].Job)
 }
 
 func planRun(cfg Config, run *journal.Run, rs ReleaseState, rp *ReleasePlan) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 )
@@ -98,11 +99,23 @@ func TestPlanNeverUndoesARollbackAndNamesUnknownRuns(t *testing.T) {
 	}
 }
 
-func TestPlanRecoversPendingFirstWhateverTheJournalSays(t *testing.T) {
+// pendingState has the control plane pending-upgrade (revision 3) and workspace-1 pending-install (revision
+// 1), both left by helm operations that started at started and that no kubectl-skoala lock recorded.
+func pendingState(started time.Time) *State {
 	st := fleetState()
 	st.Runs = nil
-	st.Releases[0].History = append([]*helmsdk.Release{rev("skoala", "skoala", 3, "pending-upgrade", "0.57.2")}, st.Releases[0].History...)
-	st.Releases[1].History = []*helmsdk.Release{rev("skoala-init", "skoala-init", 1, "pending-install", "0.28.1")}
+	st.Read = time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	p := rev("skoala", "skoala", 3, "pending-upgrade", "0.57.2")
+	p.LastDeployed = started
+	st.Releases[0].History = append([]*helmsdk.Release{p}, st.Releases[0].History...)
+	i := rev("skoala-init", "skoala-init", 1, "pending-install", "0.28.1")
+	i.LastDeployed = started
+	st.Releases[1].History = []*helmsdk.Release{i}
+	return st
+}
+
+func TestPlanRecoversPendingFirstWhateverTheJournalSays(t *testing.T) {
+	st := pendingState(time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)) // an hour ago: no helm wait can still run
 	rep, err := Plan(cfg, st)
 	if err != nil {
 		t.Fatal(err)
@@ -111,12 +124,46 @@ func TestPlanRecoversPendingFirstWhateverTheJournalSays(t *testing.T) {
 		t.Fatalf("actions %s", got)
 	}
 	g := rep.Releases[2]
-	if g.ToRevision != 2 || !strings.Contains(g.Reason, "stuck pending-upgrade (no lock is held)") {
+	if g.ToRevision != 2 || !strings.Contains(g.Reason, "stuck pending-upgrade (no lock is held; ") || !strings.Contains(g.Reason, "longer than any helm wait") {
 		t.Errorf("recover: %+v", g)
 	}
 	u := rep.Releases[1]
 	if len(u.Removes) != 1 || u.Removes[0] != "Deployment skoala-system/hive" {
 		t.Errorf("uninstall removes %v", u.Removes)
+	}
+}
+
+// TestPlanRefusesALiveForeignPending is issue 24 §1: a pending revision no kubectl-skoala lock recorded,
+// started less than the longest helm wait ago, is another operation's that may still run (a 'helm upgrade
+// --wait' from CI): refused, naming the revision, when it started and --force, as upgrade refuses it.
+func TestPlanRefusesALiveForeignPending(t *testing.T) {
+	st := pendingState(time.Date(2026, 12, 6, 4, 58, 0, 0, time.UTC))
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got != "workspace-2:none workspace-1:refused global:refused" || rep.Outcome != OutcomeRefused {
+		t.Fatalf("actions %s, outcome %s", got, rep.Outcome)
+	}
+	g := rep.Releases[2]
+	if !strings.Contains(g.Reason, "revision 3 is pending-upgrade since 2026-12-06T04:58:00Z (2m0s ago)") || !strings.Contains(g.Hint, "--force") {
+		t.Errorf("refusal: %q / %q", g.Reason, g.Hint)
+	}
+	rev := cfg
+	rev.ToRevision = 1
+	st.Releases = st.Releases[:1]
+	if rep, err := Plan(rev, st); err != nil || actions(rep) != "global:refused" || !strings.Contains(rep.Releases[0].Reason, "revision 3 is pending-upgrade since") {
+		t.Errorf("--to-revision beside it: %v %s", err, actions(rep))
+	}
+	st = pendingState(time.Date(2026, 12, 6, 4, 58, 0, 0, time.UTC))
+	c := cfg
+	c.Force = true
+	rep, err = Plan(c, st)
+	if err != nil || actions(rep) != "workspace-2:none workspace-1:uninstall global:recover" {
+		t.Fatalf("--force: %v %s", err, actions(rep))
+	}
+	if !strings.Contains(rep.Releases[2].Reason, "--force: revision 3") {
+		t.Errorf("--force reason %q", rep.Releases[2].Reason)
 	}
 }
 
@@ -175,5 +222,45 @@ func TestPlanDryRunAndNothing(t *testing.T) {
 	rep, _ = Plan(cfg, st)
 	if rep.Outcome != OutcomeNothing || !strings.Contains(rep.Message, "no upgrade run") || rep.Hint == "" {
 		t.Errorf("no journal: %+v", rep)
+	}
+}
+
+// TestPlanRefusesBesideKpanda is issue 24 §1: a release kpanda runs a Helm operation on is refused, naming
+// the Job; a release the rollback leaves alone is not.
+func TestPlanRefusesBesideKpanda(t *testing.T) {
+	st := fleetState()
+	op := helmops.Operation{Namespace: "skoala-system", Job: "helm-operation-upgrade-skoala-init-x7k2p", Action: "upgrade", Release: "skoala-init", HelmApp: "skoala-init"}
+	st.Releases[1].Kpanda = []helmops.Operation{op}
+	st.Releases[2].Kpanda = []helmops.Operation{op}
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got != "workspace-2:none workspace-1:refused global:rollback" || rep.Outcome != OutcomeRefused {
+		t.Fatalf("actions %s, outcome %s", got, rep.Outcome)
+	}
+	w := rep.Releases[1]
+	if !strings.Contains(w.Reason, "Job skoala-system/helm-operation-upgrade-skoala-init-x7k2p (HelmApp skoala-init)") || !strings.Contains(w.Hint, "get job helm-operation-upgrade-skoala-init-x7k2p") || len(w.Steps) != 0 {
+		t.Errorf("%+v", w)
+	}
+}
+
+// TestRightsOfARollback: what Execute asks about before the first change (issue 24 §3).
+func TestRightsOfARollback(t *testing.T) {
+	st := fleetState()
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rights(cfg, st.Releases[0], &rep.Releases[2]) {
+		got = append(got, r.Verb+" "+r.Resource+"/"+r.Name+" in "+r.Namespace)
+	}
+	s := strings.Join(got, "\n")
+	for _, want := range []string{"create leases/ in skoala-system", "update leases/kubectl-skoala-upgrade.skoala in skoala-system", "list jobs/ in skoala-system",
+		"update secrets/ in skoala-system", "patch deployments/hive"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("rights lack %q:\n%s", want, s)
+		}
 	}
 }

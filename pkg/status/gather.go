@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/dynamic"
+
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
@@ -46,7 +49,36 @@ func Gather(ctx context.Context, src fleet.ClusterSource, cfg Config) *Report {
 		rep.Clusters[i] = gatherCluster(ctx, src, cfg, t)
 	})
 	compare(rep, cfg)
+	for _, c := range rep.Clusters {
+		if c.kpandaErr != "" {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: kpanda's HelmApps could not be read (%s): whether DCE's UI manages the release too is unknown", c.Context, c.kpandaErr))
+		}
+	}
 	return rep
+}
+
+// helmApp names the kpanda HelmApp of release (a HelmApp of the release's name, the name kpanda's Helm
+// operation Jobs carry; an inference, no CRD of it is public): "" when there is none or the cluster
+// serves no HelmApps; errMsg says why they could not be read.
+func helmApp(ctx context.Context, kc *kube.Cluster, ns, release string) (name, errMsg string) {
+	if kc.Config == nil {
+		return "", ""
+	}
+	dyn, err := dynamic.NewForConfig(kc.Config)
+	if err != nil {
+		return "", err.Error()
+	}
+	apps, err := helmops.HelmApps(ctx, dyn, ns)
+	if err != nil {
+		msg, _ := kube.Explain(err, "list", "helmapps.helm.kpanda.io in namespace "+ns)
+		return "", msg
+	}
+	for _, a := range apps {
+		if a == release {
+			return a, ""
+		}
+	}
+	return "", ""
 }
 
 func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t fleet.Target) Cluster {
@@ -65,6 +97,7 @@ func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t f
 		c.runs = runs
 	}
 	rel := Release{Name: t.Release, Namespace: cfg.Namespace, Status: StatusUnknown, Components: []inspect.Component{}}
+	rel.HelmApp, c.kpandaErr = helmApp(ctx, kc, cfg.Namespace, t.Release)
 	hr, err := helmsdk.GetCurrent(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Driver)
 	var nf *helmsdk.NotFoundError
 	var corrupt *helmsdk.CorruptError

@@ -82,6 +82,8 @@ type Cluster struct {
 	// runs and journalErr are the journal read from a control plane (Config.Journal).
 	runs       []journal.Run
 	journalErr string
+	// kpandaErr says why kpanda's HelmApps could not be read ("" when they could, or none is served).
+	kpandaErr string
 }
 
 // Release is a release found (or looked for) in a cluster.
@@ -102,6 +104,9 @@ type Release struct {
 	UpgradeAvailable bool   `json:"upgradeAvailable"`
 	// Skew compares a workspace's skoala-init with the control plane's skoala: ok, warning, error, unknown
 	// ("" on the control plane).
+	// HelmApp is the kpanda HelmApp (helm.kpanda.io/v1alpha1) of the same name in the release's namespace
+	// ("" when none): DCE's UI manages the release too and may run its own helm operations on it.
+	HelmApp    string              `json:"helmApp,omitempty"`
 	Skew       string              `json:"skew,omitempty"`
 	SkewWith   string              `json:"skewWith,omitempty"`
 	Components []inspect.Component `json:"components"`

@@ -122,6 +122,9 @@ func writeRelease(b *strings.Builder, p *render.Palette, c Cluster, r Release) {
 		}
 		fmt.Fprintf(b, "  skew      %s (control plane %s)\n", p.State(skewLevel(r.Skew), skewWord(r.Skew)), with)
 	}
+	if r.HelmApp != "" {
+		fmt.Fprintf(b, "  kpanda    %s\n", p.State(render.Warn, fmt.Sprintf("also managed by HelmApp %s (DCE's UI may run helm on it)", r.HelmApp)))
+	}
 	if r.Error != "" {
 		fmt.Fprintf(b, "  %s %s\n", p.State(render.Error, "error:"), r.Error)
 	}

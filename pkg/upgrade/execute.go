@@ -239,12 +239,12 @@ func (x *executor) resumable(ctx context.Context, w *work) bool {
 		return true
 	}
 	logf := func(format string, a ...any) { x.log(w, format, a...) }
-	refused, err := resumeGate(ctx, w.lock, w.last.Revision, w.last.Status, logf)
+	refused, err := resumeGate(ctx, w.lock, pendingInput(x.cfg, w.last, x.d.Now()), logf)
 	switch {
 	case err != nil:
 		return !x.fail(w, OutcomeFailed, err.Error(), "")
 	case refused != "":
-		return !x.fail(w, OutcomeRefused, refused, fmt.Sprintf("wait for that operation to end, then run the upgrade again (see '%s doctor')", x.cfg.Name))
+		return !x.fail(w, OutcomeRefused, refused, fmt.Sprintf("wait for that operation to end, then run the upgrade again (see '%s doctor'), or give --force if none is running", x.cfg.Name))
 	}
 	return true
 }

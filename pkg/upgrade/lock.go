@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -31,8 +30,9 @@ import (
 // carries the resourceVersion its writer observed, so two writers cannot both win and nobody deletes or
 // overwrites a Lease it does not hold.
 //
-// A holder that was a process of this host and no longer runs is gone at once: its helm calls (made
-// in-process) ended with it.
+// A holder proven to have been a process of this machine and PID namespace that no longer runs (same boot
+// id, same PID namespace, no process with its PID and start time: holder.go) is gone at once: its helm
+// calls (made in-process) ended with it. Its hostname proves nothing.
 const (
 	lockPrefix         = "kubectl-skoala-upgrade."
 	annOperation       = "skoala.io/operation"
@@ -42,6 +42,9 @@ const (
 	annAtomic          = "skoala.io/helm-atomic"
 	annHost            = "skoala.io/holder-host"
 	annPID             = "skoala.io/holder-pid"
+	annBootID          = "skoala.io/holder-boot-id"
+	annPIDNS           = "skoala.io/holder-pid-namespace"
+	annStart           = "skoala.io/holder-start-time"
 	defaultLockSeconds = 60
 )
 
@@ -69,27 +72,23 @@ type LockInfo struct {
 	Target   string
 	// Revision is the release revision the holder's helm operation was creating (0: none started);
 	// Timeout and Atomic are that operation's --timeout and --atomic.
-	Revision        int
-	Timeout         time.Duration
-	Atomic          bool
-	Host            string
-	PID             int
+	Revision int
+	Timeout  time.Duration
+	Atomic   bool
+	Host     string
+	PID      int
+	// BootID, PIDNS and Start name the holder process beyond its host's name (holder.go).
+	BootID          string
+	PIDNS           string
+	Start           string
 	ResourceVersion string
 }
 
-// Gone reports whether the holder was a process of this host that no longer runs.
+// Gone reports whether the holder is proven to have been a process of this machine and PID namespace that
+// no longer runs (provenGone): a holder with this host's name is not, unless its boot id, PID namespace
+// and process start time prove it.
 func (l LockInfo) Gone() bool {
-	h, err := os.Hostname()
-	return err == nil && l.Host == h && l.PID > 0 && !processAlive(l.PID)
-}
-
-func processAlive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || err == syscall.EPERM
+	return provenGone(Identity{BootID: l.BootID, PIDNS: l.PIDNS, PID: l.PID, Start: l.Start})
 }
 
 func lockInfo(l *coordinationv1.Lease) LockInfo {
@@ -111,6 +110,7 @@ func lockInfo(l *coordinationv1.Lease) LockInfo {
 	li.Atomic = l.Annotations[annAtomic] == "true"
 	li.Host = l.Annotations[annHost]
 	li.PID, _ = strconv.Atoi(l.Annotations[annPID])
+	li.BootID, li.PIDNS, li.Start = l.Annotations[annBootID], l.Annotations[annPIDNS], l.Annotations[annStart]
 	return li
 }
 
@@ -159,6 +159,9 @@ type LockOptions struct {
 	Identity string
 	Host     string
 	PID      int
+	// Process names the holder process beyond the host's name (this process's boot id, PID namespace and
+	// start time; holder.go). PID, when set, is its PID.
+	Process Identity
 	// Progress receives a line when the lock must be watched before it can be taken.
 	Progress func(string)
 }
@@ -178,6 +181,9 @@ func (o *LockOptions) defaults() {
 	}
 	if o.PID == 0 {
 		o.PID = os.Getpid()
+	}
+	if o.Process == (Identity{}) && o.PID == os.Getpid() {
+		o.Process = selfIdentity()
 	}
 }
 
@@ -230,6 +236,7 @@ func AcquireLock(ctx context.Context, client kubernetes.Interface, ns, release s
 			Labels: map[string]string{"app.kubernetes.io/managed-by": "kubectl-skoala"},
 			Annotations: map[string]string{
 				annOperation: "upgrade", annTarget: o.Target, annHost: o.Host, annPID: strconv.Itoa(o.PID),
+				annBootID: o.Process.BootID, annPIDNS: o.Process.PIDNS, annStart: o.Process.Start,
 			},
 		},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &t, RenewTime: &t},
@@ -279,8 +286,10 @@ func AcquireLock(ctx context.Context, client kubernetes.Interface, ns, release s
 }
 
 // watchStale watches the existing Lease until it proves live (*LockedError) or stale (returned, with
-// when it was first seen at its resourceVersion and whether its holder is a dead local process). A nil
-// Lease means it was deleted meanwhile.
+// when it was first seen at its resourceVersion and whether its holder is proven a dead local process).
+// It judges as client-go's leader election does: the record is stale when it has not changed for a whole
+// lease duration measured on this process's clock from when it was first seen, never by comparing the
+// holder's renewTime with this clock. A nil Lease means it was deleted meanwhile.
 func (l *Lock) watchStale(ctx context.Context, release string) (*coordinationv1.Lease, time.Time, bool, error) {
 	leases := l.client.CoordinationV1().Leases(l.ns)
 	cur, err := leases.Get(ctx, l.name, metav1.GetOptions{})

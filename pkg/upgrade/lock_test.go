@@ -3,6 +3,8 @@ package upgrade
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -389,5 +391,62 @@ func TestLockReleaseKeepsRecreatedLease(t *testing.T) {
 	}
 	if l := c.lease(t); l == nil || holderOf(l) != "B" {
 		t.Fatalf("A's release deleted B's Lease")
+	}
+}
+
+// TestGoneNeedsProofNotAHostname is issue 24 §1: a holder with this host's name whose PID runs nothing
+// here (a clone of this host's image, a container with the host's name and its own PID namespace) is not
+// gone; only one proven a process of this boot and PID namespace that no longer runs (or whose PID now
+// runs a process started at another time) is.
+func TestGoneNeedsProofNotAHostname(t *testing.T) {
+	host, _ := os.Hostname()
+	dead := deadPID(t)
+	self := selfIdentity()
+	if self.BootID == "" || self.PIDNS == "" || self.Start == "" {
+		t.Fatalf("this process's identity is not readable here: %+v", self)
+	}
+	cases := []struct {
+		name string
+		li   LockInfo
+		gone bool
+	}{
+		{"our hostname, a PID that runs nothing here, nothing else recorded", LockInfo{Host: host, PID: dead}, false},
+		{"our hostname, another machine's boot", LockInfo{Host: host, PID: dead, BootID: "00000000-0000-0000-0000-000000000000", PIDNS: self.PIDNS, Start: "1"}, false},
+		{"our hostname and boot, another PID namespace", LockInfo{Host: host, PID: dead, BootID: self.BootID, PIDNS: "pid:[1]", Start: "1"}, false},
+		{"this boot and PID namespace, the PID runs nothing", LockInfo{PID: dead, BootID: self.BootID, PIDNS: self.PIDNS, Start: "1"}, true},
+		{"this boot and PID namespace, the PID reused by a later process", LockInfo{PID: self.PID, BootID: self.BootID, PIDNS: self.PIDNS, Start: self.Start + "0"}, true},
+		{"this very process", LockInfo{PID: self.PID, BootID: self.BootID, PIDNS: self.PIDNS, Start: self.Start}, false},
+	}
+	for _, c := range cases {
+		if got := c.li.Gone(); got != c.gone {
+			t.Errorf("%s: gone %v, want %v", c.name, got, c.gone)
+		}
+	}
+}
+
+// deadPID is the PID of a process that ran and exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func TestLockRecordsTheHolderProcess(t *testing.T) {
+	c := fake.NewSimpleClientset()
+	lk, err := AcquireLock(context.Background(), c, "ns", "skoala", LockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lk.Release() }()
+	li, err := PeekLock(context.Background(), c, "ns", "skoala")
+	if err != nil || li == nil {
+		t.Fatal(li, err)
+	}
+	self := selfIdentity()
+	if li.BootID != self.BootID || li.PIDNS != self.PIDNS || li.Start != self.Start || li.PID != self.PID || li.Gone() {
+		t.Errorf("recorded %+v, this process %+v", li, self)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -122,6 +123,17 @@ type work struct {
 	// crdsApplied and jobsDeleted are what the run did besides Helm (for EventReleaseDone).
 	crdsApplied []string
 	jobsDeleted []string
+	// pendingWhy says why a pending revision no kubectl-skoala lock recorded may be resumed anyway
+	// (helmops.PendingDecision.Why).
+	pendingWhy string
+	// kpanda are kpanda's Helm operations running on the release (helmops.ActiveOperations).
+	kpanda []helmops.Operation
+}
+
+// pendingInput is what helmops.DecidePending is asked about last, the release's pending revision.
+func pendingInput(cfg Config, last *helmsdk.Release, now time.Time) helmops.PendingInput {
+	return helmops.PendingInput{Revision: last.Revision, Status: last.Status, Started: last.LastDeployed, Now: now,
+		Timeout: cfg.Timeout, Force: cfg.Force}
 }
 
 // Plan reads every release, loads the charts, decides what to do with each release, computes its values
@@ -309,6 +321,10 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 		return err
 	}
 	w.helm = hc
+	// issue 24 §1: kpanda's own Helm operations take no Lease of ours; one running on the release refuses it.
+	if w.kpanda, err = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, w.target.Release); err != nil {
+		return explained(err, "list", "jobs in namespace "+cfg.Namespace)
+	}
 	last, err := hc.Last(w.target.Release)
 	var nf *helmsdk.NotFoundError
 	switch {
@@ -333,9 +349,14 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 		if err != nil {
 			return explained(err, "get", "leases in namespace "+cfg.Namespace)
 		}
-		// issue 12 §1: only the revision the lock recorded may be resumed (DecideResume, resume.go); whether
-		// the lock is stale is judged once Execute takes it.
-		w.plan.Reason = DecideResume(ResumeInput{Revision: last.Revision, Status: last.Status, Lock: li}).Refused
+		// issue 12 §1, issue 24 §1: only the revision the lock recorded may be resumed, or another one that is
+		// older than any helm wait that could still run, or with --force (helmops.DecidePending, which
+		// rollback applies too); whether the lock is stale is judged once Execute takes it.
+		in := pendingInput(cfg, last, d.Now())
+		in.Lock = li.Recorded()
+		dec := helmops.DecidePending(in)
+		w.plan.Reason = dec.Refused
+		w.pendingWhy = dec.Why
 	}
 	return nil
 }
@@ -382,6 +403,10 @@ func repoTarget(cfg Config, src *sources, p *ReleasePlan) (string, error) {
 // decide sets the action of a release (and, for a refusal, a skip or a resume, why).
 func decide(cfg Config, w *work) {
 	p := w.plan
+	if len(w.kpanda) > 0 {
+		refuseKpanda(cfg, p, w.kpanda)
+		return
+	}
 	switch {
 	case w.last == nil:
 		decideMissing(cfg, p)
@@ -409,6 +434,17 @@ func decide(cfg Config, w *work) {
 	}
 }
 
+// refuseKpanda refuses a release kpanda runs a Helm operation on (not even --force goes beside it).
+func refuseKpanda(cfg Config, p *ReleasePlan, ops []helmops.Operation) {
+	var names []string
+	for _, op := range ops {
+		names = append(names, op.String())
+	}
+	p.Action = ActionRefused
+	p.Reason = strings.Join(names, "; ") + ": it takes no kubectl-skoala lock, and two helm operations must not run on one release"
+	p.Hint = fmt.Sprintf("wait for it to finish ('kubectl --context %s -n %s get job %s'), then run the upgrade again", p.Context, cfg.Namespace, ops[0].Job)
+}
+
 // decideMissing decides about a release that is not installed: install, skip or refuse (missingRelease);
 // skoala is installed only with the database.
 func decideMissing(cfg Config, p *ReleasePlan) {
@@ -430,11 +466,15 @@ func decidePending(cfg Config, w *work) {
 		if w.deployed != nil {
 			prev = fmt.Sprintf("revision %d", w.deployed.Revision)
 		}
-		p.Hint = fmt.Sprintf("if no helm operation is still running on %s, roll back to %s: 'helm --kube-context %s -n %s rollback %s%s', then run the upgrade again (see '%s doctor')",
+		p.Hint = fmt.Sprintf("if no helm operation is still running on %s, roll back to %s: 'helm --kube-context %s -n %s rollback %s%s', then run the upgrade again (see '%s doctor'), or give --force",
 			p.Context, prev, p.Context, cfg.Namespace, p.Release, revArg(w.deployed), cfg.Name)
 		return
 	}
 	p.Action = ActionResume
+	if w.pendingWhy != "" {
+		p.Reason = fmt.Sprintf("%s: it is marked failed, the release goes back to %s, and the upgrade runs again", w.pendingWhy, deployedName(w.deployed))
+		return
+	}
 	p.Reason = fmt.Sprintf("revision %d was left %s by an interrupted kubectl-skoala upgrade: once its lock is stale it is marked failed, the release goes back to %s, and the upgrade runs again", w.last.Revision, w.last.Status, deployedName(w.deployed))
 }
 

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
 )
 
@@ -121,6 +122,8 @@ func Rights(in RightsInput, mapping KindMapping) []authv1.ResourceAttributes {
 	if in.Install {
 		add("", "", "namespaces", ns, "get", "create")
 	}
+	// kpanda's Helm operation Jobs, looked for before any change (helmops.ActiveOperations).
+	add(ns, "batch", "jobs", "", "list")
 	for _, j := range in.Jobs {
 		add(ns, "batch", "jobs", j, "get", "delete")
 	}
@@ -278,21 +281,27 @@ func planRights(cfg Config, ws []*work) map[string][]authv1.ResourceAttributes {
 				in.ChartCRDs = append(in.ChartCRDs, f.Data)
 			}
 		}
-		var mapping KindMapping
-		if w.cluster != nil && w.cluster.Getter != nil {
-			if m, err := w.cluster.Getter.ToRESTMapper(); err == nil {
-				mapping = func(group, version, kind string) (string, bool, bool) {
-					rm, err := m.RESTMapping(schema.GroupKind{Group: group, Kind: kind}, version)
-					if err != nil {
-						return "", false, false
-					}
-					return rm.Resource.Resource, rm.Scope.Name() == meta.RESTScopeNameNamespace, true
-				}
-			}
-		}
-		out[p.Context] = append(out[p.Context], Rights(in, mapping)...)
+		out[p.Context] = append(out[p.Context], Rights(in, ClusterKindMapping(w.cluster))...)
 	}
 	return out
+}
+
+// ClusterKindMapping is the REST mapping of the cluster's kinds (nil when it cannot be had).
+func ClusterKindMapping(c *kube.Cluster) KindMapping {
+	if c == nil || c.Getter == nil {
+		return nil
+	}
+	m, err := c.Getter.ToRESTMapper()
+	if err != nil {
+		return nil
+	}
+	return func(group, version, kind string) (string, bool, bool) {
+		rm, err := m.RESTMapping(schema.GroupKind{Group: group, Kind: kind}, version)
+		if err != nil {
+			return "", false, false
+		}
+		return rm.Resource.Resource, rm.Scope.Name() == meta.RESTScopeNameNamespace, true
+	}
 }
 
 // doctorAccess is rights in the permissions check's terms.

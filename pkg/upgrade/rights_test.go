@@ -143,6 +143,7 @@ func TestRightsOfAnUpgrade(t *testing.T) {
 		"patch services/hive in skoala-system",
 		"create secrets in skoala-system",
 		"get secrets in skoala-system",
+		"list jobs.batch in skoala-system",
 		"list secrets in skoala-system",
 		"update secrets in skoala-system",
 		"create deployments.apps in skoala-system",

@@ -322,7 +322,8 @@ func killedHelm(t *testing.T, kubeContext, ns, release, status string, args ...s
 
 // TestRollbackRecoversPendingReleases: a release left pending-upgrade by a helm CLI killed with SIGKILL
 // during --wait goes back to its deployed revision and doctor is clean; a pending-install release is
-// uninstalled only after confirmation.
+// uninstalled only after confirmation. The killed helm took no lock of ours and its revision is fresh, so
+// the operator, who knows it is dead, gives --force (without it rollback refuses: TestRollbackRefusesBesideLiveHelm).
 func TestRollbackRecoversPendingReleases(t *testing.T) {
 	t.Run("pending-upgrade", func(t *testing.T) {
 		ns := freshNamespace(t, "rbpend")
@@ -334,7 +335,7 @@ func TestRollbackRecoversPendingReleases(t *testing.T) {
 		if c.Status != "fail" || !strings.Contains(c.Hint, "kubectl skoala rollback -n "+ns) {
 			t.Errorf("doctor's pending hint does not name the rollback verb: %+v", c)
 		}
-		rb := Run(t, nil, 4*time.Minute, fleet.Skoala, "rollback", "-n", ns, "--backup-dir", t.TempDir(), "--timeout", "2m", "--yes")
+		rb := Run(t, nil, 4*time.Minute, fleet.Skoala, "rollback", "-n", ns, "--backup-dir", t.TempDir(), "--timeout", "2m", "--yes", "--force")
 		if rb.Code != 0 {
 			t.Fatalf("rollback exit %d\n%s", rb.Code, rb)
 		}
@@ -359,14 +360,14 @@ func TestRollbackRecoversPendingReleases(t *testing.T) {
 		ns := freshNamespace(t, "rbpinst")
 		killedHelm(t, "global", ns, "skoala", "pending-install", "install", "skoala", "skoala-release/skoala", "--version", "0.28.1",
 			"--create-namespace", "--wait", "--timeout", "5m", "--set", "resources.requests.cpu=5000")
-		r := Skoala(t, "rollback", "-n", ns, "--backup-dir", t.TempDir())
+		r := Skoala(t, "rollback", "-n", ns, "--backup-dir", t.TempDir(), "--force")
 		if r.Code != 1 || !strings.Contains(r.Stdout, "uninstalling removes:") || !strings.Contains(r.Stdout, "Deployment "+ns+"/hive") || !strings.Contains(r.Stderr, "no terminal to confirm on") {
 			t.Errorf("without confirmation: %s", r)
 		}
 		if st := helmStatus(t, "global", ns, "skoala"); st.Info.Status != "pending-install" {
 			t.Fatalf("the release changed without confirmation: %+v", st)
 		}
-		r = Run(t, nil, 4*time.Minute, fleet.Skoala, "rollback", "-n", ns, "--backup-dir", t.TempDir(), "--yes")
+		r = Run(t, nil, 4*time.Minute, fleet.Skoala, "rollback", "-n", ns, "--backup-dir", t.TempDir(), "--yes", "--force")
 		if r.Code != 0 {
 			t.Fatalf("rollback --yes exit %d\n%s", r.Code, r)
 		}

@@ -66,6 +66,7 @@ changes or data written by the newer version; the plan says so before the confir
 	fs.IntVar(&o.ToRevision, "to-revision", o.ToRevision, "Roll the one release --release on --context back to this revision")
 	fs.StringVar(&o.FromBackup, "from-backup", o.FromBackup, "Restore this backup-values file at the chart version it names (on the cluster and release it names)")
 	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, for --from-backup (default: found by URL, then by name)")
+	fs.BoolVar(&o.Force, "force", o.Force, "Recover a release left pending by an operation no kubectl-skoala lock recorded, even though it may still be running")
 	_ = cmd.MarkFlagFilename("from-backup", "yaml", "yml")
 	apply.AddChangeFlags(cmd, &o.DryRun, "Print the plan and the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
 	return cmd

@@ -30,6 +30,7 @@ type Options struct {
 	FromBackup string
 	DryRun     bool
 	Yes        bool
+	Force      bool
 	BackupDir  string
 	Repo       string
 
@@ -129,7 +130,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	cfg := rollback.Config{Namespace: ns, Targets: targets, Env: o.g.Helm, Run: o.RunID, ToRevision: o.ToRevision, FromBackup: o.FromBackup,
 		Repo: o.Repo, Timeout: o.Fleet.ClusterTimeout, RequestTimeout: reqTimeout, DryRun: o.DryRun, Yes: o.Yes, BackupDir: dir,
-		MaxHistory: maxHistory, Name: o.g.Name, Tool: buildinfo.Get().Version}
+		MaxHistory: maxHistory, Name: o.g.Name, Tool: buildinfo.Get().Version, Force: o.Force}
 	streams := o.g.Streams
 	deps := rollback.Deps{Clusters: fac, ErrOut: streams.ErrOut}
 	st, err := rollback.Gather(ctx, deps, cfg)
