@@ -2,6 +2,7 @@ package kpanda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,9 +41,16 @@ type Found struct {
 
 // Registered lists the Cluster objects of the global cluster (one request).
 func Registered(ctx context.Context, cp *kube.Cluster) ([]Cluster, error) {
-	dyn, err := dynamic.NewForConfig(cp.Config)
-	if err != nil {
-		return nil, err
+	dyn := cp.Dynamic
+	if dyn == nil {
+		if cp.Config == nil {
+			// Clients of a test with no dynamic client: no registry to read.
+			return nil, &NotInstalledError{Err: errors.New("no dynamic client")}
+		}
+		var err error
+		if dyn, err = dynamic.NewForConfig(cp.Config); err != nil {
+			return nil, err
+		}
 	}
 	return List(ctx, dyn)
 }

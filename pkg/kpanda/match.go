@@ -137,3 +137,17 @@ func CheckWorkspace(registered []Cluster, context, uid string) error {
 	}
 	return nil
 }
+
+// UnreachedError is a registered workspace cluster without a proven credential: what a verb reports in
+// its row.
+type UnreachedError struct{ Member Member }
+
+func (e *UnreachedError) Error() string {
+	if e.Member.Detail == "" {
+		return "registered cluster: " + e.Member.Reason
+	}
+	return e.Member.Reason + ": " + e.Member.Detail
+}
+
+// Hint says what to do.
+func (e *UnreachedError) Hint() string { return e.Member.Hint }

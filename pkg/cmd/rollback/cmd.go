@@ -67,6 +67,7 @@ changes or data written by the newer version; the plan says so before the confir
 	fs.StringVar(&o.FromBackup, "from-backup", o.FromBackup, "Restore this backup-values file at the chart version it names (on the cluster and release it names)")
 	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, for --from-backup (default: found by URL, then by name)")
 	_ = cmd.MarkFlagFilename("from-backup", "yaml", "yml")
+	cmd.Flags().BoolVar(&o.SkipUnreachable, "skip-unreachable", o.SkipUnreachable, "With --fleet kpanda, roll back the registered clusters that can be reached and name the others (by default such a run is refused)")
 	apply.AddChangeFlags(cmd, &o.DryRun, "Print the plan and the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
 	return cmd
 }
