@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 )
 
 func obj(name string, labels map[string]any, status map[string]any) *unstructured.Unstructured {
@@ -178,5 +179,12 @@ func TestDiscover(t *testing.T) {
 	f := Discover(context.Background(), deps, Config{ControlPlane: "global", Contexts: []string{"global", "ws1", "ws2"}}, reg)
 	if len(f.Members) != 2 || f.Members[0].Context != "ws1" || f.Members[1].Context != "ws2" || len(f.Mismatches) != 0 {
 		t.Fatalf("%+v", f)
+	}
+}
+
+func TestUnreachedErrorSurvivesRedaction(t *testing.T) {
+	err := &UnreachedError{Member: Member{Reason: ReasonNoCredential, Detail: "no context of the kubeconfig reaches kube-system UID u3", Hint: HintNoCredential}}
+	if got := redact.String(err.Error()); got != "no credential (no context of the kubeconfig reaches kube-system UID u3)" {
+		t.Errorf("redacted: %q", got)
 	}
 }

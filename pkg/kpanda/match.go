@@ -146,7 +146,8 @@ func (e *UnreachedError) Error() string {
 	if e.Member.Detail == "" {
 		return "registered cluster: " + e.Member.Reason
 	}
-	return e.Member.Reason + ": " + e.Member.Detail
+	// "reason (detail)": a "credential:" would read as a key and value to the redaction of every output.
+	return e.Member.Reason + " (" + e.Member.Detail + ")"
 }
 
 // Hint says what to do.

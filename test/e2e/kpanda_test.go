@@ -130,37 +130,13 @@ func fakeKpandaAPI(t *testing.T, kubeconfigs map[string]string) (string, *atomic
 	return "http://" + l.Addr().String(), &served
 }
 
-// kpandaStatus is the part of status -o json the registry tests read.
-type kpandaStatus struct {
-	Problems int `json:"problems"`
-	Clusters []struct {
-		Context    string `json:"context"`
-		Registered string `json:"registered"`
-		Reachable  bool   `json:"reachable"`
-		Error      string `json:"error"`
-		Hint       string `json:"hint"`
-		Releases   []struct {
-			Status  string `json:"status"`
-			Version string `json:"version"`
-		} `json:"releases"`
-	} `json:"clusters"`
-}
-
-func parseKpandaStatus(t *testing.T, r Result) kpandaStatus {
-	t.Helper()
-	var s kpandaStatus
-	if err := json.Unmarshal([]byte(r.Stdout), &s); err != nil {
-		t.Fatalf("status -o json: %v\n%s", err, r)
-	}
-	return s
-}
-
 // TestKpandaFleet runs --fleet kpanda against a global cluster holding the fixture CRD of DCE's cluster
-// registry and Cluster objects for workspace-1, workspace-2 (the other spelling of kubeSystemId) and
-// workspace-3, whose context the kubeconfig lacks.
+// registry and Cluster objects for workspace-1, workspace-2 (the other spelling, kubeSystemId) and
+// workspace-3, a cluster no context reaches (the fleet of CLUSTERS=3 has global, workspace-1 and
+// workspace-2). The kpanda API path reaches workspace-2 from a kubeconfig without its context.
 func TestKpandaFleet(t *testing.T) {
-	if len(fleet.Clusters) < 4 {
-		t.Fatalf("this test needs the fleet of CLUSTERS=3 (global and workspace-1..3), got %v", fleet.Clusters)
+	if len(fleet.Clusters) < 3 {
+		t.Fatalf("this test needs the fleet of CLUSTERS=3 (global, workspace-1, workspace-2), got %v", fleet.Clusters)
 	}
 	ns := Namespace(t, "kp")
 	crd := filepath.Join(fleet.Root, "test", "kpanda", "clusters.cluster.kpanda.io.yaml")
@@ -171,9 +147,10 @@ func TestKpandaFleet(t *testing.T) {
 	})
 	MustKubectl(t, "--context", "global", "wait", "--for", "condition=established", "--timeout", "30s", "crd/clusters.cluster.kpanda.io")
 	uid := map[string]string{}
-	for _, c := range []string{"global", "workspace-1", "workspace-2", "workspace-3"} {
+	for _, c := range []string{"global", "workspace-1", "workspace-2"} {
 		uid[c] = kubeSystemUID(t, c)
 	}
+	uid["workspace-3"] = "00000000-0000-4000-8000-000000000003" // registered, but no context reaches it
 	kubectlApply(t, "global", strings.Join([]string{
 		kpandaCluster("kpanda-global-cluster", "kubeSystemID", uid["global"], true, nil),
 		kpandaCluster("workspace-1", "kubeSystemID", uid["workspace-1"], false, nil),
@@ -182,35 +159,34 @@ func TestKpandaFleet(t *testing.T) {
 	}, "\n"))
 	installFleet(t, ns, "0.28.1", map[string]string{"workspace-1": "0.28.0"})
 
-	// The kubeconfig of the operator: no context for workspace-3.
-	noWS3 := editedKubeconfig(t, "kubeconfig-no-ws3", func(c *clientcmdapi.Config) { delete(c.Contexts, "workspace-3") })
-	env := []string{"KUBECONFIG=" + noWS3}
-
-	// A Secret in kpanda-system with a working kubeconfig of workspace-3, as kpanda keeps one: never used.
-	ws3Config := editedKubeconfig(t, "kubeconfig-ws3", func(c *clientcmdapi.Config) {
+	// An operator's kubeconfig without workspace-2's context, and a working kubeconfig of workspace-2 (as
+	// the kpanda API hands it out), also kept in a Secret of kpanda-system as kpanda keeps one: never used.
+	noWS2 := editedKubeconfig(t, "kubeconfig-no-ws2", func(c *clientcmdapi.Config) { delete(c.Contexts, "workspace-2") })
+	env := []string{"KUBECONFIG=" + noWS2}
+	ws2Config := editedKubeconfig(t, "kubeconfig-ws2", func(c *clientcmdapi.Config) {
 		for name := range c.Contexts {
-			if name != "workspace-3" {
+			if name != "workspace-2" {
 				delete(c.Contexts, name)
 			}
 		}
-		ctx := c.Contexts["workspace-3"]
+		ctx := c.Contexts["workspace-2"]
 		c.AuthInfos[kpandaKubeconfigMarker] = c.AuthInfos[ctx.AuthInfo]
 		ctx.AuthInfo = kpandaKubeconfigMarker
-		c.CurrentContext = "workspace-3"
+		c.CurrentContext = "workspace-2"
 	})
-	ws3, err := os.ReadFile(ws3Config)
+	ws2, err := os.ReadFile(ws2Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	MustKubectl(t, "--context", "global", "create", "namespace", "kpanda-system")
-	MustKubectl(t, "--context", "global", "-n", "kpanda-system", "create", "secret", "generic", "workspace-3-secret", "--from-file=kubeconfig="+ws3Config)
+	MustKubectl(t, "--context", "global", "-n", "kpanda-system", "create", "secret", "generic", "workspace-2-secret", "--from-file=kubeconfig="+ws2Config)
 
 	t.Run("status reports both workspaces and the cluster without a context as no credential, exit 3", func(t *testing.T) {
-		r := SkoalaEnv(t, env, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
+		r := Skoala(t, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
 		if r.Code != 3 {
 			t.Fatalf("exit %d, want 3\n%s", r.Code, r)
 		}
-		s := parseKpandaStatus(t, r)
+		s := parseStatus(t, r)
 		if len(s.Clusters) != 4 {
 			t.Fatalf("%d clusters, want global and 3 registered\n%s", len(s.Clusters), r.Stdout)
 		}
@@ -225,12 +201,13 @@ func TestKpandaFleet(t *testing.T) {
 		if !w2.Reachable || w2.Releases[0].Status != "no skoala-init" {
 			t.Errorf("workspace-2 (kubeSystemId spelling, no skoala-init): %+v", w2)
 		}
-		if w3.Reachable || !strings.HasPrefix(w3.Error, "no credential: no context of the kubeconfig reaches kube-system UID "+uid["workspace-3"]) || !strings.Contains(w3.Hint, "--dce-token-file") {
-			t.Errorf("workspace-3 (no context; the kpanda-system Secret must not be used): %+v", w3)
+		if w3.Reachable || !strings.HasPrefix(w3.Error, "no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-3"]) || !strings.Contains(w3.Hint, "--dce-token-file") {
+			t.Errorf("workspace-3 (no context): %+v", w3)
 		}
+		// Without workspace-2's context, the working kubeconfig in kpanda-system's Secret is not used.
 		table := SkoalaEnv(t, env, "status", "--fleet", "kpanda", "-n", ns, "--timeout", "20s")
-		if table.Code != 3 || !strings.Contains(table.Stdout, "unreachable: no credential") {
-			t.Errorf("table: exit %d\n%s", table.Code, table)
+		if table.Code != 3 || !strings.Contains(table.Stdout, "unreachable: no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-2"]) {
+			t.Errorf("table without workspace-2's context: exit %d\n%s", table.Code, table)
 		}
 	})
 
@@ -238,7 +215,7 @@ func TestKpandaFleet(t *testing.T) {
 		kubectlApply(t, "global", kpandaCluster("ghost-cluster", "kubeSystemID", "00000000-0000-4000-8000-00000000beef", false, nil))
 		defer MustKubectl(t, "--context", "global", "delete", "clusters.cluster.kpanda.io", "ghost-cluster")
 		r := Skoala(t, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
-		s := parseKpandaStatus(t, r)
+		s := parseStatus(t, r)
 		found := false
 		for _, c := range s.Clusters {
 			if c.Registered == "ghost-cluster" {
@@ -278,35 +255,36 @@ func TestKpandaFleet(t *testing.T) {
 	})
 
 	t.Run("upgrade refuses to leave a registered cluster behind", func(t *testing.T) {
-		r := SkoalaEnv(t, env, "upgrade", "--fleet", "kpanda", "--dry-run", "-n", ns, "--version", "0.28.1", "--timeout", "30s")
+		r := Skoala(t, "upgrade", "--fleet", "kpanda", "--dry-run", "-n", ns, "--version", "0.28.1", "--timeout", "30s")
 		if r.Code != 3 || !strings.Contains(r.Stderr, "workspace-3 (no credential) cannot be reached") || !strings.Contains(r.Stderr, "--skip-unreachable") {
 			t.Errorf("exit %d, want 3 naming workspace-3\n%s", r.Code, r)
 		}
-		r = SkoalaEnv(t, env, "upgrade", "--fleet", "kpanda", "--skip-unreachable", "--dry-run", "-n", ns, "--version", "0.28.1", "--timeout", "30s")
-		if r.Code != 0 || !strings.Contains(r.Stdout, "skipped workspace-3 (--skip-unreachable): no credential") || !strings.Contains(r.Stdout, "no skoala-init on registered cluster workspace-2") {
+		r = Skoala(t, "upgrade", "--fleet", "kpanda", "--skip-unreachable", "--dry-run", "-n", ns, "--version", "0.28.1", "--timeout", "30s")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "skipped workspace-3 (--skip-unreachable): no credential (no context") || !strings.Contains(r.Stdout, "no skoala-init on registered cluster workspace-2") {
 			t.Errorf("--skip-unreachable: exit %d, want 0 and the skipped cluster in the plan\n%s", r.Code, r)
 		}
 	})
 
 	t.Run("--dce-token-file reaches the cluster without a context through the kpanda API", func(t *testing.T) {
-		url, served := fakeKpandaAPI(t, map[string]string{"workspace-3": string(ws3)})
+		url, served := fakeKpandaAPI(t, map[string]string{"workspace-2": string(ws2)})
 		tok := filepath.Join(t.TempDir(), "dce-token")
 		if err := os.WriteFile(tok, []byte(kpandaDCEToken+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		r := SkoalaEnv(t, env, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s", "--dce-url", url, "--dce-token-file", tok)
-		if r.Code != 0 {
-			t.Fatalf("exit %d, want 0\n%s", r.Code, r)
-		}
-		s := parseKpandaStatus(t, r)
-		ok := false
+		s := parseStatus(t, r)
+		ok, w3 := false, ""
 		for _, c := range s.Clusters {
-			if c.Registered == "workspace-3" {
-				ok = c.Reachable && c.Releases[0].Status == "no skoala-init"
+			switch c.Registered {
+			case "workspace-2":
+				ok = c.Reachable && c.Context == "workspace-2" && c.Releases[0].Status == "no skoala-init"
+			case "workspace-3":
+				w3 = c.Error
 			}
 		}
-		if !ok || served.Load() != 1 {
-			t.Errorf("workspace-3 reached: %v, kubeconfigs served %d (want 1)\n%s", ok, served.Load(), r)
+		// workspace-3 (the API does not know it either) still makes it exit 3.
+		if r.Code != 3 || !ok || served.Load() != 1 || !strings.Contains(w3, "the kpanda API answered 404") {
+			t.Errorf("exit %d, workspace-2 reached: %v, kubeconfigs served %d (want 1), workspace-3: %q\n%s", r.Code, ok, served.Load(), w3, r)
 		}
 		bad := filepath.Join(t.TempDir(), "bad-token")
 		_ = os.WriteFile(bad, []byte("wrong\n"), 0o600)
@@ -335,7 +313,7 @@ func TestKpandaFleet(t *testing.T) {
 			t.Fatalf("the account may read Secrets in kpanda-system:\n%s", can)
 		}
 		r := SkoalaEnv(t, []string{"KUBECONFIG=" + sa}, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
-		s := parseKpandaStatus(t, r)
+		s := parseStatus(t, r)
 		reached := 0
 		for _, c := range s.Clusters {
 			if c.Reachable {
