@@ -204,6 +204,10 @@ func TestKpandaFleet(t *testing.T) {
 		if w3.Reachable || !strings.HasPrefix(w3.Error, "no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-3"]) || !strings.Contains(w3.Hint, "--dce-token-file") {
 			t.Errorf("workspace-3 (no context): %+v", w3)
 		}
+		doc := Skoala(t, "doctor", "--fleet", "kpanda", "-n", ns, "--timeout", "30s")
+		if doc.Code != 3 || !strings.Contains(doc.Stdout, "context workspace-3: no credential (no context of the kubeconfig reaches kube-system UID") {
+			t.Errorf("doctor: exit %d, want 3 and workspace-3's reason\n%s", doc.Code, doc)
+		}
 		// Without workspace-2's context, the working kubeconfig in kpanda-system's Secret is not used.
 		table := SkoalaEnv(t, env, "status", "--fleet", "kpanda", "-n", ns, "--timeout", "20s")
 		if table.Code != 3 || !strings.Contains(table.Stdout, "unreachable: no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-2"]) {
