@@ -96,12 +96,6 @@ func (f *FleetFlags) resolveKpanda(g *Globals, cp string) ([]fleet.Target, error
 	if err != nil {
 		return nil, Explain(err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, f.ClusterTimeout)
-	registered, err := kpanda.Registered(lctx, kc)
-	cancel()
-	if err != nil {
-		return nil, registryError(cp, err)
-	}
 	contexts, err := fac.Contexts()
 	if err != nil {
 		return nil, Explain(err)
@@ -110,7 +104,10 @@ func (f *FleetFlags) resolveKpanda(g *Globals, cp string) ([]fleet.Target, error
 	if kf, ok := fac.(*kube.Factory); ok {
 		deps.FromKubeconfig = kf.FromKubeconfig
 	}
-	found := kpanda.Discover(ctx, deps, kpanda.Config{ControlPlane: cp, Contexts: contexts, Timeout: f.ClusterTimeout, MaxConcurrency: f.MaxConcurrency}, registered)
+	found, _, err := kpanda.Discover(ctx, deps, kpanda.Config{ControlPlane: cp, Contexts: contexts, Timeout: f.ClusterTimeout, MaxConcurrency: f.MaxConcurrency}, kc)
+	if err != nil {
+		return nil, registryError(cp, err)
+	}
 	if len(found.Mismatches) > 0 {
 		msgs := make([]string, len(found.Mismatches))
 		for i, m := range found.Mismatches {

@@ -71,17 +71,42 @@ func Probes(ctx context.Context, deps Deps, cfg Config, contexts []string) []Pro
 	return out
 }
 
-// Discover finds a proven credential for every registered workspace cluster: a context whose kube-system
-// UID is the Cluster's kubeSystemID, else (with deps.DCE) the kubeconfig of the kpanda API, proven the same
-// way. registered are the Cluster objects (Registered).
-func Discover(ctx context.Context, deps Deps, cfg Config, registered []Cluster) *Found {
+// Discover lists the registered clusters on the control plane cp and finds a proven credential for every
+// workspace cluster: a context whose kube-system UID is the Cluster's kubeSystemID, else (with deps.DCE) the
+// kubeconfig of the kpanda API, proven the same way. The Cluster list and the identity GETs of the contexts
+// go out together: one round of requests, not two. A failed list is the error (the registry is needed).
+func Discover(ctx context.Context, deps Deps, cfg Config, cp *kube.Cluster) (*Found, []Cluster, error) {
 	var contexts []string
 	for _, c := range cfg.Contexts {
 		if c != cfg.ControlPlane {
 			contexts = append(contexts, c)
 		}
 	}
-	members, mismatches := Match(registered, Probes(ctx, deps, cfg, contexts))
+	var registered []Cluster
+	var listErr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		lctx := ctx
+		if cfg.Timeout > 0 {
+			var cancel context.CancelFunc
+			lctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+			defer cancel()
+		}
+		registered, listErr = Registered(lctx, cp)
+	}()
+	probes := Probes(ctx, deps, cfg, contexts)
+	<-listed
+	if listErr != nil {
+		return nil, nil, listErr
+	}
+	f := match(ctx, deps, cfg, registered, probes)
+	return f, registered, nil
+}
+
+// match finds the members' credentials among the probes, then (with deps.DCE) through the kpanda API.
+func match(ctx context.Context, deps Deps, cfg Config, registered []Cluster, probes []Probe) *Found {
+	members, mismatches := Match(registered, probes)
 	f := &Found{Members: members, Mismatches: mismatches, FromDCE: map[string]*kube.Cluster{}}
 	if deps.DCE == nil || deps.FromKubeconfig == nil {
 		return f

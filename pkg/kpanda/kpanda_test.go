@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -175,10 +179,17 @@ func TestDiscover(t *testing.T) {
 	}
 	clients := map[string]*kube.Cluster{"global": {Client: ns("u0")}, "ws1": {Client: ns("u1")}, "ws2": {Client: ns("u2")}}
 	deps := Deps{Cluster: func(c string) (*kube.Cluster, error) { return clients[c], nil }}
-	reg := []Cluster{{Name: "g", KubeSystemID: "u0", Host: true}, {Name: "workspace-1", KubeSystemID: "u1"}, {Name: "workspace-2", KubeSystemID: "u2"}}
-	f := Discover(context.Background(), deps, Config{ControlPlane: "global", Contexts: []string{"global", "ws1", "ws2"}}, reg)
-	if len(f.Members) != 2 || f.Members[0].Context != "ws1" || f.Members[1].Context != "ws2" || len(f.Mismatches) != 0 {
-		t.Fatalf("%+v", f)
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{GVR: "ClusterList"},
+		obj("g", map[string]any{HostLabel: ""}, map[string]any{"kubeSystemID": "u0"}),
+		obj("workspace-1", nil, map[string]any{"kubeSystemID": "u1"}),
+		obj("workspace-2", nil, map[string]any{"kubeSystemId": "u2"}))
+	cp := &kube.Cluster{Context: "global", Dynamic: dyn}
+	f, reg, err := Discover(context.Background(), deps, Config{ControlPlane: "global", Contexts: []string{"global", "ws1", "ws2"}}, cp)
+	if err != nil || len(reg) != 3 || len(f.Members) != 2 || f.Members[0].Context != "ws1" || f.Members[1].Context != "ws2" || len(f.Mismatches) != 0 {
+		t.Fatalf("%+v %v %v", f, reg, err)
+	}
+	if _, _, err := Discover(context.Background(), deps, Config{ControlPlane: "global"}, &kube.Cluster{Context: "global"}); err == nil {
+		t.Error("a control plane without the registry is no error")
 	}
 }
 
@@ -186,5 +197,37 @@ func TestUnreachedErrorSurvivesRedaction(t *testing.T) {
 	err := &UnreachedError{Member: Member{Reason: ReasonNoCredential, Detail: "no context of the kubeconfig reaches kube-system UID u3", Hint: HintNoCredential}}
 	if got := redact.String(err.Error()); got != "no credential (no context of the kubeconfig reaches kube-system UID u3)" {
 		t.Errorf("redacted: %q", got)
+	}
+}
+
+// TestDiscoverListsBesideTheIdentities checks the one round: the Cluster list on the control plane waits
+// for a context's identity GET to arrive, which it does only when both are in flight together (listed
+// first, in sequence, the list would wait its full time).
+func TestDiscoverListsBesideTheIdentities(t *testing.T) {
+	probed := make(chan struct{})
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{GVR: "ClusterList"},
+		obj("workspace-1", nil, map[string]any{"kubeSystemID": "u1"}))
+	var overlapped atomic.Bool
+	dyn.PrependReactor("list", "clusters", func(k8stesting.Action) (bool, runtime.Object, error) {
+		select {
+		case <-probed:
+			overlapped.Store(true)
+		case <-time.After(2 * time.Second):
+		}
+		return false, nil, nil
+	})
+	ws := fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system", UID: "u1"}})
+	var once sync.Once
+	ws.PrependReactor("get", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+		once.Do(func() { close(probed) })
+		return false, nil, nil
+	})
+	deps := Deps{Cluster: func(string) (*kube.Cluster, error) { return &kube.Cluster{Client: ws}, nil }}
+	f, _, err := Discover(context.Background(), deps, Config{ControlPlane: "global", Contexts: []string{"ws1"}}, &kube.Cluster{Dynamic: dyn})
+	if err != nil || len(f.Members) != 1 || !f.Members[0].Reached() {
+		t.Fatalf("%+v %v", f, err)
+	}
+	if !overlapped.Load() {
+		t.Error("the Cluster list went out before the identities, not beside them (two rounds instead of one)")
 	}
 }
