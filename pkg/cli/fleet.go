@@ -11,6 +11,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kpanda"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
@@ -33,6 +34,15 @@ type FleetFlags struct {
 	ClusterTimeout time.Duration
 	MaxConcurrency int
 	NoControlPlane bool
+	// Fleet is --fleet: "" (the contexts named) or FleetKpanda (DCE's cluster registry).
+	Fleet string
+	// DCEURL and DCETokenFile are the kpanda API and the file of the user's DCE access token: a registered
+	// cluster no context reaches gets its kubeconfig there (--fleet kpanda).
+	DCEURL       string
+	DCETokenFile string
+	// Unreached are the registered clusters Resolve found no proven credential for (--fleet kpanda); they
+	// are targets too, whose clients are an error saying why.
+	Unreached []kpanda.Member
 }
 
 // TimeoutUsage is the help of --timeout, the same in every verb.
@@ -51,6 +61,13 @@ func (f *FleetFlags) Add(cmd *cobra.Command, g *Globals) {
 	fs.StringVar(&f.SkoalaRelease, "release", f.SkoalaRelease, "Name of the control-plane release")
 	fs.StringVar(&f.InitRelease, "init-release", f.InitRelease, "Name of the workspace release")
 	fs.DurationVar(&f.ClusterTimeout, "timeout", f.ClusterTimeout, TimeoutUsage)
+	fs.StringVar(&f.Fleet, "fleet", f.Fleet, "Where the workspace clusters come from: 'kpanda' reads DCE's cluster registry (clusters.cluster.kpanda.io) on the control plane and proves each one by its kube-system UID")
+	fs.StringVar(&f.DCEURL, "dce-url", f.DCEURL, "DCE platform address (https): with --fleet kpanda, a registered cluster no context reaches gets its kubeconfig from the kpanda API")
+	fs.StringVar(&f.DCETokenFile, "dce-token-file", f.DCETokenFile, "File holding your DCE access token, for --dce-url")
+	_ = cmd.MarkFlagFilename("dce-token-file")
+	_ = cmd.RegisterFlagCompletionFunc("fleet", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{FleetKpanda}, cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = cmd.RegisterFlagCompletionFunc("workspace-context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		ctxs, err := g.Factory().Contexts()
 		if err != nil {
@@ -80,7 +97,7 @@ func (f *FleetFlags) Validate() error {
 	if strings.TrimSpace(f.SkoalaRelease) == "" || strings.TrimSpace(f.InitRelease) == "" {
 		return exit.Usagef("--release and --init-release must not be empty")
 	}
-	return nil
+	return f.validateKpanda()
 }
 
 // Resolve turns the flags into the list of targets: the control plane first, then the workspaces in the
@@ -90,6 +107,9 @@ func (f *FleetFlags) Resolve(g *Globals) ([]fleet.Target, error) {
 	cp, err := fac.CurrentContext()
 	if err != nil {
 		return nil, err
+	}
+	if f.Fleet == FleetKpanda {
+		return f.resolveKpanda(g, cp)
 	}
 	sel := fleet.Selection{ControlPlane: cp, NoControlPlane: f.NoControlPlane, Workspaces: f.Workspaces,
 		AllContexts: f.AllContexts, Release: f.SkoalaRelease, InitRelease: f.InitRelease}

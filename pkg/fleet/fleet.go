@@ -26,6 +26,8 @@ type Target struct {
 	// Role is RoleControlPlane or RoleWorkspace.
 	Role    string `json:"role"`
 	Release string `json:"release"`
+	// Registered is the name of the cluster in DCE's registry (--fleet kpanda; "" otherwise).
+	Registered string `json:"registered,omitempty"`
 }
 
 // Chart is the product chart of the target's role: skoala on the control plane, skoala-init on a workspace.

@@ -49,6 +49,10 @@ func Explain(err error, verb, resource string) (msg, hint string) {
 	if errors.As(err, &uc) {
 		return uc.Error(), "list the contexts with 'kubectl config get-contexts'"
 	}
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return firstLine(err.Error()), h.Hint()
+	}
 	var ce *ConfigError
 	if errors.As(err, &ce) {
 		return ce.Error(), "check --kubeconfig / $KUBECONFIG (kubectl config view)"

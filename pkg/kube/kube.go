@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec, oidc, ... credential plugins, as kubectl has
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/transport"
 )
@@ -28,6 +30,8 @@ type Cluster struct {
 	Config *rest.Config
 	// Client is the typed clientset.
 	Client kubernetes.Interface
+	// Dynamic, when set, reads custom resources (tests set a fake; else one is built from Config).
+	Dynamic dynamic.Interface
 }
 
 // WrapTransport, when set, wraps every cluster's HTTP transport (request counting for benchmarks).
@@ -136,6 +140,33 @@ func (f *Factory) Cluster(name string) (*Cluster, error) {
 			cfg = f.Flags.WrapConfigFn(cfg)
 		}
 	}
+	c, err := f.finish(name, cfg, loader)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.clusters[name] = c
+	f.mu.Unlock()
+	return c, nil
+}
+
+// FromKubeconfig builds the clients of a kubeconfig held in memory (the kpanda API's), with the same rates,
+// deadline and transport wrapper as a context's; name is what the cluster is called in the reports. The
+// kubeconfig is never written anywhere, and an error never holds it.
+func (f *Factory) FromKubeconfig(name string, kubeconfig []byte) (*Cluster, error) {
+	loader, err := clientcmd.NewClientConfigFromBytes(kubeconfig)
+	if err != nil {
+		return nil, &ConfigError{Context: name, Err: fmt.Errorf("the kubeconfig cannot be parsed")}
+	}
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		return nil, &ConfigError{Context: name, Err: fmt.Errorf("the kubeconfig cannot be used")}
+	}
+	return f.finish(name, cfg, loader)
+}
+
+// finish tunes a cluster's REST config and builds its clients.
+func (f *Factory) finish(name string, cfg *rest.Config, loader clientcmd.ClientConfig) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
 	// One client per cluster, no client-side throttling worth the name: the plugin makes few requests,
 	// and the default 5 QPS turns a concurrent doctor into a queue. HELM_QPS and HELM_BURST_LIMIT
@@ -160,11 +191,7 @@ func (f *Factory) Cluster(name string) (*Cluster, error) {
 	if err != nil {
 		return nil, &ConfigError{Context: name, Err: err}
 	}
-	c := &Cluster{Context: name, Getter: &restGetter{cfg: cfg, loader: loader}, Config: cfg, Client: client}
-	f.mu.Lock()
-	f.clusters[name] = c
-	f.mu.Unlock()
-	return c, nil
+	return &Cluster{Context: name, Getter: &restGetter{cfg: cfg, loader: loader}, Config: cfg, Client: client}, nil
 }
 
 // RequestTimeout returns the --request-timeout given, or 0.

@@ -81,23 +81,48 @@ func helmApp(ctx context.Context, kc *kube.Cluster, ns, release string) (name, e
 	return "", ""
 }
 
-func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t fleet.Target) Cluster {
-	c := Cluster{Context: t.Context, Role: t.Role, Releases: []Release{}}
+func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t fleet.Target) (c Cluster) {
+	c = Cluster{Context: t.Context, Role: t.Role, Registered: t.Registered, Releases: []Release{}}
 	kc, err := src.Cluster(t.Context)
 	if err != nil {
 		c.Error, c.Hint = kube.Explain(err, "", "")
 		return c
 	}
 	if cfg.Journal && t.Role == fleet.RoleControlPlane {
-		// Read first: an identity that may not read the release records (Secrets) still sees the journal.
-		runs, err := (&journal.Store{Client: kc.Client, Namespace: cfg.Namespace}).List(ctx)
-		if err != nil {
-			c.journalErr, _ = kube.Explain(err, "get", "configmaps in namespace "+cfg.Namespace)
-		}
-		c.runs = runs
+		// Beside the release reads, in the same round: an identity that may not read the release records
+		// (Secrets) still sees the journal.
+		done := make(chan struct{})
+		var runs []journal.Run
+		var jerr string
+		go func() {
+			defer close(done)
+			var err error
+			if runs, err = (&journal.Store{Client: kc.Client, Namespace: cfg.Namespace}).List(ctx); err != nil {
+				jerr, _ = kube.Explain(err, "get", "configmaps in namespace "+cfg.Namespace)
+			}
+		}()
+		defer func() {
+			<-done
+			c.runs, c.journalErr = runs, jerr
+		}()
 	}
 	rel := Release{Name: t.Release, Namespace: cfg.Namespace, Status: StatusUnknown, Components: []inspect.Component{}}
-	rel.HelmApp, c.kpandaErr = helmApp(ctx, kc, cfg.Namespace, t.Release)
+	// The HelmApp read goes beside the release reads too (one round per cluster).
+	appDone := make(chan struct{})
+	var app, appErr string
+	go func() {
+		defer close(appDone)
+		app, appErr = helmApp(ctx, kc, cfg.Namespace, t.Release)
+	}()
+	defer func() {
+		<-appDone
+		for i := range c.Releases {
+			if c.Releases[i].Name == t.Release && c.Releases[i].Namespace == cfg.Namespace {
+				c.Releases[i].HelmApp = app
+			}
+		}
+		c.kpandaErr = appErr
+	}()
 	hr, err := helmsdk.GetCurrent(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Driver)
 	var nf *helmsdk.NotFoundError
 	var corrupt *helmsdk.CorruptError
@@ -109,6 +134,9 @@ func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t f
 		rel.Error = nf.Error()
 		if nf.OtherDriver != "" {
 			rel.Hint = fmt.Sprintf("set HELM_DRIVER=%s", nf.OtherDriver)
+		} else if t.Registered != "" && t.Role == fleet.RoleWorkspace {
+			// A registered cluster that does not run the microservice engine: listed, never installed to.
+			rel.Status, rel.Error = StatusNoInit, ""
 		} else {
 			rel.Hint = installHint(cfg, t)
 		}

@@ -73,11 +73,13 @@ type Repository = helmsdk.RepoStatus
 type Cluster struct {
 	Context string `json:"context"`
 	// Role is control-plane or workspace.
-	Role      string    `json:"role"`
-	Reachable bool      `json:"reachable"`
-	Error     string    `json:"error,omitempty"`
-	Hint      string    `json:"hint,omitempty"`
-	Releases  []Release `json:"releases"`
+	Role string `json:"role"`
+	// Registered is the cluster's name in DCE's registry (--fleet kpanda).
+	Registered string    `json:"registered,omitempty"`
+	Reachable  bool      `json:"reachable"`
+	Error      string    `json:"error,omitempty"`
+	Hint       string    `json:"hint,omitempty"`
+	Releases   []Release `json:"releases"`
 
 	// runs and journalErr are the journal read from a control plane (Config.Journal).
 	runs       []journal.Run
@@ -118,13 +120,16 @@ type Release struct {
 // superseded, uninstalling, uninstalled).
 const (
 	StatusMissing = "not-installed"
+	// StatusNoInit is a registered cluster of --fleet kpanda without skoala-init: listed, not a problem,
+	// never installed to.
+	StatusNoInit  = "no skoala-init"
 	StatusUnknown = "unknown"
 )
 
 // Problem reports whether the release needs attention (missing, failed, pending, unreadable).
 func (r Release) Problem() bool {
 	switch r.Status {
-	case "deployed":
+	case "deployed", StatusNoInit:
 		return false
 	}
 	return true

@@ -57,7 +57,11 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 func roleWords(role string) string { return strings.ReplaceAll(role, "-", " ") }
 
 func writeCluster(b *strings.Builder, p *render.Palette, c Cluster) {
-	fmt.Fprintf(b, "%s %s\n", p.Bold(c.Context), p.Faint("("+roleWords(c.Role)+")"))
+	role := roleWords(c.Role)
+	if c.Registered != "" && c.Registered != c.Context {
+		role += ", kpanda cluster " + c.Registered
+	}
+	fmt.Fprintf(b, "%s %s\n", p.Bold(c.Context), p.Faint("("+role+")"))
 	if !c.Reachable {
 		fmt.Fprintf(b, "  %s %s\n", p.State(render.Error, "unreachable:"), c.Error)
 		if c.Hint != "" {
@@ -76,7 +80,7 @@ func statusLevel(s string) render.Level {
 		return render.OK
 	case strings.HasPrefix(s, "pending"), s == "uninstalling", s == "superseded":
 		return render.Warn
-	case s == StatusUnknown:
+	case s == StatusUnknown, s == StatusNoInit:
 		return render.Unknown
 	}
 	return render.Error

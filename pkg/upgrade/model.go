@@ -58,6 +58,15 @@ type Report struct {
 	Message  string   `json:"message,omitempty"`
 	Hint     string   `json:"hint,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Skipped are the registered clusters of --fleet kpanda left out with --skip-unreachable.
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is a registered cluster the run leaves out (it could not be reached).
+type Skipped struct {
+	Cluster string `json:"cluster"`
+	Reason  string `json:"reason"`
+	Hint    string `json:"hint,omitempty"`
 }
 
 // ReleasePlan is one release of the plan and what became of it.

@@ -41,8 +41,10 @@ type Config struct {
 	DB            DB
 	// UserValues are the -f/--set flags, applied onto every release's backed-up values as helm applies them.
 	UserValues *helmsdk.UserValues
-	// Scope says where a missing release may be installed (--install, --all-contexts).
-	Scope   Scope
+	// Scope says where a missing release may be installed (--install, --all-contexts, --fleet kpanda).
+	Scope Scope
+	// Skipped are the registered clusters left out (--skip-unreachable); the plan names them.
+	Skipped []Skipped
 	Timeout time.Duration
 	// RequestTimeout bounds the single API calls and downloads of the plan.
 	RequestTimeout time.Duration
@@ -141,7 +143,7 @@ func pendingInput(cfg Config, last *helmsdk.Release, now time.Time) helmops.Pend
 func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	d = d.withDefaults()
 	rep := &Report{Schema: SchemaVersion, Namespace: cfg.Namespace, DryRun: cfg.DryRun, Timeout: cfg.Timeout.String(),
-		Atomic: cfg.Atomic, BackupDir: cfg.BackupDir, Outcome: OutcomePlanned, Releases: []ReleasePlan{}}
+		Atomic: cfg.Atomic, BackupDir: cfg.BackupDir, Outcome: OutcomePlanned, Releases: []ReleasePlan{}, Skipped: cfg.Skipped}
 	src, err := localCharts(cfg)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
 )
 
@@ -42,6 +43,9 @@ type RightsInput struct {
 	// CRDs are the crds/ files applied before the Helm call; ChartCRDs every crds/ file of the chart (they
 	// say the resource and scope of the chart's own kinds when the cluster does not serve them yet).
 	CRDs, ChartCRDs [][]byte
+	// Registry is --fleet kpanda: the control plane's Cluster objects are listed (ControlPlane) and each
+	// workspace's kube-system namespace is read, its identity (otherwise).
+	Registry, ControlPlane bool
 }
 
 // KindMapping is the cluster's REST mapping of a kind: its resource and whether it is namespaced; ok is
@@ -119,6 +123,13 @@ func Rights(in RightsInput, mapping KindMapping) []authv1.ResourceAttributes {
 	}
 	// The lock.
 	add(ns, "coordination.k8s.io", "leases", LockName(in.Release), "get", "create", "update", "delete")
+	// DCE's cluster registry and each member's identity (--fleet kpanda); never a Secret of kpanda.
+	switch {
+	case in.Registry && in.ControlPlane:
+		add("", "cluster.kpanda.io", "clusters", "", "list")
+	case in.Registry:
+		add("", "", "namespaces", "kube-system", "get")
+	}
 	if in.Install {
 		add("", "", "namespaces", ns, "get", "create")
 	}
@@ -258,7 +269,8 @@ func planRights(cfg Config, ws []*work) map[string][]authv1.ResourceAttributes {
 			continue
 		}
 		in := RightsInput{Namespace: cfg.Namespace, Release: w.target.Release, Manifest: w.manifest,
-			Install: p.Action == ActionInstall, Atomic: cfg.Atomic, CleanupOnFail: cfg.CleanupOnFail, PruneHistory: cfg.MaxHistory > 0}
+			Install: p.Action == ActionInstall, Atomic: cfg.Atomic, CleanupOnFail: cfg.CleanupOnFail, PruneHistory: cfg.MaxHistory > 0,
+			Registry: cfg.Scope.Registry, ControlPlane: w.target.Role == fleet.RoleControlPlane}
 		if b := baseRelease(w); b != nil && !in.Install {
 			in.Previous = b.Manifest
 		}

@@ -3,6 +3,7 @@ package upgrade
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	authv1 "k8s.io/api/authorization/v1"
@@ -192,6 +193,29 @@ func TestGuessResource(t *testing.T) {
 	for k, want := range map[string]string{"Policy": "policies", "Gateway": "gateways", "Ingress": "ingresses", "Mesh": "meshes", "Proxy": "proxies"} {
 		if got := guessResource(k); got != want {
 			t.Errorf("%s: %s, want %s", k, got, want)
+		}
+	}
+}
+
+func TestRightsOfTheRegistry(t *testing.T) {
+	has := func(in RightsInput, want string) bool {
+		return slices.Contains(rightStrings(Rights(in, testMapping)), want)
+	}
+	base := RightsInput{Namespace: "ns", Release: "skoala-init", Manifest: rightsPrevious}
+	cp, ws := base, base
+	cp.Registry, cp.ControlPlane, ws.Registry = true, true, true
+	if !has(cp, "list clusters.cluster.kpanda.io") || has(cp, "get namespaces/kube-system") {
+		t.Errorf("control plane of --fleet kpanda: %v", rightStrings(Rights(cp, testMapping)))
+	}
+	if !has(ws, "get namespaces/kube-system") || has(ws, "list clusters.cluster.kpanda.io") {
+		t.Errorf("workspace of --fleet kpanda: %v", rightStrings(Rights(ws, testMapping)))
+	}
+	if has(base, "get namespaces/kube-system") || has(base, "list clusters.cluster.kpanda.io") {
+		t.Errorf("without the registry: %v", rightStrings(Rights(base, testMapping)))
+	}
+	for _, r := range rightStrings(Rights(cp, testMapping)) {
+		if strings.Contains(r, "kpanda-system") {
+			t.Errorf("a right in kpanda-system: %s", r)
 		}
 	}
 }

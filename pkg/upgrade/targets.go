@@ -19,6 +19,9 @@ type Scope struct {
 	Install bool
 	// AllContexts is --all-contexts: the workspaces were not named, so none of them is installed on.
 	AllContexts bool
+	// Registry is --fleet kpanda: the workspaces come from DCE's registry, and one without skoala-init is
+	// never installed on.
+	Registry bool
 }
 
 // missingRelease decides what to do with a release that is not installed: install it only with --install on
@@ -26,6 +29,8 @@ type Scope struct {
 // refuse otherwise, saying how to install.
 func missingRelease(s Scope, role, release, context, name string) (action, reason, hint string) {
 	switch {
+	case role == fleet.RoleWorkspace && s.Registry:
+		return ActionSkipped, fmt.Sprintf("no skoala-init on registered cluster %s: --fleet kpanda upgrades only where it is installed, nothing is done there", context), ""
 	case role == fleet.RoleWorkspace && s.AllContexts:
 		return ActionSkipped, fmt.Sprintf("%s is not installed on %s: --all-contexts upgrades only where it exists, nothing is done there", release, context), ""
 	case !s.Install:

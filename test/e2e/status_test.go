@@ -18,11 +18,13 @@ type statusJSON struct {
 	Namespace string `json:"namespace"`
 	Problems  int    `json:"problems"`
 	Clusters  []struct {
-		Context   string `json:"context"`
-		Role      string `json:"role"`
-		Reachable bool   `json:"reachable"`
-		Error     string `json:"error"`
-		Releases  []struct {
+		Context    string `json:"context"`
+		Role       string `json:"role"`
+		Registered string `json:"registered"` // --fleet kpanda
+		Reachable  bool   `json:"reachable"`
+		Error      string `json:"error"`
+		Hint       string `json:"hint"`
+		Releases   []struct {
 			Name             string `json:"name"`
 			Namespace        string `json:"namespace"`
 			Installed        bool   `json:"installed"`

@@ -46,6 +46,22 @@ func FleetCases[O any](fleet func(O) *cli.FleetFlags) []ValidateCase[O] {
 		{"rejects --all-contexts with --workspace-context", func(o O) { f := fleet(o); f.AllContexts = true; f.Workspaces = []string{"w"} }, "--all-contexts and --workspace-context are mutually exclusive"},
 		{"rejects a --timeout that is not positive", func(o O) { fleet(o).ClusterTimeout = 0 }, "--timeout must be positive"},
 		{"rejects an empty --release", func(o O) { fleet(o).SkoalaRelease = " " }, "--release and --init-release must not be empty"},
+		{"accepts --fleet kpanda with --dce-url and --dce-token-file", func(o O) {
+			f := fleet(o)
+			f.Fleet = "kpanda"
+			f.DCEURL = "https://dce.example.com"
+			f.DCETokenFile = "t"
+		}, ""},
+		{"rejects an unknown --fleet", func(o O) { fleet(o).Fleet = "rancher" }, `--fleet "rancher" is not known: the one fleet source is "kpanda"`},
+		{"rejects --fleet with --workspace-context", func(o O) { f := fleet(o); f.Fleet = "kpanda"; f.Workspaces = []string{"w"} }, "--fleet and --workspace-context/--all-contexts are mutually exclusive"},
+		{"rejects --dce-url without --dce-token-file", func(o O) { f := fleet(o); f.Fleet = "kpanda"; f.DCEURL = "https://dce.example.com" }, "--dce-url and --dce-token-file go together"},
+		{"rejects --dce-url without --fleet kpanda", func(o O) { f := fleet(o); f.DCEURL = "https://dce.example.com"; f.DCETokenFile = "t" }, "--dce-url and --dce-token-file are for --fleet kpanda"},
+		{"rejects plain http to another host", func(o O) {
+			f := fleet(o)
+			f.Fleet = "kpanda"
+			f.DCEURL = "http://dce.example.com"
+			f.DCETokenFile = "t"
+		}, "--dce-url http://dce.example.com is plain http to a non-loopback address: use https"},
 	}
 }
 

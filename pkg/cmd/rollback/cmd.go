@@ -68,6 +68,7 @@ changes or data written by the newer version; the plan says so before the confir
 	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, for --from-backup (default: found by URL, then by name)")
 	fs.BoolVar(&o.Force, "force", o.Force, "Recover a release left pending by an operation no kubectl-skoala lock recorded, even though it may still be running")
 	_ = cmd.MarkFlagFilename("from-backup", "yaml", "yml")
+	cmd.Flags().BoolVar(&o.SkipUnreachable, "skip-unreachable", o.SkipUnreachable, "With --fleet kpanda, roll back the registered clusters that can be reached and name the others (by default such a run is refused)")
 	apply.AddChangeFlags(cmd, &o.DryRun, "Print the plan and the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kpanda"
 	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/rollback"
@@ -31,8 +32,10 @@ type Options struct {
 	DryRun     bool
 	Yes        bool
 	Force      bool
-	BackupDir  string
-	Repo       string
+	// SkipUnreachable lets a --fleet kpanda run leave out the registered clusters it cannot reach.
+	SkipUnreachable bool
+	BackupDir       string
+	Repo            string
 
 	format     render.Format
 	releaseSet bool
@@ -113,6 +116,17 @@ func (o *Options) Run(ctx context.Context) error {
 		if targets, err = o.Fleet.ResolveClusters(o.g); err != nil {
 			return err
 		}
+		var skipped []kpanda.Member
+		if targets, skipped, err = o.Fleet.LeaveUnreached(targets, o.SkipUnreachable, o.g.Name+" rollback"); err != nil {
+			return err
+		}
+		for _, m := range skipped {
+			o.g.Warnf("skipped registered cluster %s (--skip-unreachable): %s", m.Cluster.Name, (&kpanda.UnreachedError{Member: m}).Error())
+		}
+		fac = o.g.Factory() // --fleet kpanda: the registry's clusters too
+	}
+	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
+		return err
 	}
 	dir := o.BackupDir
 	if dir == "" {

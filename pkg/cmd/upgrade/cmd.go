@@ -90,6 +90,7 @@ resource, and changes nothing.`,
 	fs.StringVar(&o.DB.Password, "db-password", o.DB.Password, "Database password (prefer --db-password-file: a flag is visible in ps)")
 	fs.StringVar(&o.DBPasswordFile, "db-password-file", o.DBPasswordFile, "File holding the database password")
 	addValueFlags(fs, &o.Values)
+	fs.BoolVar(&o.SkipUnreachable, "skip-unreachable", o.SkipUnreachable, "With --fleet kpanda, upgrade the registered clusters that can be reached and name the others in the plan (by default a run that would leave one behind is refused)")
 	fs.BoolVar(&o.Install, "install", o.Install, "Install a release missing on the control plane or on a workspace named with -w (never with --all-contexts)")
 	fs.BoolVar(&o.Atomic, "atomic", o.Atomic, "Roll a release back to its previous revision when its rollout fails")
 	fs.BoolVar(&o.CleanupOnFail, "cleanup-on-fail", o.CleanupOnFail, "Delete the resources a failed upgrade created")

@@ -21,6 +21,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kpanda"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
@@ -42,15 +43,17 @@ type Options struct {
 	// Values are helm's value flags: -f, --set, --set-string, --set-file, --set-json, --set-literal.
 	Values helmsdk.ValueOptions
 	// Install is --install: install a release missing on a cluster named explicitly.
-	Install       bool
-	Atomic        bool
-	CleanupOnFail bool
-	DryRun        bool
-	Force         bool
-	Yes           bool
-	BackupDir     string
-	Repo          string
-	Refresh       bool
+	Install bool
+	// SkipUnreachable lets a --fleet kpanda run leave out the registered clusters it cannot reach.
+	SkipUnreachable bool
+	Atomic          bool
+	CleanupOnFail   bool
+	DryRun          bool
+	Force           bool
+	Yes             bool
+	BackupDir       string
+	Repo            string
+	Refresh         bool
 	// Bundles and RegistryCAFile: an upgrade from offline bundles (issue 11), see offlineCharts.
 	Bundles        []string
 	RegistryCAFile string
@@ -143,6 +146,13 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	targets, skipped, err := o.Fleet.LeaveUnreached(targets, o.SkipUnreachable, o.g.Name+" upgrade")
+	if err != nil {
+		return err
+	}
+	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
+		return err
+	}
 	offline, cleanup, err := o.offlineCharts(ctx, targets)
 	defer cleanup()
 	if err != nil {
@@ -151,6 +161,9 @@ func (o *Options) Run(ctx context.Context) error {
 	cfg, err := o.config(targets, offline)
 	if err != nil {
 		return err
+	}
+	for _, m := range skipped {
+		cfg.Skipped = append(cfg.Skipped, upgrade.Skipped{Cluster: m.Cluster.Name, Reason: (&kpanda.UnreachedError{Member: m}).Error(), Hint: m.Hint})
 	}
 	deps := upgrade.Deps{Clusters: o.g.Factory(), Helm: o.g.HelmClients, Observe: progress(o.g.Streams.ErrOut)}
 	p, err := upgrade.Plan(ctx, deps, cfg)
@@ -200,7 +213,7 @@ func (o *Options) config(targets []fleet.Target, offline []string) (upgrade.Conf
 	return upgrade.Config{
 		Namespace: o.g.Namespace(), Targets: targets, Env: o.g.Helm, Repo: o.Repo, Refresh: o.Refresh,
 		Version: o.Version, ToLatestPatch: o.ToLatestPatch, Charts: append(append([]string(nil), o.Charts...), offline...), ImageRegistry: o.ImageRegistry,
-		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts}, Timeout: o.Fleet.ClusterTimeout,
+		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts, Registry: o.Fleet.Fleet == cli.FleetKpanda}, Timeout: o.Fleet.ClusterTimeout,
 		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
 		Force: o.Force, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
 		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,

@@ -61,6 +61,12 @@ func writePlanTo(w io.Writer, r *upgrade.Report, p *render.Palette) error {
 	for _, rp := range r.Releases {
 		writeReleasePlan(&b, rp, p)
 	}
+	for _, sk := range r.Skipped {
+		fmt.Fprintf(&b, "\n%s %s (--skip-unreachable): %s\n", p.State(render.Warn, "skipped"), sk.Cluster, sk.Reason)
+		if sk.Hint != "" {
+			fmt.Fprintf(&b, "  hint: %s\n", sk.Hint)
+		}
+	}
 	writePreflight(&b, r.Preflight, p)
 	b.WriteString("\n")
 	if r.Outcome != upgrade.OutcomeDryRun && (r.Outcome != upgrade.OutcomePlanned || r.Message != "") {

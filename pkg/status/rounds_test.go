@@ -1,0 +1,67 @@
+package status
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
+)
+
+// TestControlPlaneReadsTheJournalBesideTheReleases checks the one round of requests on the control plane:
+// the journal's GET is in flight while the release records are listed (issue 25, "One round of requests
+// per cluster"). The fake API server holds the journal's answer until the release list arrives; read one
+// after the other, the journal's request waits its full time out and the test fails.
+func TestControlPlaneReadsTheJournalBesideTheReleases(t *testing.T) {
+	releaseSeen := make(chan struct{})
+	var once sync.Once
+	var overlapped bool
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.Contains(r.URL.Path, "/configmaps/"): // the journal
+			select {
+			case <-releaseSeen:
+				mu.Lock()
+				overlapped = true
+				mu.Unlock()
+			case <-time.After(2 * time.Second):
+			}
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`))
+		case strings.HasSuffix(r.URL.Path, "/secrets"):
+			once.Do(func() { close(releaseSeen) })
+			_, _ = w.Write([]byte(`{"kind":"SecretList","apiVersion":"v1","items":[]}`))
+		default:
+			_, _ = w.Write([]byte(`{"kind":"ConfigMapList","apiVersion":"v1","items":[]}`))
+		}
+	}))
+	defer srv.Close()
+	cs, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := roundSource{"global": &kube.Cluster{Context: "global", Client: cs}}
+	rep := Gather(context.Background(), src, Config{Namespace: ns, Targets: fleet.Of("global"), ClusterTimeout: 10 * time.Second, Journal: true, Driver: "secret"})
+	if len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable {
+		t.Fatalf("report %+v", rep.Clusters)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !overlapped {
+		t.Error("the journal was read before the release records, not beside them (two rounds instead of one)")
+	}
+}
+
+type roundSource map[string]*kube.Cluster
+
+func (s roundSource) Cluster(name string) (*kube.Cluster, error) { return s[name], nil }
