@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -321,6 +322,7 @@ func (s *Store) modify(ctx context.Context, keep string, fn func(*document) erro
 			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: s.Namespace,
 				Labels: map[string]string{"app.kubernetes.io/managed-by": "kubectl-skoala"}}}
 		}
+		old := cm.DeepCopy()
 		doc, err := decode(cm)
 		var ce *CorruptError
 		if errors.As(err, &ce) {
@@ -329,8 +331,6 @@ func (s *Store) modify(ctx context.Context, keep string, fn func(*document) erro
 				return fmt.Errorf("%v, and it could not be kept under another name before a new one is started: %w", ce, merr)
 			}
 			doc = document{MovedAside: []string{kept}}
-			cm.BinaryData = nil
-			cm.Data = nil
 		}
 		if err := fn(&doc); err != nil {
 			return err
@@ -339,14 +339,11 @@ func (s *Store) modify(ctx context.Context, keep string, fn func(*document) erro
 		if err != nil {
 			return err
 		}
-		if cm.Data == nil {
-			cm.Data = map[string]string{}
-		}
-		cm.Data[Key] = string(b)
 		if create {
+			cm.Data = map[string]string{Key: string(b)}
 			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
 		} else {
-			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+			_, err = cms.Patch(ctx, Name, types.MergePatchType, replacePatch(old, string(b)), metav1.PatchOptions{})
 		}
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			continue
@@ -357,6 +354,29 @@ func (s *Store) modify(ctx context.Context, keep string, fn func(*document) erro
 		return nil
 	}
 	return errors.New("writing the journal: it changed under us five times")
+}
+
+// replacePatch is the JSON merge patch that makes old's data {Key: doc} and nothing else, on the
+// condition that it is still at the resourceVersion read (a merge patch that names a resourceVersion is
+// refused with a conflict otherwise). A patch, not an update: hack/rbac/upgrade.yaml grants patch on
+// ConfigMaps, as the charts need it.
+func replacePatch(old *corev1.ConfigMap, doc string) []byte {
+	data := map[string]any{Key: doc}
+	for k := range old.Data {
+		if k != Key {
+			data[k] = nil
+		}
+	}
+	patch := map[string]any{"metadata": map[string]any{"resourceVersion": old.ResourceVersion}, "data": data}
+	if len(old.BinaryData) > 0 {
+		bin := map[string]any{}
+		for k := range old.BinaryData {
+			bin[k] = nil
+		}
+		patch["binaryData"] = bin
+	}
+	b, _ := json.Marshal(patch)
+	return b
 }
 
 // fit encodes doc under the budget: first the releases that finished runs left as they were are
