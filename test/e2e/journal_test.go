@@ -87,7 +87,11 @@ func TestJournalCorruptAndAtItsBudget(t *testing.T) {
 		}
 		runs := journalRuns(t, ns)
 		if len(runs) < 2 || runs[0].Kind != "upgrade" || runs[0].Target != "0.57.2" || runs[0].Outcome != "upgraded" || runs[1].ID != "20261130T190000Z-seed19" {
-			t.Fatalf("the upgrade is not the newest run, after the newest seeded one: %d runs, first %+v", len(runs), runs[0])
+			first := journalRunJSON{}
+			if len(runs) > 0 {
+				first = runs[0]
+			}
+			t.Fatalf("the upgrade is not the newest run, after the newest seeded one: %d runs, first %s %s to %s: %s", len(runs), first.ID, first.Kind, first.Target, first.Outcome)
 		}
 		if strings.Contains(up.Stderr+up.Stdout, "journal was not") {
 			t.Errorf("the upgrade warns about the journal\n%s", up)
