@@ -295,6 +295,12 @@ func checkHalfUpgraded(ctx context.Context, e *Env) Outcome {
 	jctx, cancel := context.WithTimeout(base, t)
 	defer cancel()
 	runs, err := (&journal.Store{Client: e.Client(), Namespace: ns}).List(jctx)
+	var ce *journal.CorruptError
+	if errors.As(err, &ce) {
+		// Not a stop: the next upgrade or rollback keeps it under another name, never overwrites it.
+		return Warn(fmt.Sprintf("repair it to keep its runs; otherwise the next upgrade or rollback keeps it as ConfigMap %s-corrupt-<time> and starts a new journal", journal.Name),
+			"%v: whether the fleet is half-upgraded is not known", ce)
+	}
 	if err != nil {
 		return apiError(err, "get", "configmaps in "+ns)
 	}

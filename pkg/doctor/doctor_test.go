@@ -84,6 +84,9 @@ var failingCases = []failing{
 				`"releases":[{"context":"global","release":"skoala","fromRevision":1,"toRevision":2,"outcome":"upgraded"},{"context":"workspace-1","release":"skoala-init","fromRevision":1,"toRevision":3,"outcome":"rolled-back"}]}]}`}}
 		f.wsRel.Version = "0.28.0"
 	}, StatusFail, []string{"half-upgraded by run r1: global at 0.28.1, workspace-1 not", "rollback -n skoala-system -w workspace-1", "upgrade -n skoala-system -w workspace-1 --version 0.28.1"}},
+	{"a journal that does not decode: a warning, not a stop (the next write keeps it aside)", IDWSHalfUpgraded, "global", func(f *fixture) {
+		f.cp["cm/journal"] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kubectl-skoala-journal", Namespace: ns}, Data: map[string]string{"runs.json": `{"schema":"skoala.journal/v1","runs":[{"id`}}
+	}, StatusWarn, []string{"does not decode", "half-upgraded is not known", "kubectl-skoala-journal-corrupt-<time>"}},
 	{"an unreachable API server", IDReachable, "workspace-1", func(f *fixture) { f.down["workspace-1"] = true }, StatusFail, []string{"does not answer", "connection refused"}},
 	{"skoala-init >= 0.12 on Kubernetes 1.24", IDKubeVersion, "workspace-1", func(f *fixture) { f.kube = "v1.24.9" }, StatusFail, []string{"1.24 is too old", "1.25"}},
 	{"Kubernetes newer than DCE tested the target with", IDKubeVersion, "global", func(f *fixture) {

@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -34,6 +35,9 @@ const (
 	Key  = "runs.json"
 	// MaxRuns is how many runs the journal keeps (the oldest go first).
 	MaxRuns = 20
+	// Budget is the size in bytes the document stays under (a ConfigMap holds 1 MiB): beyond it the
+	// releases finished runs left as they were are compacted, then the oldest runs are evicted.
+	Budget = 768 << 10
 	// SchemaVersion is the version of the runs document.
 	SchemaVersion = "skoala.journal/v1"
 )
@@ -51,6 +55,9 @@ const OutcomeRunning = "running"
 type Run struct {
 	ID   string `json:"id"`
 	Kind string `json:"kind"`
+	// Seq is the journal's sequence number of the run, given under the ConfigMap's resourceVersion when
+	// the run began: runs are ordered by it, never by a writer's clock (0 in runs written before it).
+	Seq int64 `json:"seq,omitempty"`
 	// Who is the identity of the operator (SelfSubjectReview), Host the machine it ran on, Tool the
 	// kubectl-skoala version.
 	Who     string    `json:"who"`
@@ -69,14 +76,20 @@ type Run struct {
 	// Undoes is the run a rollback undid; UndoneBy the rollback that undid this run.
 	Undoes   string `json:"undoes,omitempty"`
 	UndoneBy string `json:"undoneBy,omitempty"`
+	// Compacted is how many releases the run left as they were that were dropped from the record to keep
+	// the journal under its Budget (the releases it changed are never dropped).
+	Compacted int `json:"compacted,omitempty"`
 }
 
 // Release is what a run did to one release.
 type Release struct {
 	Context string `json:"context"`
-	Role    string `json:"role"`
-	Release string `json:"release"`
-	Chart   string `json:"chart"`
+	// Cluster is the identity of the cluster (nil in runs written before it was recorded): a rollback
+	// matches a release by it, not by the context name, which differs between kubeconfigs.
+	Cluster *ClusterIdentity `json:"cluster,omitempty"`
+	Role    string           `json:"role"`
+	Release string           `json:"release"`
+	Chart   string           `json:"chart"`
 	// FromRevision and FromVersion are the release before the run (0, "": not installed).
 	FromRevision int    `json:"fromRevision,omitempty"`
 	FromVersion  string `json:"fromVersion,omitempty"`
@@ -115,7 +128,20 @@ func NewID(now time.Time) string {
 // document is the content of the ConfigMap's key.
 type document struct {
 	Schema string `json:"schema"`
-	Runs   []Run  `json:"runs"`
+	// Seq is the sequence number of the newest run (see Run.Seq).
+	Seq int64 `json:"seq,omitempty"`
+	// MovedAside names the ConfigMaps that hold journals that did not decode, kept as they were.
+	MovedAside []string `json:"movedAside,omitempty"`
+	Runs       []Run    `json:"runs"`
+}
+
+// Journal is what List reads: the runs and what the journal says of itself.
+type Journal struct {
+	// Runs are newest first.
+	Runs []Run
+	// MovedAside names the ConfigMaps that hold earlier journals that did not decode: the runs they hold
+	// are not in Runs, so "no run to undo" is not known.
+	MovedAside []string
 }
 
 // Store reads and writes the journal of one namespace of the control-plane cluster.
@@ -124,7 +150,9 @@ type Store struct {
 	Namespace string
 	// Max is the number of runs kept (MaxRuns when 0).
 	Max int
-	Now func() time.Time
+	// Budget is the size in bytes the document stays under (Budget when 0).
+	Budget int
+	Now    func() time.Time
 }
 
 func (s *Store) now() time.Time {
@@ -141,11 +169,28 @@ func (s *Store) max() int {
 	return MaxRuns
 }
 
-// List returns the runs, newest first (none when there is no journal).
+func (s *Store) budget() int {
+	if s.Budget > 0 {
+		return s.Budget
+	}
+	return Budget
+}
+
+// List returns the runs, newest first (none when there is no journal). A journal that does not decode
+// is a *CorruptError.
 func (s *Store) List(ctx context.Context) ([]Run, error) {
+	j, err := s.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return j.Runs, nil
+}
+
+// Read returns the journal (empty when there is none). A journal that does not decode is a *CorruptError.
+func (s *Store) Read(ctx context.Context) (*Journal, error) {
 	cm, err := s.Client.CoreV1().ConfigMaps(s.Namespace).Get(ctx, Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, nil
+		return &Journal{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the journal %s/%s: %w", s.Namespace, Name, err)
@@ -154,7 +199,7 @@ func (s *Store) List(ctx context.Context) ([]Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return doc.Runs, nil
+	return &Journal{Runs: doc.Runs, MovedAside: doc.MovedAside}, nil
 }
 
 // Last returns the newest run (nil when there is none).
@@ -166,21 +211,48 @@ func (s *Store) Last(ctx context.Context) (*Run, error) {
 	return &runs[0], nil
 }
 
+// CorruptError is a journal that does not decode (or has a schema this version does not read). It is
+// never overwritten: the next write keeps it under another name (MovedAside) and starts a new journal.
+type CorruptError struct {
+	Namespace, Name string
+	Reason          string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("the journal %s/%s does not decode (%s)", e.Namespace, e.Name, e.Reason)
+}
+
 func decode(cm *corev1.ConfigMap) (document, error) {
 	var doc document
 	raw := cm.Data[Key]
 	if strings.TrimSpace(raw) == "" {
+		for k := range cm.Data {
+			if k != Key {
+				return doc, &CorruptError{Namespace: cm.Namespace, Name: cm.Name, Reason: "it holds no " + Key + " but other data"}
+			}
+		}
+		if len(cm.BinaryData) > 0 {
+			return doc, &CorruptError{Namespace: cm.Namespace, Name: cm.Name, Reason: "it holds no " + Key + " but other data"}
+		}
 		return doc, nil
 	}
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
-		return doc, fmt.Errorf("the journal %s/%s does not decode: %v", cm.Namespace, cm.Name, err)
+		return doc, &CorruptError{Namespace: cm.Namespace, Name: cm.Name, Reason: redact.String(err.Error())}
+	}
+	if doc.Schema != "" && doc.Schema != SchemaVersion {
+		return doc, &CorruptError{Namespace: cm.Namespace, Name: cm.Name, Reason: fmt.Sprintf("schema %q, this version reads %s", doc.Schema, SchemaVersion)}
 	}
 	sortRuns(doc.Runs)
 	return doc, nil
 }
 
+// sortRuns puts the newest first: by the journal's sequence number; runs written before it had one
+// (Seq 0) come after every numbered run, by their start time.
 func sortRuns(runs []Run) {
 	sort.SliceStable(runs, func(i, j int) bool {
+		if runs[i].Seq != runs[j].Seq {
+			return runs[i].Seq > runs[j].Seq
+		}
 		if !runs[i].Started.Equal(runs[j].Started) {
 			return runs[i].Started.After(runs[j].Started)
 		}
@@ -188,7 +260,8 @@ func sortRuns(runs []Run) {
 	})
 }
 
-// Begin records a new run (newest first), dropping the oldest beyond Max.
+// Begin records a new run (newest first, with the next sequence number), dropping the oldest beyond Max
+// and beyond the Budget. It fails (and nothing is recorded) when the run cannot be kept under the Budget.
 func (s *Store) Begin(ctx context.Context, run Run) error {
 	if run.Outcome == "" {
 		run.Outcome = OutcomeRunning
@@ -196,33 +269,48 @@ func (s *Store) Begin(ctx context.Context, run Run) error {
 	if run.Updated.IsZero() {
 		run.Updated = s.now().UTC()
 	}
-	return s.modify(ctx, func(runs []Run) ([]Run, error) {
-		runs = append([]Run{scrub(run)}, runs...)
-		if len(runs) > s.max() {
-			runs = runs[:s.max()]
+	return s.modify(ctx, run.ID, func(doc *document) error {
+		doc.Seq++
+		run.Seq = doc.Seq
+		doc.Runs = append([]Run{scrub(run)}, doc.Runs...)
+		if len(doc.Runs) > s.max() {
+			doc.Runs = doc.Runs[:s.max()]
 		}
-		return runs, nil
+		return nil
 	})
 }
 
 // Update changes the run id with fn (its Updated time is set).
 func (s *Store) Update(ctx context.Context, id string, fn func(*Run)) error {
-	return s.modify(ctx, func(runs []Run) ([]Run, error) {
-		for i := range runs {
-			if runs[i].ID == id {
-				fn(&runs[i])
-				runs[i].Updated = s.now().UTC()
-				runs[i] = scrub(runs[i])
-				return runs, nil
+	return s.modify(ctx, id, func(doc *document) error {
+		for i := range doc.Runs {
+			if doc.Runs[i].ID == id {
+				fn(&doc.Runs[i])
+				doc.Runs[i].Updated = s.now().UTC()
+				doc.Runs[i] = scrub(doc.Runs[i])
+				return nil
 			}
 		}
-		return nil, fmt.Errorf("the journal %s/%s has no run %s (it keeps the last %d)", s.Namespace, Name, id, s.max())
+		return fmt.Errorf("the journal %s/%s has no run %s (it keeps the last %d)", s.Namespace, Name, id, s.max())
 	})
 }
 
+// TooBigError is a journal that cannot hold the run being written under its budget.
+type TooBigError struct {
+	Namespace string
+	Size      int
+	Budget    int
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("the journal %s/%s cannot keep this run under its budget of %d bytes (%d bytes with only this run)", e.Namespace, Name, e.Budget, e.Size)
+}
+
 // modify reads, changes and writes the journal, retrying when another writer got there first (every
-// write carries the resourceVersion read).
-func (s *Store) modify(ctx context.Context, fn func([]Run) ([]Run, error)) error {
+// write carries the resourceVersion read, so the sequence number is given once). A journal that does not
+// decode is first kept under another name (moveAside), never overwritten. keep is the run written: it is
+// never evicted to fit the budget.
+func (s *Store) modify(ctx context.Context, keep string, fn func(*document) error) error {
 	cms := s.Client.CoreV1().ConfigMaps(s.Namespace)
 	for attempt := 0; attempt < 5; attempt++ {
 		cm, err := cms.Get(ctx, Name, metav1.GetOptions{})
@@ -234,27 +322,28 @@ func (s *Store) modify(ctx context.Context, fn func([]Run) ([]Run, error)) error
 			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: s.Namespace,
 				Labels: map[string]string{"app.kubernetes.io/managed-by": "kubectl-skoala"}}}
 		}
+		old := cm.DeepCopy()
 		doc, err := decode(cm)
-		if err != nil && !create {
-			// An unreadable journal is started afresh rather than blocking every run.
-			doc = document{}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			kept, merr := s.moveAside(ctx, cm)
+			if merr != nil {
+				return fmt.Errorf("%v, and it could not be kept under another name before a new one is started: %w", ce, merr)
+			}
+			doc = document{MovedAside: []string{kept}}
 		}
-		runs, err := fn(doc.Runs)
+		if err := fn(&doc); err != nil {
+			return err
+		}
+		b, err := s.fit(&doc, keep)
 		if err != nil {
 			return err
 		}
-		b, err := json.MarshalIndent(document{Schema: SchemaVersion, Runs: runs}, "", " ")
-		if err != nil {
-			return err
-		}
-		if cm.Data == nil {
-			cm.Data = map[string]string{}
-		}
-		cm.Data[Key] = string(b)
 		if create {
+			cm.Data = map[string]string{Key: string(b)}
 			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
 		} else {
-			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+			_, err = cms.Patch(ctx, Name, types.MergePatchType, replacePatch(old, string(b)), metav1.PatchOptions{})
 		}
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			continue
@@ -265,6 +354,144 @@ func (s *Store) modify(ctx context.Context, fn func([]Run) ([]Run, error)) error
 		return nil
 	}
 	return errors.New("writing the journal: it changed under us five times")
+}
+
+// replacePatch is the JSON merge patch that makes old's data {Key: doc} and nothing else, on the
+// condition that it is still at the resourceVersion read (a merge patch that names a resourceVersion is
+// refused with a conflict otherwise). A patch, not an update: hack/rbac/upgrade.yaml grants patch on
+// ConfigMaps, as the charts need it.
+func replacePatch(old *corev1.ConfigMap, doc string) []byte {
+	data := map[string]any{Key: doc}
+	for k := range old.Data {
+		if k != Key {
+			data[k] = nil
+		}
+	}
+	patch := map[string]any{"metadata": map[string]any{"resourceVersion": old.ResourceVersion}, "data": data}
+	if len(old.BinaryData) > 0 {
+		bin := map[string]any{}
+		for k := range old.BinaryData {
+			bin[k] = nil
+		}
+		patch["binaryData"] = bin
+	}
+	b, _ := json.Marshal(patch)
+	return b
+}
+
+// fit encodes doc under the budget: first the releases that finished runs left as they were are
+// compacted (dropped and counted), then the oldest runs are evicted, never the run keep. It fails when
+// keep alone does not fit.
+func (s *Store) fit(doc *document, keep string) ([]byte, error) {
+	doc.Schema = SchemaVersion
+	b, err := json.Marshal(doc)
+	if err != nil || len(b) <= s.budget() {
+		return b, err
+	}
+	for i := len(doc.Runs) - 1; i >= 0; i-- { // oldest first
+		compact(&doc.Runs[i])
+	}
+	for {
+		if b, err = json.Marshal(doc); err != nil || len(b) <= s.budget() {
+			return b, err
+		}
+		evicted := false
+		for i := len(doc.Runs) - 1; i >= 0; i-- {
+			if doc.Runs[i].ID != keep {
+				doc.Runs = append(doc.Runs[:i], doc.Runs[i+1:]...)
+				evicted = true
+				break
+			}
+		}
+		if !evicted {
+			return nil, &TooBigError{Namespace: s.Namespace, Size: len(b), Budget: s.budget()}
+		}
+	}
+}
+
+// compact drops the releases a finished run left as they were (no new revision, not running).
+func compact(r *Run) {
+	if !r.Done() {
+		return
+	}
+	kept := r.Releases[:0]
+	for _, rel := range r.Releases {
+		if rel.Changed() || rel.Outcome == OutcomeRunning {
+			kept = append(kept, rel)
+			continue
+		}
+		r.Compacted++
+	}
+	r.Releases = kept
+}
+
+// moveAside copies the ConfigMap cm (a journal that does not decode) to <Name>-corrupt-<UTC time>, as it
+// is, and returns that name.
+func (s *Store) moveAside(ctx context.Context, cm *corev1.ConfigMap) (string, error) {
+	cms := s.Client.CoreV1().ConfigMaps(s.Namespace)
+	base := Name + "-corrupt-" + s.now().UTC().Format("20060102-150405")
+	for i := 0; i < 5; i++ {
+		name := base
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		kept := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace,
+			Labels:      map[string]string{"app.kubernetes.io/managed-by": "kubectl-skoala"},
+			Annotations: map[string]string{"skoala.io/moved-aside-from": Name}},
+			Data: cm.Data, BinaryData: cm.BinaryData}
+		_, err := cms.Create(ctx, kept, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("%s and 4 more names are taken", base)
+}
+
+// ClusterIdentity is who a cluster is, whatever a kubeconfig calls it: the API server's URL and the UID
+// of its kube-system namespace. A rollback matches the releases of a run by it (by the UID; the URL is
+// for people, as one cluster has several). Callers that proved a cluster's identity otherwise (--fleet
+// kpanda) supply it; Identify reads it.
+type ClusterIdentity struct {
+	Server        string `json:"server,omitempty"`
+	KubeSystemUID string `json:"kubeSystemUID,omitempty"`
+}
+
+// Identities are the clusters' identities by context name.
+type Identities map[string]ClusterIdentity
+
+// Identify reads the identity of the cluster of client at server (the UID is empty when kube-system
+// may not be read: then the context name is what matches).
+func Identify(ctx context.Context, client kubernetes.Interface, server string) ClusterIdentity {
+	id := ClusterIdentity{Server: server}
+	if ns, err := client.CoreV1().Namespaces().Get(ctx, "kube-system", metav1.GetOptions{}); err == nil {
+		id.KubeSystemUID = string(ns.UID)
+	}
+	return id
+}
+
+// Matches says whether the release was recorded on the cluster id that a kubeconfig calls context: by
+// the kube-system UID when both sides know it, else by the context name (runs written before identities
+// were recorded, or an identity that may not read kube-system).
+func (r Release) Matches(id ClusterIdentity, context string) bool {
+	if r.Cluster != nil && r.Cluster.KubeSystemUID != "" && id.KubeSystemUID != "" {
+		return r.Cluster.KubeSystemUID == id.KubeSystemUID
+	}
+	return r.Context == context
+}
+
+// FindOn returns the release of the run on the cluster id, called context here (nil when the run did
+// not list it).
+func (r *Run) FindOn(id ClusterIdentity, context, release string) *Release {
+	for i := range r.Releases {
+		if r.Releases[i].Release == release && r.Releases[i].Matches(id, context) {
+			return &r.Releases[i]
+		}
+	}
+	return nil
 }
 
 // scrub masks whatever looks like a secret in the free-text fields (the journal never holds values, and

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -87,5 +88,59 @@ func TestHalf(t *testing.T) {
 	run.UndoneBy = "x"
 	if at, _ := Half(run, []Installed{{"global", "skoala", "0.57.2"}, {"workspace-1", "skoala-init", "0.28.1"}}); at != nil {
 		t.Error("an undone run is not in effect")
+	}
+}
+
+func TestJournalCompactsThenEvictsThenRefuses(t *testing.T) {
+	ctx := context.Background()
+	c := fake.NewSimpleClientset()
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	s := &Store{Client: c, Namespace: "skoala-system", Budget: 40 << 10, Now: func() time.Time { return at }}
+	old := bigRun(0, 60, at)
+	for k := 1; k < 60; k++ { // the old run changed only its first release
+		old.Releases[k].ToRevision, old.Releases[k].ToVersion, old.Releases[k].Outcome = 0, "", "up-to-date"
+	}
+	if err := s.Begin(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Begin(ctx, bigRun(1, 40, at)); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := s.List(ctx)
+	if len(runs) != 2 || len(runs[1].Releases) != 1 || runs[1].Compacted != 59 || len(runs[0].Releases) != 40 {
+		t.Fatalf("the old run's passive releases are not compacted: %d runs", len(runs))
+	}
+	if err := s.Begin(ctx, bigRun(2, 50, at)); err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ = s.List(ctx); len(runs) != 1 || runs[0].ID != "r02" {
+		t.Fatalf("the oldest runs are not evicted: %d runs", len(runs))
+	}
+	var tb *TooBigError
+	if err := s.Begin(ctx, bigRun(3, 500, at)); !errors.As(err, &tb) {
+		t.Fatalf("a run that cannot fit: %v", err)
+	}
+	if runs, _ = s.List(ctx); len(runs) != 1 || runs[0].ID != "r02" {
+		t.Errorf("a refused run changed the journal: %d runs", len(runs))
+	}
+}
+
+func TestReleaseMatchesByIdentityThenContext(t *testing.T) {
+	uid := ClusterIdentity{Server: "https://10.0.0.1:6443", KubeSystemUID: "uid-1"}
+	run := &Run{Releases: []Release{
+		{Context: "global", Release: "skoala", Cluster: &ClusterIdentity{Server: "https://vip:6443", KubeSystemUID: "uid-1"}},
+		{Context: "workspace-1", Release: "skoala-init"}, // written before identities were recorded
+	}}
+	if r := run.FindOn(uid, "dce-prod-global", "skoala"); r == nil {
+		t.Error("the same cluster under another context name does not match")
+	}
+	if r := run.FindOn(ClusterIdentity{KubeSystemUID: "uid-2"}, "global", "skoala"); r != nil {
+		t.Error("another cluster under the same context name matches")
+	}
+	if r := run.FindOn(ClusterIdentity{}, "global", "skoala"); r == nil {
+		t.Error("an unknown identity does not fall back to the context name")
+	}
+	if r := run.FindOn(ClusterIdentity{KubeSystemUID: "uid-9"}, "workspace-1", "skoala-init"); r == nil {
+		t.Error("an old run without identity does not fall back to the context name")
 	}
 }

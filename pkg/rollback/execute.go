@@ -174,7 +174,12 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 		}
 	}
 	// 2. The journal, before the first change.
-	jr := journalBegin(ctx, d, cfg, rep, st)
+	jr, err := journalBegin(ctx, d, cfg, rep, st)
+	if err != nil {
+		rep.Outcome, rep.Message = OutcomeFailed, "nothing was changed: the rollback could not be recorded in the journal: "+scrub(err.Error())
+		rep.Hint = journalHint(cfg, err)
+		return nil
+	}
 	defer jr.finish(rep)
 	// 3. Backups of the current values of every release before the first change.
 	if warn, err := backup.EnsureDir(cfg.BackupDir); err != nil {
@@ -414,9 +419,12 @@ type journalRun struct {
 	store *journal.Store
 	id    string
 	rep   *Report
+	ids   journal.Identities
 }
 
-func journalBegin(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) *journalRun {
+// journalBegin records the rollback before its first change (nil when no control plane is among the
+// targets). An error is a rollback that could not be recorded: nothing may change.
+func journalBegin(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) (*journalRun, error) {
 	var cp *kube.Cluster
 	for _, rs := range st.Releases {
 		if rs.Target.Role == fleet.RoleControlPlane && rs.Cluster != nil {
@@ -427,18 +435,43 @@ func journalBegin(ctx context.Context, d Deps, cfg Config, rep *Report, st *Stat
 		// The journal lives in the control plane, which a rollback of a workspace release alone
 		// (--to-revision, --from-backup) does not name: say so rather than write it where status never reads.
 		rep.Warnings = append(rep.Warnings, "the journal was not written: no control-plane cluster among the targets (status reads the journal there)")
-		return nil
+		return nil, nil
 	}
-	j := &journalRun{store: &journal.Store{Client: cp.Client, Namespace: cfg.Namespace, Now: d.Now}, id: journal.NewID(d.Now()), rep: rep}
+	j := &journalRun{store: &journal.Store{Client: cp.Client, Namespace: cfg.Namespace, Now: d.Now}, id: journal.NewID(d.Now()), rep: rep, ids: journal.Identities{}}
+	for _, rs := range st.Releases {
+		j.ids[rs.Target.Context] = rs.Identity
+	}
 	host, _ := os.Hostname()
 	run := journal.Run{ID: j.id, Kind: journal.KindRollback, Who: journal.Who(ctx, cp.Client), Host: host, Tool: cfg.Tool,
-		Started: d.Now().UTC(), Undoes: rep.Run, Releases: journalReleases(rep)}
+		Started: d.Now().UTC(), Undoes: rep.Run, Releases: j.releases(rep)}
 	if err := j.store.Begin(ctx, run); err != nil {
-		rep.Warnings = append(rep.Warnings, "the journal was not written: "+redact.String(err.Error()))
-		return nil
+		return nil, err
 	}
 	rep.JournalRun = j.id
-	return j
+	return j, nil
+}
+
+// journalHint is what to do about a rollback that could not be recorded.
+func journalHint(cfg Config, err error) string {
+	var tb *journal.TooBigError
+	if errors.As(err, &tb) {
+		return "the rollback's record alone is over the journal's budget: roll the fleet back in parts (--to-revision)"
+	}
+	if _, hint := kube.Explain(err, "update", "configmaps in namespace "+cfg.Namespace); hint != "" {
+		return hint
+	}
+	return fmt.Sprintf("the journal is the ConfigMap %s in namespace %s of the control plane; see '%s doctor'", journal.Name, cfg.Namespace, cfg.Name)
+}
+
+// releases is journalReleases with each release's cluster identity.
+func (j *journalRun) releases(rep *Report) []journal.Release {
+	out := journalReleases(rep)
+	for i := range out {
+		if id := j.ids[out[i].Context]; id.KubeSystemUID != "" || id.Server != "" {
+			out[i].Cluster = &id
+		}
+	}
+	return out
 }
 
 func (j *journalRun) write(fn func(*journal.Run)) {
@@ -453,7 +486,7 @@ func (j *journalRun) write(fn func(*journal.Run)) {
 }
 
 func (j *journalRun) update(rep *Report) {
-	j.write(func(r *journal.Run) { r.Releases = journalReleases(rep) })
+	j.write(func(r *journal.Run) { r.Releases = j.releases(rep) })
 }
 
 func (j *journalRun) finish(rep *Report) {
@@ -461,7 +494,7 @@ func (j *journalRun) finish(rep *Report) {
 		return
 	}
 	j.write(func(r *journal.Run) {
-		r.Releases = journalReleases(rep)
+		r.Releases = j.releases(rep)
 		r.Outcome, r.Message, r.Finished = rep.Outcome, rep.Message, j.store.Now().UTC()
 	})
 }

@@ -50,9 +50,13 @@ type Config struct {
 	// Force is --force: a release pending by an operation no kubectl-skoala lock recorded is recovered even
 	// though that operation may still be running (helmops.DecidePending).
 	Force bool
+	// Identities are the clusters' identities a caller proved (by context); Gather reads the others'.
+	Identities journal.Identities
 
 	// hasher keys the digests of secrets in the diffs (one per Plan).
 	hasher *redact.Hasher
+	// runs are the journal's runs (for the rollbacks that already undid part of a run).
+	runs []journal.Run
 }
 
 // Mode is the mode cfg asks for.
@@ -79,8 +83,12 @@ type State struct {
 	Runs []journal.Run
 	// JournalError says why the journal could not be read ("" when it could, or there is none).
 	JournalError string
-	Releases     []ReleaseState
-	Backup       *BackupFile
+	// JournalCorrupt is a journal that does not decode (nil when it decodes); MovedAside the ConfigMaps
+	// that keep earlier journals that did not (the runs they hold are not in Runs).
+	JournalCorrupt *journal.CorruptError
+	MovedAside     []string
+	Releases       []ReleaseState
+	Backup         *BackupFile
 	// Read is when Gather read the clusters (this process's clock): a pending revision's age is judged
 	// against it.
 	Read time.Time
@@ -95,6 +103,8 @@ type ReleaseState struct {
 	Lock    *upgrade.LockInfo
 	// Kpanda are kpanda's Helm operations running on the release (helmops.ActiveOperations).
 	Kpanda []helmops.Operation
+	// Identity is the cluster's (journal.ClusterIdentity): the journal's releases match on it.
+	Identity journal.ClusterIdentity
 }
 
 // Last is the newest revision (nil when not installed).
@@ -169,20 +179,45 @@ func Gather(ctx context.Context, d Deps, cfg Config) (*State, error) {
 			return nil, fmt.Errorf("cluster %s: %w", cfg.Targets[i].Context, err)
 		}
 	}
+	identify(ctx, cfg, st)
 	for _, rs := range st.Releases {
 		if rs.Target.Role != fleet.RoleControlPlane {
 			continue
 		}
 		jctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-		runs, err := (&journal.Store{Client: rs.Cluster.Client, Namespace: cfg.Namespace}).List(jctx)
+		j, err := (&journal.Store{Client: rs.Cluster.Client, Namespace: cfg.Namespace}).Read(jctx)
 		cancel()
-		if err != nil {
+		var ce *journal.CorruptError
+		switch {
+		case errors.As(err, &ce):
+			st.JournalCorrupt = ce
+		case err != nil:
 			msg, _ := kube.Explain(err, "get", "configmaps in namespace "+cfg.Namespace)
 			st.JournalError = msg
+		default:
+			st.Runs, st.MovedAside = j.Runs, j.MovedAside
 		}
-		st.Runs = runs
 	}
 	return st, nil
+}
+
+// identify gives every release state its cluster's identity: the one cfg supplies, else the one read
+// (concurrently; an identity that may not read kube-system matches by context name).
+func identify(ctx context.Context, cfg Config, st *State) {
+	kube.ForEach(ctx, st.Releases, 8, cfg.RequestTimeout, func(ctx context.Context, i int, rs ReleaseState) {
+		if id, ok := cfg.Identities[rs.Target.Context]; ok {
+			st.Releases[i].Identity = id
+			return
+		}
+		if rs.Cluster == nil || rs.Cluster.Client == nil {
+			return
+		}
+		server := ""
+		if rs.Cluster.Config != nil {
+			server = rs.Cluster.Config.Host
+		}
+		st.Releases[i].Identity = journal.Identify(ctx, rs.Cluster.Client, server)
+	})
 }
 
 func readRelease(ctx context.Context, d Deps, cfg Config, t fleet.Target) (ReleaseState, error) {
@@ -244,6 +279,7 @@ func loadChart(ctx context.Context, cfg Config, chart, version string) (*helmsdk
 // order they are rolled back: workspaces first (in reverse order of the fleet), then the control plane.
 func Plan(cfg Config, st *State) (*Report, error) {
 	cfg.hasher = redact.NewHasher() // secrets in the diff show as digests under a key of this run
+	cfg.runs = st.Runs
 	rep := &Report{Schema: SchemaVersion, Namespace: cfg.Namespace, Mode: cfg.Mode(), DryRun: cfg.DryRun,
 		Timeout: cfg.Timeout.String(), BackupDir: cfg.BackupDir, Outcome: OutcomePlanned, Releases: []ReleasePlan{}}
 	if st.JournalError != "" {
@@ -251,6 +287,9 @@ func Plan(cfg Config, st *State) (*Report, error) {
 	}
 	var run *journal.Run
 	if rep.Mode == ModeRun {
+		if err := journalUnreadable(cfg, st); err != nil {
+			return rep, err
+		}
 		if cfg.Run != "" {
 			run = journal.ByID(st.Runs, cfg.Run)
 			if run == nil {
@@ -262,6 +301,9 @@ func Plan(cfg Config, st *State) (*Report, error) {
 			}
 		} else {
 			run = journal.LastUndoable(st.Runs)
+			if err := historyLost(cfg, st, run); err != nil {
+				return rep, err
+			}
 		}
 		if run != nil {
 			rep.Run, rep.RunSummary = run.ID, run.Summary()
@@ -302,6 +344,7 @@ func Plan(cfg Config, st *State) (*Report, error) {
 		rep.Releases = append(rep.Releases, rp)
 	}
 	rep.NotUndone = notUndone(run, rep)
+	missing := notAmongTargets(run, st)
 	todo, refused := 0, false
 	for _, rp := range rep.Releases {
 		if Active(rp.Action) {
@@ -310,6 +353,8 @@ func Plan(cfg Config, st *State) (*Report, error) {
 		refused = refused || rp.Action == ActionRefused
 	}
 	switch {
+	case len(missing) > 0:
+		refuseRunPart(cfg, run, missing, rep)
 	case refused:
 		rep.Outcome = OutcomeRefused
 		rep.Message = "nothing was changed: a release cannot be rolled back now"
@@ -429,7 +474,7 @@ func planRun(cfg Config, run *journal.Run, rs ReleaseState, rp *ReleasePlan) {
 		rp.Action, rp.Reason = ActionNone, "no upgrade run to undo"
 		return
 	}
-	jr := run.Find(rp.Context, rp.Release)
+	jr := run.FindOn(rs.Identity, rp.Context, rp.Release)
 	switch {
 	case jr == nil:
 		rp.Action, rp.Reason = ActionNone, fmt.Sprintf("run %s did not include it", run.ID)
@@ -441,9 +486,23 @@ func planRun(cfg Config, run *journal.Run, rs ReleaseState, rp *ReleasePlan) {
 		rp.Action, rp.Reason = ActionNone, "not installed"
 		return
 	}
+	if back := alreadyBack(cfg.runs, run, jr, rs); back != "" {
+		rp.Action, rp.Reason = ActionNone, back
+		return
+	}
 	to := jr.ToRevision
 	if to == 0 && jr.Outcome == journal.OutcomeRunning && last.Revision > jr.FromRevision {
-		to = last.Revision // killed during its helm call: the newest revision is the run's
+		// Killed during its helm call: the run's revision is the first after its base; one made later
+		// (by someone else: a hotfix) is never undone silently.
+		mine, later := killedRunRevisions(run, jr, rs)
+		if len(later) > 0 {
+			rp.Action = ActionRefused
+			rp.Reason = fmt.Sprintf("run %s was killed during its helm call (its revision is %d), and %s came after it", run.ID, mine, describe(later))
+			rp.Hint = fmt.Sprintf("roll it back to a revision of your choice with '%s rollback --context %s --release %s --to-revision N' ('helm --kube-context %s -n %s history %s' shows them)",
+				cfg.Name, rp.Context, rp.Release, rp.Context, cfg.Namespace, rp.Release)
+			return
+		}
+		to = mine
 	}
 	if to == 0 || to == jr.FromRevision {
 		rp.Action, rp.Reason = ActionNone, fmt.Sprintf("run %s did not change it (%s)", run.ID, jr.Outcome)

@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -262,5 +263,61 @@ func TestRightsOfARollback(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("rights lack %q:\n%s", want, s)
 		}
+	}
+}
+
+func TestPlanJournalThatDoesNotDecode(t *testing.T) {
+	st := fleetState()
+	st.Runs = nil
+	st.JournalCorrupt = &journal.CorruptError{Namespace: "skoala-system", Name: journal.Name, Reason: "invalid character"}
+	_, err := Plan(cfg, st)
+	var he *HintError
+	if err == nil || !strings.Contains(err.Error(), "does not decode") || !errors.As(err, &he) {
+		t.Fatalf("a corrupt journal: %v", err)
+	}
+	for _, w := range []string{"--run", "--to-revision", "--from-backup"} {
+		if !strings.Contains(he.Hint, w) {
+			t.Errorf("the hint does not name %s: %s", w, he.Hint)
+		}
+	}
+	c := cfg
+	c.ToRevision = 1
+	st.Releases = st.Releases[:1]
+	if rep, err := Plan(c, st); err != nil || rep.Releases[0].Action != ActionRollback {
+		t.Errorf("--to-revision with a corrupt journal: %v", err)
+	}
+	// Started afresh after it was moved aside, with no upgrade run since: not "nothing to roll back".
+	st = fleetState()
+	st.Runs, st.MovedAside = nil, []string{journal.Name + "-corrupt-20261202-010000"}
+	if _, err := Plan(cfg, st); err == nil || !strings.Contains(err.Error(), "corrupt-20261202-010000") {
+		t.Errorf("a journal started afresh: %v", err)
+	}
+}
+
+func TestPlanMatchesReleasesByClusterIdentity(t *testing.T) {
+	st := fleetState()
+	for i := range st.Runs[0].Releases {
+		jr := &st.Runs[0].Releases[i]
+		jr.Cluster = &journal.ClusterIdentity{KubeSystemUID: "uid-" + jr.Context}
+	}
+	// This operator's kubeconfig names the clusters otherwise.
+	for i, name := range []string{"dce-global", "dce-ws1", "dce-ws2"} {
+		old := st.Releases[i].Target.Context
+		st.Releases[i].Target.Context = name
+		st.Releases[i].Identity = journal.ClusterIdentity{KubeSystemUID: "uid-" + old}
+	}
+	rep, err := Plan(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rep); got != "dce-ws2:none dce-ws1:rollback dce-global:rollback" {
+		t.Fatalf("by identity: %s", got)
+	}
+	// Another cluster under the recorded name is not the run's.
+	st = fleetState()
+	st.Runs[0].Releases[1].Cluster = &journal.ClusterIdentity{KubeSystemUID: "uid-a"}
+	st.Releases[1].Identity = journal.ClusterIdentity{KubeSystemUID: "uid-b"}
+	if rep, _ := Plan(cfg, st); rep.Outcome != OutcomeRefused || !strings.Contains(rep.Message, "workspace-1/skoala-init") {
+		t.Errorf("another cluster under the same name: %s %s", rep.Outcome, rep.Message)
 	}
 }

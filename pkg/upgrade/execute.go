@@ -68,7 +68,11 @@ func (x *executor) run(ctx context.Context) error {
 	if !x.lockAll(ctx) {
 		return nil
 	}
-	jr := journalBegin(ctx, x.d, x.cfg, x.rep, x.ws) // the journal (pkg/journal): before the first change, then per release
+	jr, err := journalBegin(ctx, x.d, x.cfg, x.rep, x.ws) // the journal (pkg/journal): before the first change, then per release
+	if err != nil {
+		x.failRun("the run could not be recorded in the journal: "+err.Error(), journalHint(err, x.cfg))
+		return nil
+	}
 	defer jr.finish(x.rep, x.ws)
 	if !x.backupAll() {
 		return nil

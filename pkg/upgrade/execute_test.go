@@ -8,10 +8,14 @@ import (
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 )
 
@@ -134,3 +138,26 @@ func TestExecuteRefusesAReleaseChangedSinceThePlan(t *testing.T) {
 }
 
 func helmsdkOpts() helmsdk.UpgradeOptions { return helmsdk.UpgradeOptions{Values: map[string]any{}} }
+
+// TestExecuteStopsWhenTheRunCannotBeRecorded: a run the journal cannot record (here: the API server
+// refuses the ConfigMap, as it refuses one over 1 MiB) stops before the first change, not with a warning
+// (issue 24 §3): without its record a later rollback would undo an older run.
+func TestExecuteStopsWhenTheRunCannotBeRecorded(t *testing.T) {
+	f := newFleet(t, append(workloads("v0.57.2"), admissionJob())...)
+	p := plannedUpgrade(t, f)
+	p.works[0].target.Role = fleet.RoleControlPlane // the journal lives in the control plane
+	cs := f.clusters["workspace-1"].Client.(*fake.Clientset)
+	cs.PrependReactor("create", "configmaps", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewRequestEntityTooLargeError("limit is 1048576")
+	})
+	rep, err := Execute(context.Background(), f.deps(), p)
+	if err != nil || rep.Outcome != OutcomeFailed || !strings.Contains(rep.Message, "nothing was changed: the run could not be recorded in the journal") {
+		t.Fatalf("%v: %+v", err, rep)
+	}
+	if last, _ := f.helm["workspace-1"].Last("skoala-init"); last.Revision != 1 {
+		t.Errorf("the release changed though the run was not recorded: revision %d", last.Revision)
+	}
+	if _, err := cs.BatchV1().Jobs(testNS).Get(context.Background(), "gateway-api-admission", metav1.GetOptions{}); err != nil {
+		t.Errorf("the admission Job was deleted though the run was not recorded: %v", err)
+	}
+}

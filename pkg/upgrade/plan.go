@@ -12,6 +12,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
@@ -58,6 +59,9 @@ type Config struct {
 	Tool           string
 	// Debug sends Helm's debug lines to Deps.Observe (EventDebug).
 	Debug bool
+	// Identities are the clusters' identities a caller proved (by context); the journal reads the
+	// others' (journal.Identify).
+	Identities journal.Identities
 }
 
 // HelmFunc builds the Helm client of a namespace of a cluster; log receives Helm's debug lines.

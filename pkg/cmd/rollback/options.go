@@ -86,6 +86,9 @@ func (o *Options) Run(ctx context.Context) error {
 		if lerr != nil {
 			return exit.Usagef("--from-backup %s: %v", o.FromBackup, lerr)
 		}
+		if err := o.backupMismatch(m); err != nil {
+			return err
+		}
 		role := fleet.RoleControlPlane
 		if m.Chart == product.ChartInit {
 			role = fleet.RoleWorkspace
@@ -134,10 +137,7 @@ func (o *Options) Run(ctx context.Context) error {
 			return exit.Failf("give --backup-dir", "%v", err)
 		}
 	}
-	maxHistory := o.g.Helm.MaxHistory
-	if maxHistory == 0 {
-		maxHistory = 10
-	}
+	maxHistory := o.g.Helm.MaxHistory // HELM_MAX_HISTORY (10 when unset); 0 is unlimited, as in helm
 	reqTimeout := fac.RequestTimeout()
 	if reqTimeout == 0 {
 		reqTimeout = time.Minute
@@ -204,6 +204,36 @@ func (o *Options) Run(ctx context.Context) error {
 		return gatherError(ctx, runErr)
 	}
 	return outcomeError(rep)
+}
+
+// backupMismatch refuses --context, -n or --release that name another cluster, namespace or release than
+// the backup file: a backup is restored where it was taken, never silently elsewhere.
+func (o *Options) backupMismatch(m backup.Meta) error {
+	flag, given, file := "", "", ""
+	cf := o.g.ConfigFlags
+	switch {
+	case cf != nil && cf.Context != nil && *cf.Context != "" && *cf.Context != m.Cluster:
+		flag, given, file = "--context", *cf.Context, m.Cluster
+	case cf == nil || cf.Context == nil || *cf.Context == "":
+		if c := o.g.Helm.KubeContext; c != "" && c != m.Cluster {
+			flag, given, file = "--kube-context", c, m.Cluster
+		}
+	}
+	if flag == "" && m.Namespace != "" {
+		if cf != nil && cf.Namespace != nil && *cf.Namespace != "" && *cf.Namespace != m.Namespace {
+			flag, given, file = "-n", *cf.Namespace, m.Namespace
+		} else if (cf == nil || cf.Namespace == nil || *cf.Namespace == "") && o.g.Helm.Namespace != "" && o.g.Helm.Namespace != "default" && o.g.Helm.Namespace != m.Namespace {
+			flag, given, file = "-n", o.g.Helm.Namespace, m.Namespace
+		}
+	}
+	if flag == "" && o.releaseSet && o.Fleet.SkoalaRelease != m.Release {
+		flag, given, file = "--release", o.Fleet.SkoalaRelease, m.Release
+	}
+	if flag == "" {
+		return nil
+	}
+	return exit.New(exit.Usage, fmt.Errorf("--from-backup %s was taken of %s in namespace %s on context %s: %s %s names another", o.FromBackup, m.Release, m.Namespace, m.Cluster, flag, given),
+		fmt.Sprintf("drop %s to restore it where it was taken (%s), or give the backup of %s", flag, file, given))
 }
 
 func gatherError(ctx context.Context, err error) error {

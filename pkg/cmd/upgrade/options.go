@@ -202,10 +202,7 @@ func (o *Options) config(targets []fleet.Target, offline []string) (upgrade.Conf
 		}
 		dir = d
 	}
-	maxHistory := o.g.Helm.MaxHistory
-	if maxHistory == 0 {
-		maxHistory = 10 // helm upgrade's --history-max default
-	}
+	maxHistory := o.g.Helm.MaxHistory // HELM_MAX_HISTORY (10 when unset, as helm's --history-max); 0 is unlimited, as in helm
 	reqTimeout := o.g.Factory().RequestTimeout()
 	if reqTimeout == 0 {
 		reqTimeout = time.Minute

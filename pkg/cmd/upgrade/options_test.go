@@ -145,3 +145,24 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// HELM_MAX_HISTORY=0 means unlimited, as in helm (issue 24 §3); unset, helm's default of 10.
+func TestMaxHistoryFromHelm(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		set  bool
+		want int
+	}{{"0", true, 0}, {"", false, 10}, {"25", true, 25}} {
+		if c.set {
+			t.Setenv("HELM_MAX_HISTORY", c.env)
+		} else {
+			os.Unsetenv("HELM_MAX_HISTORY")
+		}
+		o := NewOptions(cli.NewGlobals(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, ErrOut: &strings.Builder{}}))
+		o.BackupDir = t.TempDir()
+		cfg, err := o.config(nil, nil)
+		if err != nil || cfg.MaxHistory != c.want {
+			t.Errorf("HELM_MAX_HISTORY=%q (set %v): MaxHistory %d %v, want %d", c.env, c.set, cfg.MaxHistory, err, c.want)
+		}
+	}
+}
