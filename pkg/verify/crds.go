@@ -20,7 +20,8 @@ var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Ver
 // can be had) with the live CRD.
 func (v *releaseVerify) crds(ctx context.Context) {
 	files := v.hr.StoredCRDFiles()
-	if v.cfg.Chart != nil {
+	// The release keeps the root chart only: a chart with dependencies is read from its archive.
+	if md := v.hr.Metadata(); v.cfg.Chart != nil && md != nil && len(md.Dependencies) > 0 {
 		ch, err := v.cfg.Chart(ctx, v.hr.Chart, v.hr.ChartVersion)
 		if err != nil {
 			v.rel.Skipped = append(v.rel.Skipped, Skipped{What: "CRD files of subcharts", Right: "the chart archive could not be had: " + err.Error()})

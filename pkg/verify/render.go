@@ -73,7 +73,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 	if d := rel.differences(); d > 0 {
 		state = p.State(render.Error, fmt.Sprintf("%d %s", d, plural(d, "difference")))
 	}
-	fmt.Fprintf(b, "  release %s: %s %s, revision %d, %d objects compared: %s\n", rel.Name, rel.Chart, rel.Version, rel.Revision, rel.Objects, state)
+	fmt.Fprintf(b, "  release %s: %s %s, revision %d, %d %s compared: %s\n", rel.Name, rel.Chart, rel.Version, rel.Revision, rel.Objects, plural(rel.Objects, "object"), state)
 	if rel.Error != "" {
 		fmt.Fprintf(b, "  %s %s\n", p.State(render.Error, "error:"), rel.Error)
 	}
