@@ -55,7 +55,15 @@ func (v *releaseVerify) crds(ctx context.Context) {
 // fields than the chart's file sets).
 func compareCRD(file, name string, chart, live map[string]any) CRD {
 	out := CRD{File: file, Name: name, State: CRDSame}
-	for _, k := range versionAnnotations(chart) {
+	ignore := append([]string(nil), DefaultIgnores...)
+	keys := versionAnnotations(chart)
+	for _, k := range keys {
+		ignore = append(ignore, "/metadata/annotations/"+escape(k))
+	}
+	// The fields the file sets that the live CRD does not have as the file has them, versions aside: a
+	// hand change when the versions are the same.
+	out.Fields = diffObject(chart, live, ignore)
+	for _, k := range keys {
 		cv, lv := str(chart, "metadata", "annotations", k), str(live, "metadata", "annotations", k)
 		if lv == "" || cv == lv {
 			continue
@@ -81,9 +89,9 @@ func compareCRD(file, name string, chart, live map[string]any) CRD {
 		out.State, out.Detail = CRDLiveOlder, "the chart's CRD defines "+strings.Join(extra, ", ")+", the live one does not"
 		return out
 	}
-	if f := diffObject(chart, live, DefaultIgnores); len(f) > 0 {
-		out.State, out.Fields = CRDChanged, f
-		out.Detail = fmt.Sprintf("changed by hand: %d field(s) differ from %s", len(f), file)
+	if len(out.Fields) > 0 {
+		out.State = CRDChanged
+		out.Detail = "changed by hand: the live CRD differs from " + file
 	}
 	return out
 }
