@@ -1,0 +1,236 @@
+package e2e
+
+// issue 23: 'verify' on the fleet with the real kubectl and helm: hand changes reported with their paths
+// and values (a Secret's never), an HPA's replicas not reported, a release record padded to 95% warned
+// about, a CRD changed by hand named by its chart file, a read-only identity's report with the Secrets
+// skipped, and a clean report again once helm upgrades the release to the same chart.
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type verifyReport struct {
+	Differences int `json:"differences"`
+	Clusters    []struct {
+		Context  string `json:"context"`
+		Releases []struct {
+			Name  string `json:"name"`
+			Error string `json:"error"`
+			Drift []struct {
+				Kind   string `json:"kind"`
+				Name   string `json:"name"`
+				Fields []struct {
+					Path   string `json:"path"`
+					Chart  string `json:"chart"`
+					Live   string `json:"live"`
+					Hidden bool   `json:"hidden"`
+				} `json:"fields"`
+			} `json:"drift"`
+			CRDs []struct {
+				File   string `json:"file"`
+				Name   string `json:"name"`
+				State  string `json:"state"`
+				Fields []struct {
+					Path string `json:"path"`
+				} `json:"fields"`
+			} `json:"crds"`
+			Size *struct {
+				Object  string  `json:"object"`
+				Bytes   int     `json:"bytes"`
+				Percent float64 `json:"percent"`
+				Warning bool    `json:"warning"`
+			} `json:"size"`
+			Skipped []struct {
+				What  string `json:"what"`
+				Right string `json:"right"`
+			} `json:"skipped"`
+		} `json:"releases"`
+	} `json:"clusters"`
+}
+
+func parseVerify(t *testing.T, r Result) verifyReport {
+	t.Helper()
+	var v verifyReport
+	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+		t.Fatalf("verify -o json: %v\n%s", err, r)
+	}
+	return v
+}
+
+// field returns "chart -> live" of a drifted field of kind/name at path ("" when not reported).
+func (v verifyReport) field(kind, name, path string) (string, bool) {
+	for _, c := range v.Clusters {
+		for _, r := range c.Releases {
+			for _, d := range r.Drift {
+				if d.Kind != kind || d.Name != name {
+					continue
+				}
+				for _, f := range d.Fields {
+					if f.Path == path {
+						return f.Chart + " -> " + f.Live, f.Hidden
+					}
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+func TestVerifyDrift(t *testing.T) {
+	ns := Namespace(t, "verify")
+	InstallChart(t, "global", ns, "skoala", "skoala", "0.28.1", "--set", "hive.extraConfigMap.level=info")
+	kc := func(args ...string) Result {
+		return MustKubectl(t, append([]string{"--context", "global", "-n", ns}, args...)...)
+	}
+	verify := func(extra ...string) Result {
+		return Skoala(t, append([]string{"verify", "-n", ns, "--no-images", "-o", "json"}, extra...)...)
+	}
+
+	t.Run("a release as installed verifies clean", func(t *testing.T) {
+		if r := verify(); r.Code != 0 || parseVerify(t, r).Differences != 0 {
+			t.Fatalf("exit %d, want 0 and no differences\n%s", r.Code, r)
+		}
+	})
+
+	t.Run("replicas an HPA scales are not reported", func(t *testing.T) {
+		kc("autoscale", "deployment/hive", "--min=1", "--max=3")
+		kc("scale", "deployment/hive", "--replicas=2")
+		r := verify()
+		if got := kc("get", "deployment/hive", "-o", "jsonpath={.spec.replicas}").Stdout; got != "2" {
+			t.Fatalf("hive runs %s replicas, want 2 (the test changed nothing)", got)
+		}
+		if d, _ := parseVerify(t, r).field("Deployment", "hive", "/spec/replicas"); d != "" || r.Code != 0 {
+			t.Errorf("exit %d, /spec/replicas %q: want 0 and the HPA's replicas not reported\n%s", r.Code, d, r)
+		}
+	})
+
+	t.Run("kubectl set image and a ConfigMap edit are reported with paths and values", func(t *testing.T) {
+		kc("set", "image", "deployment/hive", "hive=release.daocloud.io/skoala/hive:hotfix")
+		kc("patch", "configmap", "hive-extra", "--type", "merge", "-p", `{"data":{"level":"debug"}}`)
+		r := verify()
+		v := parseVerify(t, r)
+		if r.Code != 3 {
+			t.Errorf("exit %d, want 3\n%s", r.Code, r)
+		}
+		for _, w := range []struct{ kind, name, path, want string }{
+			{"Deployment", "hive", "/spec/template/spec/containers/0/image", "release.daocloud.io/skoala/hive:v0.28.1 -> release.daocloud.io/skoala/hive:hotfix"},
+			{"ConfigMap", "hive-extra", "/data/level", "info -> debug"},
+		} {
+			if got, _ := v.field(w.kind, w.name, w.path); got != w.want {
+				t.Errorf("%s/%s %s: %q, want %q\n%s", w.kind, w.name, w.path, got, w.want, r.Stdout)
+			}
+		}
+		tbl := Skoala(t, "verify", "-n", ns, "--no-images")
+		if tbl.Code != 3 || !strings.Contains(tbl.Stdout, "/data/level") || !strings.Contains(tbl.Stdout, "hive:hotfix") {
+			t.Errorf("table: exit %d, want 3 with the paths and values\n%s", tbl.Code, tbl)
+		}
+	})
+
+	t.Run("a Secret edited by hand is reported without its value", func(t *testing.T) {
+		kc("patch", "secret", "hive-config", "--type", "merge", "-p", `{"stringData":{"config.yaml":"`+plantedSecretValue+`"}}`)
+		for _, o := range []string{"json", "table", "yaml"} {
+			r := Skoala(t, "verify", "-n", ns, "--no-images", "-o", o)
+			if r.Code != 3 || !strings.Contains(r.Stdout, "/stringData/config.yaml") {
+				t.Errorf("-o %s: exit %d, want 3 and /stringData/config.yaml reported\n%s", o, r.Code, r)
+			}
+			b64 := base64.StdEncoding.EncodeToString([]byte(plantedSecretValue))
+			if strings.Contains(r.Stdout+r.Stderr, plantedSecretValue) || strings.Contains(r.Stdout+r.Stderr, b64) || strings.Contains(r.Stdout, "database:") {
+				t.Errorf("-o %s shows a Secret value\n%s", o, r)
+			}
+		}
+	})
+
+	t.Run("a release record padded to 95% of the limit is warned about", func(t *testing.T) {
+		v := parseVerify(t, verify())
+		size := v.Clusters[0].Releases[0].Size
+		if size == nil {
+			t.Fatalf("no size: %+v", v)
+		}
+		pad := 1<<20*95/100 - size.Bytes
+		patch := filepath.Join(t.TempDir(), "pad.json")
+		body := fmt.Sprintf(`{"data":{"pad":%q}}`, base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", pad))))
+		if err := os.WriteFile(patch, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		kc("patch", strings.Replace(size.Object, "/", " ", 1), "--type", "merge", "--patch-file", patch)
+		r := Skoala(t, "verify", "-n", ns, "--no-images")
+		if !strings.Contains(r.Stdout, "95.0%") || !strings.Contains(r.Stdout, "warning: 90% or more") {
+			t.Errorf("want the record at 95.0%% and a warning\n%s", r)
+		}
+	})
+
+	t.Run("a read-only identity gets the report with the Secrets skipped", func(t *testing.T) {
+		ro := Namespace(t, "verifyro")
+		cm := append(fleet.BaseEnv(t), "HELM_DRIVER=configmap")
+		if r := Run(t, cm, 3*time.Minute, filepath.Join(fleet.BinDir, "helm3"), "upgrade", "--install", "skoala", "skoala-release/skoala", "--version", "0.28.1",
+			"--kube-context", "global", "-n", ro, "--create-namespace", "--wait", "--timeout", "2m"); r.Code != 0 {
+			t.Fatalf("helm install with HELM_DRIVER=configmap:\n%s", r)
+		}
+		r := SkoalaEnv(t, []string{"HELM_DRIVER=configmap", "KUBECONFIG=" + fleet.ReadOnlyKubeconfig}, "verify", "-n", ro, "--no-images", "-o", "json")
+		v := parseVerify(t, r)
+		if r.Code != 0 || len(v.Clusters) != 1 || len(v.Clusters[0].Releases) != 1 {
+			t.Fatalf("exit %d, want 0 and the report\n%s", r.Code, r)
+		}
+		rel := v.Clusters[0].Releases[0]
+		skipped := false
+		for _, s := range rel.Skipped {
+			if s.What == "Secret/hive-config" && s.Right == "get secrets in namespace "+ro {
+				skipped = true
+			}
+		}
+		if !skipped || rel.Error != "" || len(rel.Drift) != 0 {
+			t.Errorf("want Secret/hive-config skipped for 'get secrets in namespace %s', no drift\n%s", ro, r.Stdout)
+		}
+	})
+
+	t.Run("after helm upgrade to the same chart verify is clean", func(t *testing.T) {
+		MustHelm(t, "upgrade", "skoala", "skoala-release/skoala", "--version", "0.28.1", "--reuse-values", "--kube-context", "global", "-n", ns, "--wait", "--timeout", "2m")
+		if r := verify(); r.Code != 0 {
+			t.Errorf("exit %d, want 0 after helm upgrade\n%s", r.Code, r)
+		}
+	})
+}
+
+// TestVerifyCRDChangedByHand changes the schema of a live Contour CRD with kubectl: verify names the
+// chart file it comes from and the field.
+func TestVerifyCRDChangedByHand(t *testing.T) {
+	const crd = "extensionservices.projectcontour.io"
+	const path = "/spec/versions/0/schema/openAPIV3Schema/x-kubernetes-preserve-unknown-fields"
+	ns := Namespace(t, "verifycrd")
+	InstallChart(t, "workspace-1", ns, "skoala-init", "skoala-init", "0.28.1")
+	kc := func(args ...string) Result {
+		return MustKubectl(t, append([]string{"--context", "workspace-1"}, args...)...)
+	}
+	kc("patch", "crd", crd, "--type", "json", "-p", `[{"op":"replace","path":"`+path+`","value":false}]`)
+	t.Cleanup(func() {
+		kc("patch", "crd", crd, "--type", "json", "-p", `[{"op":"replace","path":"`+path+`","value":true}]`)
+	})
+	r := Skoala(t, "verify", "-n", ns, "--no-images", "-w", "workspace-1", "-o", "json")
+	v := parseVerify(t, r)
+	if r.Code != 3 {
+		t.Errorf("exit %d, want 3\n%s", r.Code, r)
+	}
+	found := false
+	for _, c := range v.Clusters {
+		for _, rel := range c.Releases {
+			for _, x := range rel.CRDs {
+				if x.Name != crd {
+					continue
+				}
+				for _, f := range x.Fields {
+					found = found || (f.Path == path && x.File == "charts/contour-provisioner/crds/contour.yaml" && x.State != "same")
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("want CRD %s reported from charts/contour-provisioner/crds/contour.yaml with %s\n%s", crd, path, r.Stdout)
+	}
+}
