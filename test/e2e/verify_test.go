@@ -6,14 +6,19 @@ package e2e
 // skipped, and a clean report again once helm upgrades the release to the same chart.
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
 )
 
 type verifyReport struct {
@@ -232,5 +237,88 @@ func TestVerifyCRDChangedByHand(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("want CRD %s reported from charts/contour-provisioner/crds/contour.yaml with %s\n%s", crd, path, r.Stdout)
+	}
+}
+
+// TestVerifyProvenance signs a chart with a key made at test time and the real helm CLI ('helm package
+// --sign'), serves it with its .prov from a repository of the test's own on loopback, installs it, and
+// verifies the release's chart with --keyring: verified; one byte of the archive changed: failed, exit 3;
+// no .prov: unsigned, information only.
+func TestVerifyProvenance(t *testing.T) {
+	dir := t.TempDir()
+	ent, err := openpgp.NewEntity("skoala e2e", "test key", "e2e@skoala.invalid", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, pub := filepath.Join(dir, "secring.gpg"), filepath.Join(dir, "pubring.gpg")
+	var sb, pb bytes.Buffer
+	if err := ent.SerializePrivate(&sb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ent.Serialize(&pb); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sec, sb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pub, pb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := filepath.Join(dir, "repo")
+	srv := httptest.NewServer(http.FileServer(http.Dir(serve)))
+	t.Cleanup(srv.Close)
+
+	home := filepath.Join(dir, "helm")
+	env := withEnv(fleet.BaseEnv(t), "HELM_REPOSITORY_CONFIG="+filepath.Join(home, "repositories.yaml"), "HELM_REPOSITORY_CACHE="+filepath.Join(home, "cache"))
+	helm := func(args ...string) Result {
+		r := Run(t, env, 3*time.Minute, filepath.Join(fleet.BinDir, "helm3"), args...)
+		if r.Code != 0 {
+			t.Fatalf("helm failed:\n%s", r)
+		}
+		return r
+	}
+	MustHelm(t, "pull", "skoala-release/skoala", "--version", "0.28.1", "--untar", "-d", filepath.Join(dir, "src"))
+	helm("package", "--sign", "--key", "skoala e2e", "--keyring", sec, "-d", serve, filepath.Join(dir, "src", "skoala"))
+	helm("repo", "index", serve, "--url", srv.URL)
+	helm("repo", "add", "signed", srv.URL)
+	ns := Namespace(t, "verifyprov")
+	helm("upgrade", "--install", "skoala", "signed/skoala", "--version", "0.28.1", "--kube-context", "global", "-n", ns, "--create-namespace", "--wait", "--timeout", "2m")
+	verify := func() (Result, string) {
+		r := Run(t, env, 2*time.Minute, fleet.Skoala, "verify", "-n", ns, "--no-images", "--repo", "signed", "--keyring", pub, "-o", "json")
+		var v struct {
+			Clusters []struct {
+				Releases []struct {
+					Provenance *struct {
+						State, SignedBy, Detail string
+					} `json:"provenance"`
+				} `json:"releases"`
+			} `json:"clusters"`
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil || len(v.Clusters) != 1 || len(v.Clusters[0].Releases) != 1 || v.Clusters[0].Releases[0].Provenance == nil {
+			t.Fatalf("verify --keyring: no provenance in the report (%v)\n%s", err, r)
+		}
+		p := v.Clusters[0].Releases[0].Provenance
+		return r, p.State + " " + p.SignedBy + " " + p.Detail
+	}
+	if r, p := verify(); r.Code != 0 || !strings.HasPrefix(p, "verified skoala e2e (test key) <e2e@skoala.invalid>") {
+		t.Errorf("signed chart: exit %d, provenance %q; want 0 and verified by the test key\n%s", r.Code, p, r)
+	}
+	archive := filepath.Join(serve, "skoala-0.28.1.tgz")
+	b, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(archive, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, p := verify(); r.Code != 3 || !strings.HasPrefix(p, "failed") || !strings.Contains(p, "sha256 sum does not match") {
+		t.Errorf("one byte changed: exit %d, provenance %q; want 3 and failed on the digest\n%s", r.Code, p, r)
+	}
+	if err := os.Remove(archive + ".prov"); err != nil {
+		t.Fatal(err)
+	}
+	if r, p := verify(); r.Code != 0 || !strings.HasPrefix(p, "unsigned") {
+		t.Errorf("no .prov: exit %d, provenance %q; want 0 and unsigned\n%s", r.Code, p, r)
 	}
 }
