@@ -278,3 +278,23 @@ func TestRenderers(t *testing.T) {
 	golden.Assert(t, "verify.json", js.Bytes())
 	golden.Assert(t, "verify.yaml", ym.Bytes())
 }
+
+func TestImagesReportATagPushedAgain(t *testing.T) {
+	objs := liveObjects()
+	dep := objs[0].(*unstructured.Unstructured)
+	c := dep.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+	c["image"] = "release.daocloud.io/skoala/hive:v0.28.1"
+	cfg, cs := driftConfig(dynamicClient(objs...))
+	const pushed, now = "sha256:1111111111111111111111111111111111111111111111111111111111111111", "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	cfg.Images.Pushed = map[string]string{"release.daocloud.io/skoala/hive:v0.28.1": pushed}
+	rep := Gather(context.Background(), cs, cfg)
+	ims := rep.Clusters[0].Releases[0].Images
+	if len(ims) != 1 || ims[0].State != ImageTagMoved || ims[0].PushedDigest != pushed || ims[0].RegistryDigest != now {
+		t.Fatalf("images %+v, want hive's tag reported as pushed again", ims)
+	}
+	cfg.Images.Pushed = nil
+	rep = Gather(context.Background(), cs, cfg)
+	if ims := rep.Clusters[0].Releases[0].Images; len(ims) != 1 || ims[0].State != ImageDigestDiffers {
+		t.Fatalf("images %+v, want the pods' digest reported as not the registry's", ims)
+	}
+}

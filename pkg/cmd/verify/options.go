@@ -80,7 +80,11 @@ func (o *Options) Config(ctx context.Context) (verify.Config, error) {
 	}
 	if !o.NoImages {
 		reg := images.RegistryOptions{CAFile: o.RegistryCAFile}
-		cfg.Images = &verify.ImageConfig{Digest: reg.Digest}
+		rec, err := images.LoadPushRecord(images.DefaultPushRecord())
+		if err != nil {
+			return cfg, exit.Failf("remove or fix the file, or set "+images.PushRecordEnv, "%v", err)
+		}
+		cfg.Images = &verify.ImageConfig{Digest: memo(reg.Digest), Pushed: rec.Digests()}
 	}
 	if o.Keyring != "" {
 		cfg.Provenance = o.provenance()
@@ -170,4 +174,24 @@ func (o *Options) Run(ctx context.Context) error {
 		return exit.Silent{Code: exit.Problems}
 	}
 	return nil
+}
+
+// memo asks the registry once per reference (the fleet's workspaces run the same images).
+func memo(f func(context.Context, string) (string, error)) func(context.Context, string) (string, error) {
+	type result struct {
+		d   string
+		err error
+	}
+	var mu sync.Mutex
+	done := map[string]*result{}
+	return func(ctx context.Context, ref string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r, ok := done[ref]; ok {
+			return r.d, r.err
+		}
+		d, err := f(ctx, ref)
+		done[ref] = &result{d, err}
+		return d, err
+	}
 }
