@@ -57,5 +57,11 @@ func controlPlaneChecks() []Check {
 			Needs:       []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads),
 			Run: checkRegistry,
 		},
+		{
+			ID: IDCPDrift, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
+			Description: driftDescription,
+			Needs:       []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads),
+			Run: checkDrift,
+		},
 	}
 }

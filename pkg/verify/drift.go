@@ -64,6 +64,8 @@ func diffObject(chart, live map[string]any, ignore []string) []Field {
 	for _, k := range sortedKeys(chart) {
 		p := "/" + escape(k)
 		switch {
+		case k == "apiVersion" || k == "kind":
+			// what the object was read as (typed clients return objects without them)
 		case secret && (k == "data" || k == "stringData"):
 			d.secretData(p, k == "stringData", chart[k], live["data"])
 		default:

@@ -179,6 +179,11 @@ func (v *releaseVerify) decode() {
 		}
 		ref := ObjectRef{APIVersion: av, Kind: kind, Name: name}
 		gvr, namespaced, err := v.rd.Resource(av, kind)
+		var notRead *KindNotReadError
+		if errors.As(err, &notRead) {
+			v.rel.Skipped = append(v.rel.Skipped, Skipped{What: ref.String(), Right: err.Error()})
+			continue
+		}
 		if err != nil {
 			v.rel.Missing = append(v.rel.Missing, ref)
 			continue
