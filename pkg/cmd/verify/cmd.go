@@ -58,6 +58,6 @@ right that is missing. It exits with code 3 when something differs.`,
 	fs.StringVar(&o.Keyring, "keyring", o.Keyring, "Verify the provenance (.prov) of each installed chart with this public keyring, as 'helm verify' does")
 	fs.StringVar(&o.Repo, "repo", o.Repo, "Name or URL of the skoala repository in repositories.yaml, where the installed charts (their CRD files and .prov) are read (default: found by URL, then by name)")
 	fs.StringVar(&o.RegistryCAFile, "registry-ca-file", o.RegistryCAFile, "CA bundle of the image registries, to read the digests of the running images (credentials: the docker config)")
-	fs.BoolVar(&o.NoImages, "no-images", o.NoImages, "Do not ask the image registries for the digests of the running images")
+	fs.BoolVar(&o.NoImages, "no-images", o.NoImages, "Do not ask the image registries for the digests of the running images (the images the chart renders are still compared with the running ones)")
 	return cmd
 }

@@ -78,13 +78,14 @@ func (o *Options) Config(ctx context.Context) (verify.Config, error) {
 			return &verify.DynamicReader{Dynamic: d, Mapper: m}, nil
 		}
 	}
+	rec, err := images.LoadPushRecord(images.DefaultPushRecord())
+	if err != nil {
+		return cfg, exit.Failf("remove or fix the file, or set "+images.PushRecordEnv, "%v", err)
+	}
+	cfg.Images = &verify.ImageConfig{Pushed: rec.Digests()}
 	if !o.NoImages {
 		reg := images.RegistryOptions{CAFile: o.RegistryCAFile}
-		rec, err := images.LoadPushRecord(images.DefaultPushRecord())
-		if err != nil {
-			return cfg, exit.Failf("remove or fix the file, or set "+images.PushRecordEnv, "%v", err)
-		}
-		cfg.Images = &verify.ImageConfig{Digest: memo(reg.Digest), Pushed: rec.Digests()}
+		cfg.Images.Digest = memo(reg.Digest)
 	}
 	if o.Keyring != "" {
 		cfg.Provenance = o.provenance()
