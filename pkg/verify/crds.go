@@ -32,7 +32,7 @@ func (v *releaseVerify) crds(ctx context.Context) {
 	for _, f := range files {
 		for _, doc := range helmsdk.SplitDocuments(string(f.Data)) {
 			var obj map[string]any
-			if err := yaml.Unmarshal([]byte(doc), &obj); err != nil || obj == nil || obj["kind"] != "CustomResourceDefinition" {
+			if err := yaml.Unmarshal([]byte(doc+"\n"), &obj); err != nil || obj == nil || obj["kind"] != "CustomResourceDefinition" {
 				continue
 			}
 			name := str(obj, "metadata", "name")

@@ -167,7 +167,7 @@ func (v *releaseVerify) decode() {
 	ns := v.cfg.Namespace
 	for _, doc := range helmsdk.SplitDocuments(v.hr.Manifest) {
 		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil || obj == nil {
+		if err := yaml.Unmarshal([]byte(doc+"\n"), &obj); err != nil || obj == nil {
 			continue
 		}
 		av, _ := obj["apiVersion"].(string)

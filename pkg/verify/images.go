@@ -47,7 +47,7 @@ func (v *releaseVerify) images(ctx context.Context) {
 			if podsErr != nil {
 				v.skip("image digests of "+ref, "list", "pods", v.cfg.Namespace, podsErr)
 			} else if d, ok := statuses[c.Name]; ok {
-				im.RunningDigest = d
+				im.RunningDigest = d // "" when the runtime reports no imageID
 			} else if im.State == ImageSame {
 				im.State, im.Detail = ImageNotRunning, "no pod of the workload runs it"
 			}
@@ -130,10 +130,8 @@ func (v *releaseVerify) podImages(ctx context.Context, live map[string]any) (map
 				m, _ := x.(map[string]any)
 				n, _ := m["name"].(string)
 				id, _ := m["imageID"].(string)
-				if d := digestOf(id); d != "" {
-					if _, seen := out[n]; !seen {
-						out[n] = d
-					}
+				if d := digestOf(id); d != "" || out[n] == "" {
+					out[n] = d // the first pod's digest; "" while no pod reports one
 				}
 			}
 		}

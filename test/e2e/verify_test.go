@@ -164,7 +164,8 @@ func TestVerifyDrift(t *testing.T) {
 		if err := os.WriteFile(patch, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		kc("patch", strings.Replace(size.Object, "/", " ", 1), "--type", "merge", "--patch-file", patch)
+		kind, name, _ := strings.Cut(size.Object, "/")
+		kc("patch", kind, name, "--type", "merge", "--patch-file", patch)
 		r := Skoala(t, "verify", "-n", ns, "--no-images")
 		if !strings.Contains(r.Stdout, "95.0%") || !strings.Contains(r.Stdout, "warning: 90% or more") {
 			t.Errorf("want the record at 95.0%% and a warning\n%s", r)
