@@ -18,8 +18,9 @@ func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
 const hiddenValue = "(hidden)"
 
 // WriteTable writes one block per cluster: the release line, then a table of drifted fields (object,
-// JSON pointer, chart value, live value), the missing and unmanaged objects, the CRDs, the release
-// record's size, the images, the provenance and what was skipped. Every state is a word.
+// JSON pointer, chart value, live value), the missing and unmanaged objects, the CRDs and images that
+// differ (those that match in one line each), the release record's size, the provenance and what was
+// skipped. Every state is a word.
 func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	var b strings.Builder
 	for i, c := range r.Clusters {
@@ -101,18 +102,24 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 	}
 	if len(rel.CRDs) > 0 {
 		var rows [][]render.Cell
+		same := 0
 		for _, c := range rel.CRDs {
-			l := render.OK
-			if c.State != CRDSame {
-				l = render.Error
+			if c.State == CRDSame {
+				same++
+				continue
 			}
 			detail := c.Detail
 			for _, f := range c.Fields {
 				detail += fmt.Sprintf("; %s: %s -> %s", f.Path, f.Chart, f.Live)
 			}
-			rows = append(rows, []render.Cell{render.C(c.File), render.C(c.Name), render.L(l, c.State), render.C(detail)})
+			rows = append(rows, []render.Cell{render.C(c.File), render.C(c.Name), render.L(render.Error, c.State), render.C(detail)})
 		}
-		b.WriteString(indent(p.Table([]string{"crd file", "crd", "state", "detail"}, rows)))
+		if same > 0 {
+			fmt.Fprintf(b, "  crds: %s\n", p.State(render.OK, fmt.Sprintf("%d of %d match the chart's files", same, len(rel.CRDs))))
+		}
+		if len(rows) > 0 {
+			b.WriteString(indent(p.Table([]string{"crd file", "crd", "state", "detail"}, rows)))
+		}
 	}
 	if s := rel.Size; s != nil {
 		l, note := render.OK, ""
@@ -123,17 +130,24 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 	}
 	if len(rel.Images) > 0 {
 		var rows [][]render.Cell
+		same := 0
 		for _, im := range rel.Images {
-			l := render.OK
+			l := render.Error
 			switch im.State {
-			case ImageDiffers, ImageDigestDiffers, ImageTagMoved:
-				l = render.Error
+			case ImageSame:
+				same++
+				continue
 			case ImageUnknownDigest, ImageNotRunning:
 				l = render.Unknown
 			}
 			rows = append(rows, []render.Cell{render.C(im.Workload + "/" + im.Container), render.L(l, im.State), render.C(im.Running), render.C(shortDigest(im.RunningDigest)), render.C(shortDigest(im.RegistryDigest)), render.C(im.Detail)})
 		}
-		b.WriteString(indent(p.Table([]string{"container", "image", "running", "pod digest", "registry digest", "detail"}, rows)))
+		if same > 0 {
+			fmt.Fprintf(b, "  images: %s\n", p.State(render.OK, fmt.Sprintf("%d of %d containers run the chart's image", same, len(rel.Images))))
+		}
+		if len(rows) > 0 {
+			b.WriteString(indent(p.Table([]string{"container", "image", "running", "pod digest", "registry digest", "detail"}, rows)))
+		}
 	}
 	if pv := rel.Provenance; pv != nil {
 		l := render.OK
