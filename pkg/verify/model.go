@@ -149,7 +149,7 @@ type Skipped struct {
 	Right string `json:"right"`
 }
 
-// Differs reports whether the release counts as different.
+// differences counts what differs in the release.
 func (r Release) differences() int {
 	n := len(r.Missing) + len(r.NotInManifest)
 	for _, d := range r.Drift {
@@ -162,7 +162,7 @@ func (r Release) differences() int {
 	}
 	for _, im := range r.Images {
 		switch im.State {
-		case ImageDiffers, ImageDigestDiffers, ImageTagMoved:
+		case ImageDigestDiffers, ImageTagMoved: // an image the chart does not render is drift already
 			n++
 		}
 	}
