@@ -49,19 +49,4 @@ func checkDrift(ctx context.Context, e *Env) Outcome {
 }
 
 // verifyCommand is the verify verb for the check's cluster.
-func (e *Env) verifyCommand() string {
-	name := e.Config.Name
-	if name == "" {
-		name = "kubectl skoala"
-	}
-	s := fmt.Sprintf("%s verify -n %s", name, e.Config.Namespace)
-	switch {
-	case e.Target.Role == RoleWorkspace:
-		s += " -w " + e.Target.Context
-	case e.Target.Context != "" && strings.HasPrefix(name, "helm"):
-		s += " --kube-context " + e.Target.Context
-	case e.Target.Context != "":
-		s += " --context " + e.Target.Context
-	}
-	return s
-}
+func (e *Env) verifyCommand() string { return e.verbCommand("verify") }
