@@ -323,3 +323,55 @@ func TestVerifyProvenance(t *testing.T) {
 		t.Errorf("no .prov: exit %d, provenance %q; want 0 and unsigned\n%s", r.Code, p, r)
 	}
 }
+
+// TestVerifyTagPushedAgain pushes skoala 0.57.2's images with 'images push' (which records their digests),
+// installs the chart from that registry, then pushes other content under the same tags from elsewhere
+// (another push record, as another operator's machine): verify reports each moved tag against the recorded
+// digest, reading the registry with the docker config's credentials and the fleet registry's CA.
+func TestVerifyTagPushedAgain(t *testing.T) {
+	reg := fleetRegistry(t)
+	target := reg.Host + "/" + runPrefix(t, "verify")
+	record := filepath.Join(t.TempDir(), "pushed.json")
+	env := append(reg.dockerConfig(t, reg.Password), "SKOALA_PUSH_RECORD="+record)
+	if r := SkoalaEnv(t, env, "images", "push", "--registry", target, "--ca-file", reg.CAFile, "--bundle", reg.bundle("amd64", "skoala", "0.57.2")); r.Code != 0 {
+		t.Fatalf("images push: %s", r)
+	}
+	ns := Namespace(t, "verifytag")
+	InstallChart(t, "global", ns, "skoala", "skoala", "0.57.2", "--set", "global.imageRegistry="+target)
+	verify := func() (Result, map[string]string) {
+		r := SkoalaEnv(t, env, "verify", "-n", ns, "--registry-ca-file", reg.CAFile, "-o", "json")
+		var v struct {
+			Clusters []struct {
+				Releases []struct {
+					Images []struct{ Workload, Container, State, PushedDigest, RegistryDigest string } `json:"images"`
+				} `json:"releases"`
+			} `json:"clusters"`
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil || len(v.Clusters) != 1 {
+			t.Fatalf("verify: %v\n%s", err, r)
+		}
+		states := map[string]string{}
+		for _, im := range v.Clusters[0].Releases[0].Images {
+			states[im.Workload+"/"+im.Container] = im.State
+		}
+		return r, states
+	}
+	if r, st := verify(); r.Code != 0 || st["Deployment/hive/hive"] != "same" {
+		t.Fatalf("as pushed: exit %d, hive %q; want 0 and same\n%s", r.Code, st["Deployment/hive/hive"], r)
+	}
+	other := t.TempDir()
+	if r := Run(t, nil, 5*time.Minute, reg.Tool, "bundles", "-charts", filepath.Join(fleet.Dir, "charts"), "-out", other, "-versions", "0.57.2", "-platforms", "amd64", "-salt", "verify"); r.Code != 0 {
+		t.Fatalf("hack/offline bundles: %s", r)
+	}
+	elsewhere := append(reg.dockerConfig(t, reg.Password), "SKOALA_PUSH_RECORD="+filepath.Join(t.TempDir(), "other.json"))
+	if r := SkoalaEnv(t, elsewhere, "images", "push", "--overwrite", "--registry", target, "--ca-file", reg.CAFile, "--bundle", filepath.Join(other, "amd64", "skoala_0.57.2.bundle.tar")); r.Code != 0 {
+		t.Fatalf("push again: %s", r)
+	}
+	r, st := verify()
+	if r.Code != 3 || st["Deployment/hive/hive"] != "tag-moved" {
+		t.Errorf("pushed again: exit %d, hive %q; want 3 and tag-moved\n%s", r.Code, st["Deployment/hive/hive"], r)
+	}
+	if strings.Contains(r.Stdout+r.Stderr, reg.Password) {
+		t.Errorf("the registry password was printed\n%s", r)
+	}
+}
