@@ -34,7 +34,7 @@ own_flags() { # the command's own "Flags:" block of --help, without -h
 # listed as its subcommands ("images push", ...).
 cmds=()
 seen=" "
-for v in status versions doctor backup-values upgrade rollback images bundle $(commands) version; do
+for v in status versions doctor verify backup-values upgrade rollback images bundle $(commands) version; do
   case "$seen" in *" $v "*) continue ;; esac
   commands | grep -qx -- "$v" || continue
   seen="$seen$v "

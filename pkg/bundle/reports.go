@@ -8,6 +8,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
+	"github.com/skoala-dev/kubectl-skoala/pkg/verify"
 )
 
 // StatusReport is status.json: what 'status -o json' prints for the same fleet (the repository index from
@@ -33,6 +34,19 @@ func DoctorReport(deps doctor.Deps, cfg doctor.Config) Report {
 		}
 		var b bytes.Buffer
 		err = rep.WriteJSON(&b)
+		return b.Bytes(), err
+	}}
+}
+
+// VerifyReport is verify.json: what 'verify --no-images -o json' prints for the same fleet (no registry
+// is asked, no chart downloaded: the CRDs are those the release records keep). Secret values are compared
+// by digest and never written.
+func VerifyReport(src fleet.ClusterSource, cfg verify.Config) Report {
+	return Report{Name: "verify.json", Gather: func(ctx context.Context) ([]byte, error) {
+		cfg.Images, cfg.Chart, cfg.Provenance = nil, nil, nil
+		rep := verify.Gather(ctx, src, cfg)
+		var b bytes.Buffer
+		err := rep.WriteJSON(&b)
 		return b.Bytes(), err
 	}}
 }

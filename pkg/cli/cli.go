@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
@@ -41,6 +43,9 @@ type Globals struct {
 	// HelmClients builds the Helm client of a namespace of a cluster (log receives Helm's debug lines): nil
 	// means helmsdk.NewClient over the cluster's getter; command tests set one over a fake clientset.
 	HelmClients func(c *kube.Cluster, namespace, driver string, log func(format string, v ...any)) (*helmsdk.Client, error)
+	// Dynamic builds the dynamic client and REST mapper of a cluster (verify reads objects of any kind):
+	// nil means over the cluster's REST config and discovery; command tests set fakes.
+	Dynamic func(c *kube.Cluster) (dynamic.Interface, meta.RESTMapper, error)
 }
 
 // ClusterFactory is what the verbs need of the kubeconfig (*kube.Factory implements it).

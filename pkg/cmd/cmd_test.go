@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
@@ -125,6 +127,8 @@ type cmdTestCase struct {
 	freshIndex bool
 	// mask replaces, in stdout and stderr, each key by its value (a test server's address, ...).
 	mask map[string]string
+	// dynamic is the dynamic client and REST mapper of every cluster (verify).
+	dynamic func(c *kube.Cluster) (dynamic.Interface, meta.RESTMapper, error)
 }
 
 func runCmd(t *testing.T, ctx context.Context, tc cmdTestCase) (string, string, int) {
@@ -156,6 +160,7 @@ func runCmd(t *testing.T, ctx context.Context, tc cmdTestCase) (string, string, 
 	g.HelmClients = func(c *kube.Cluster, namespace, _ string, _ func(string, ...any)) (*helmsdk.Client, error) {
 		return helmsdk.NewFakeClient(c.Client, namespace), nil
 	}
+	g.Dynamic = tc.dynamic
 	code := execute(ctx, streams, newCmdSkoala(g), tc.args)
 	pairs := []string{home, "$HELM_HOME", runtime.Version(), "$GOVERSION", runtime.GOOS + "/" + runtime.GOARCH, "$PLATFORM"}
 	for k, v := range tc.mask {

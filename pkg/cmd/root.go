@@ -31,7 +31,7 @@ const ExitCodesHelp = `Exit codes:
   1    the tool could not do its job (error)
   2    usage error (unknown verb or flag, bad or conflicting values)
   3    the verb ran and found problems (doctor failures, a missing or failed release,
-       an upgrade rolled back; with --exit-code, an upgrade is available)
+       an upgrade rolled back, drift found by verify; with --exit-code, an upgrade is available)
   124  a --wait timed out
   130  interrupted (Ctrl-C or SIGTERM)`
 

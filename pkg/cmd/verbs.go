@@ -11,6 +11,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/rollback"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/status"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/upgrade"
+	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/verify"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/versions"
 )
 
@@ -19,6 +20,7 @@ func verbs(g *cli.Globals) []*cobra.Command {
 	return []*cobra.Command{
 		doctor.NewCmdDoctor(g),
 		status.NewCmdStatus(g),
+		verify.NewCmdVerify(g),
 		versions.NewCmdVersions(g),
 		backupvalues.NewCmdBackupValues(g),
 		upgrade.NewCmdUpgrade(g),

@@ -64,5 +64,11 @@ func controlPlaneChecks() []Check {
 			Needs:       []string{IDReachable}, Uses: readJobs,
 			Run: checkKpandaOperations,
 		},
+		{
+			ID: IDCPDrift, Category: CatControlPlane, Scope: ScopeControlPlane, Modes: installed,
+			Description: driftDescription,
+			Needs:       []string{IDCPNamespace}, Uses: join(readRelease, readWorkloads),
+			Run: checkDrift,
+		},
 	}
 }

@@ -28,12 +28,16 @@ func (e *Env) kubeContextFlag() string {
 
 // rollbackCommand is the rollback verb for the check's release: the control plane's on its context, a
 // workspace's with -w (run from the control plane's context).
-func (e *Env) rollbackCommand() string {
+func (e *Env) rollbackCommand() string { return e.verbCommand("rollback") }
+
+// verbCommand is a verb of the tool for the check's release: the control plane's on its context, a
+// workspace's with -w (run from the control plane's context).
+func (e *Env) verbCommand(verb string) string {
 	name := e.Config.Name
 	if name == "" {
 		name = "kubectl skoala"
 	}
-	s := fmt.Sprintf("%s rollback -n %s", name, e.Config.Namespace)
+	s := fmt.Sprintf("%s %s -n %s", name, verb, e.Config.Namespace)
 	switch {
 	case e.Target.Role == RoleWorkspace:
 		s += " -w " + e.Target.Context

@@ -54,6 +54,7 @@ func workspaceChecks() []Check {
 		ws(Check{ID: IDWSImageTags, Description: "image tags match the chart version", Modes: installed, Needs: []string{IDWSNamespace}, Uses: join(readRelease, readWorkloads), Run: checkImageTags}),
 		ws(Check{ID: IDWSPinnedTags, Description: "no stale *.image.tag pinned in the values", Modes: installed, Needs: []string{IDWSNamespace}, Uses: readRelease, Run: checkPinnedTags}),
 		ws(Check{ID: IDWSRegistry, Description: "images from one registry (global.imageRegistry)", Modes: installed, Needs: []string{IDWSNamespace}, Uses: join(readRelease, readWorkloads), Run: checkRegistry}),
+		ws(Check{ID: IDWSDrift, Description: driftDescription, Modes: installed, Needs: []string{IDWSNamespace}, Uses: join(readRelease, readWorkloads), Run: checkDrift}),
 		ws(Check{ID: IDWSInsightAgent, Description: "insight-agent installed", Needs: []string{IDReachable}, Uses: readInsight, Run: checkInsightAgent}),
 		ws(Check{ID: IDWSServiceMonitors, Description: "skoala-init ServiceMonitors present", Modes: installed, Needs: []string{IDWSNamespace, IDWSInsightAgent}, Uses: join(readRelease, readServiceMonitors), Run: checkServiceMonitors}),
 		ws(Check{ID: IDWSAdmissionJobs, Description: "no gateway-api-admission Jobs blocking helm", Needs: []string{IDReachable}, Uses: readJobs, Run: checkAdmissionJobs}),

@@ -129,6 +129,13 @@ var failingCases = []failing{
 		f.cpRel.Values["ui"] = map[string]any{"image": map[string]any{"tag": "v0.19.0"}}
 		f.cpRel.Values["hive"].(map[string]any)["image"] = map[string]any{"tag": "v0.28.1"}
 	}, StatusWarn, []string{"ui.image.tag=v0.19.0", "an upgrade keeps these images"}},
+	{"a ConfigMap of the release edited by hand", IDCPDrift, "global", func(f *fixture) {
+		f.cpRel.Manifest += "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hive-extra\ndata:\n  level: info\n"
+		f.cp["cm/hive-extra"] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "hive-extra", Namespace: ns}, Data: map[string]string{"level": "debug"}}
+	}, StatusWarn, []string{"release skoala differs from its manifest: ConfigMap/hive-extra /data/level", "kubectl skoala verify -n skoala-system --context global"}},
+	{"a workload of the release deleted by hand", IDWSDrift, "workspace-1", func(f *fixture) {
+		delete(f.ws, "deploy/skoala-agent")
+	}, StatusWarn, []string{"Deployment/skoala-agent missing", "kubectl skoala verify -n skoala-system -w workspace-1"}},
 	{"an image from another registry", IDCPRegistry, "global", func(f *fixture) {
 		f.cp["deploy/sesame"].(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Image = "quay.io/skoala/sesame:v0.28.1"
 	}, StatusFail, []string{"not from global.imageRegistry release.daocloud.io: sesame/sesame (quay.io/skoala/sesame:v0.28.1)"}},

@@ -138,7 +138,7 @@ func TestBundle(t *testing.T) {
 			t.Fatalf("archive %v, mode %v; want 0600", err, st.Mode().Perm())
 		}
 		dir, m := extractBundle(t, zipPath, "fleet")
-		want := []string{"manifest.json", "status.json", "doctor.json", "version.json", "flags.json",
+		want := []string{"manifest.json", "status.json", "doctor.json", "verify.json", "version.json", "flags.json",
 			"global/version.json", "global/nodes.json", "global/releases/skoala/status.json", "global/releases/skoala/history.json",
 			"global/releases/skoala/chart.json", "global/releases/skoala/values/revision-1.yaml",
 			"global/objects/deployments.yaml", "global/objects/replicasets.yaml", "global/objects/pods.yaml", "global/objects/jobs.yaml",

@@ -20,6 +20,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
+	"github.com/skoala-dev/kubectl-skoala/pkg/verify"
 )
 
 // Options are the bundle command's options.
@@ -130,6 +131,8 @@ func (o *Options) Run(ctx context.Context) error {
 		Reports: []bundle.Report{
 			bundle.StatusReport(fac, o.g.Helm, "", stCfg),
 			bundle.DoctorReport(doctor.Deps{Clusters: fac, Helm: o.g.Helm}, docCfg),
+			bundle.VerifyReport(fac, verify.Config{Namespace: ns, Targets: targets, Driver: o.g.Helm.Driver,
+				ClusterTimeout: o.Fleet.ClusterTimeout, MaxConcurrency: o.Fleet.MaxConcurrency, Name: o.g.Name}),
 		},
 		Progress: pr.update,
 	}

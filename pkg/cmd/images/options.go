@@ -158,6 +158,9 @@ func (o *PushOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return registryError(err)
 	}
+	if err := images.RecordPush(images.DefaultPushRecord(), rep, time.Now()); err != nil {
+		o.g.Warnf("%v (verify cannot tell whether these tags are pushed again)", err)
+	}
 	if err := o.g.Write(o.format, rep); err != nil {
 		return err
 	}
