@@ -47,7 +47,7 @@ func (c *Client) newRollback(ctx context.Context, revision int, opts RollbackOpt
 	rb := action.NewRollback(c.cfg)
 	rb.Version = revision
 	rb.Timeout = opts.Timeout
-	// TEMPORARY: the rollback's wait strategy left unset, to show the tests fail
+	rb.WaitStrategy = waitStrategy(opts.Wait)
 	rb.WaitOptions = c.waitOptions(ctx)
 	rb.WaitForJobs = opts.WaitForJobs
 	rb.CleanupOnFail = opts.CleanupOnFail
