@@ -195,7 +195,10 @@ func TestHelmMixedHistory(t *testing.T) {
 }
 
 // helm4DebugDSN is the DSN of the --debug canary (the secret scanner plants its password: user:<pw>@tcp().
-const helm4DebugDSN = "skoala:H4lmDebug-Canary-Pw@tcp(mysql.canary.svc:3306)/skoala?charset=utf8"
+const (
+	plantedDebugDSNPassword = "H4lmDebug-Canary-Pw"
+	helm4DebugDSN           = "skoala:" + plantedDebugDSNPassword + "@tcp(mysql.canary.svc:3306)/skoala?charset=utf8"
+)
 
 // TestHelm4Readiness: a custom resource no controller ever fills the status of does not hold the release;
 // a Deployment that never becomes ready is rolled back (--atomic), the release deployed at its old
@@ -208,8 +211,8 @@ func TestHelm4Readiness(t *testing.T) {
 
 	// The control plane's release is helm 3's (the plugin installs only on a cluster it names, and an install of
 	// skoala needs its database); skoala-init on the workspace is the plugin's.
-	installSkoala(t, "global", ns, "0.28.1")
-	in := Run(t, nil, 4*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "-w", ws, "--install", "--version", "0.28.1",
+	installSkoala(t, "global", ns, "0.33.2")
+	in := Run(t, nil, 4*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "-w", ws, "--install", "--version", "0.33.2",
 		"--backup-dir", t.TempDir(), "--timeout", "2m", "--yes")
 	if in.Code != 0 {
 		t.Fatalf("kubectl skoala upgrade --install exit %d\n%s", in.Code, in)
@@ -220,7 +223,7 @@ func TestHelm4Readiness(t *testing.T) {
 
 	t.Run("a custom resource without status reaches deployed within --timeout", func(t *testing.T) {
 		start := time.Now()
-		r := Run(t, nil, 3*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "-w", ws, "--version", "0.33.2", "--set", "e2e.gateway=true",
+		r := Run(t, nil, 3*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "-w", ws, "--version", "0.35.0", "--set", "e2e.gateway=true",
 			"--backup-dir", t.TempDir(), "--timeout", "60s", "--yes")
 		if r.Code != 0 {
 			t.Fatalf("exit %d\n%s", r.Code, r)
@@ -232,13 +235,13 @@ func TestHelm4Readiness(t *testing.T) {
 		if strings.TrimSpace(gw.Stdout) != "" {
 			t.Fatalf("the Gateway has a status (%s): the test would not show a status-less custom resource", gw.Stdout)
 		}
-		wantRelease(t, ws, ns, "skoala-init", "0.33.2")
+		wantRelease(t, ws, ns, "skoala-init", "0.35.0")
 	})
 
 	t.Run("helm 3 then helm 4 upgrade the plugin's release without a field-manager conflict", func(t *testing.T) {
-		noConflict(t, helmCLI(t, "helm3", "upgrade", "skoala-init", "skoala-release/skoala-init", "--version", "0.33.2", "--kube-context", ws, "-n", ns,
+		noConflict(t, helmCLI(t, "helm3", "upgrade", "skoala-init", "skoala-release/skoala-init", "--version", "0.35.0", "--kube-context", ws, "-n", ns,
 			"--reuse-values", "--set", "skoala-agent.podAnnotations.by=helm3", "--wait", "--timeout", "2m"))
-		noConflict(t, helmCLI(t, "helm4", "upgrade", "skoala-init", "skoala-release/skoala-init", "--version", "0.33.2", "--kube-context", ws, "-n", ns,
+		noConflict(t, helmCLI(t, "helm4", "upgrade", "skoala-init", "skoala-release/skoala-init", "--version", "0.35.0", "--kube-context", ws, "-n", ns,
 			"--reuse-values", "--set", "skoala-agent.podAnnotations.by=helm4", "--wait", "--timeout", "2m"))
 		st := helmStatus(t, ws, ns, "skoala-init")
 		if st.Version != 4 || st.Info.Status != "deployed" {
@@ -250,7 +253,7 @@ func TestHelm4Readiness(t *testing.T) {
 	})
 
 	t.Run("a Deployment that never becomes ready is rolled back; --debug prints no value", func(t *testing.T) {
-		r := Run(t, append(fleet.BaseEnv(t), "HELM_DEBUG=true"), 3*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "-w", ws, "--version", "0.35.0",
+		r := Run(t, append(fleet.BaseEnv(t), "HELM_DEBUG=true"), 3*time.Minute, fleet.Skoala, "upgrade", "-n", ns, "-w", ws, "--version", "0.37.1",
 			"--set", "skoala-agent.resources.requests.cpu=1000", "--set-string", "e2e.dsn="+helm4DebugDSN,
 			"--backup-dir", t.TempDir(), "--timeout", "20s", "--yes")
 		if r.Code == 0 {
@@ -259,12 +262,12 @@ func TestHelm4Readiness(t *testing.T) {
 		if !strings.Contains(r.Stderr, "helm: ") {
 			t.Errorf("--debug printed no helm line:\n%s", r.Stderr)
 		}
-		if strings.Contains(r.Stdout+r.Stderr, "H4lmDebug-Canary-Pw") {
+		if strings.Contains(r.Stdout+r.Stderr, plantedDebugDSNPassword) {
 			t.Errorf("--debug printed the DSN's password")
 		}
 		st := helmStatus(t, ws, ns, "skoala-init")
-		if st.Info.Status != "deployed" || st.Chart.Metadata.Version != "0.33.2" || st.Version != 6 {
-			t.Errorf("after the rollback: revision %d %s %s, want 6 deployed 0.33.2", st.Version, st.Info.Status, st.Chart.Metadata.Version)
+		if st.Info.Status != "deployed" || st.Chart.Metadata.Version != "0.35.0" || st.Version != 6 {
+			t.Errorf("after the rollback: revision %d %s %s, want 6 deployed 0.35.0", st.Version, st.Info.Status, st.Chart.Metadata.Version)
 		}
 		t.Logf("exit code of the rolled-back upgrade: %d", r.Code)
 	})

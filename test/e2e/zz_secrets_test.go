@@ -30,7 +30,8 @@ var plantedDSNLiteral = regexp.MustCompile(`[A-Za-z0-9_]+:([^\s"'` + "`" + `]{6,
 // passwords written out in any test source of this package, and the password hack/mariadb.sh generated.
 func plantedSecrets(t *testing.T) []string {
 	t.Helper()
-	set := map[string]bool{plantedPassword: true, plantedRegistryPassword: true, plantedSecretValue: true}
+	set := map[string]bool{plantedPassword: true, plantedRegistryPassword: true, plantedSecretValue: true,
+		plantedDebugDSNPassword: true} // the DSN of the --debug output of a failing upgrade (TestHelm4Readiness)
 	for _, c := range secretFormCanaries() { // URL-style DSN, rootPwd, repository URL, registry auth
 		set[c] = true
 	}
