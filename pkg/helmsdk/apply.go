@@ -40,12 +40,13 @@ func waitStrategy(wait bool) helmkube.WaitStrategy {
 	return helmkube.HookOnlyStrategy
 }
 
-// waitOptions are the options of every wait of an operation: the CLI's status-compute workers, ctx
-// (an interrupt ends the wait), and the readiness of custom resources (ready.go).
-func (c *Client) waitOptions(ctx context.Context) []helmkube.WaitOption {
+// waitOptions are the options of every wait of an operation: the CLI's status-compute workers and the
+// readiness of custom resources (ready.go). Not the operation's context: an interrupted upgrade's
+// --atomic rollback runs with the same options, and its own wait must not end with the interrupt (Helm
+// ends the upgrade on ctx itself, then rolls back).
+func (c *Client) waitOptions(_ context.Context) []helmkube.WaitOption {
 	return []helmkube.WaitOption{
 		helmkube.WithStatusComputeWorkers(statusComputeWorkers),
-		helmkube.WithWaitContext(ctx),
 		helmkube.WithKStatusReaders(newCustomResourceReader(c.mapper)),
 	}
 }
