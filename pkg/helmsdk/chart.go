@@ -9,15 +9,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/downloader"
-	"helm.sh/helm/v3/pkg/getter"
-	"helm.sh/helm/v3/pkg/registry"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/downloader"
+	"helm.sh/helm/v4/pkg/getter"
+	"helm.sh/helm/v4/pkg/registry"
 )
 
 // Chart is a loaded chart, ready to install or upgrade with.
@@ -118,7 +119,7 @@ func DownloadChart(ctx context.Context, r *Repository, cv ChartVersion, timeout 
 		Ref: r.Name + "/" + cv.Name, Version: cv.Version, Name: cv.Name, Digest: cv.Digest,
 		RepositoryConfig: r.config, RepositoryCache: r.cache,
 		// What 'helm pull' adds from its flags; the downloader adds the URL, TLS files and credentials.
-		Options: []getter.Option{getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSverify)},
+		Options: []getter.Option{getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSVerify)},
 	}, timeout)
 }
 
@@ -149,6 +150,9 @@ func fetchChart(ctx context.Context, f chartFetch, timeout time.Duration) (*Char
 		Options:          append([]getter.Option{getter.WithTimeout(timeout)}, f.Options...),
 		RegistryClient:   f.RegistryClient,
 		RepositoryConfig: f.RepositoryConfig, RepositoryCache: f.RepositoryCache,
+		// Helm 4's downloader keeps what it downloads in a content cache: a throwaway one, so that the
+		// plugin writes nothing into the user's helm cache (as with Helm 3).
+		ContentCache: filepath.Join(dir, "cache"),
 	}
 	type result struct {
 		path string

@@ -4,7 +4,7 @@ import (
 	"os"
 	"strconv"
 
-	"helm.sh/helm/v3/pkg/cli"
+	"helm.sh/helm/v4/pkg/cli"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 

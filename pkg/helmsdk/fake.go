@@ -2,12 +2,14 @@ package helmsdk
 
 import (
 	"io"
+	"log/slog"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chartutil"
-	kubefake "helm.sh/helm/v3/pkg/kube/fake"
-	"helm.sh/helm/v3/pkg/storage"
-	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
+	helmkube "helm.sh/helm/v4/pkg/kube"
+	kubefake "helm.sh/helm/v4/pkg/kube/fake"
+	"helm.sh/helm/v4/pkg/storage"
+	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -17,12 +19,16 @@ import (
 // actions with it in their tests over a fake clientset (k8s.io/client-go/kubernetes/fake), without a
 // cluster and without importing the Helm SDK.
 func NewFakeClient(client kubernetes.Interface, namespace string) *Client {
+	return newFakeClient(client, namespace, &kubefake.FailingKubeClient{PrintingKubeClient: kubefake.PrintingKubeClient{Out: io.Discard, LogOutput: io.Discard}})
+}
+
+// newFakeClient is NewFakeClient over the given fake kube client (its tests read what it recorded).
+func newFakeClient(client kubernetes.Interface, namespace string, kc helmkube.Interface) *Client {
 	d := driver.NewSecrets(client.CoreV1().Secrets(namespace))
-	cfg := &action.Configuration{
-		Releases:     storage.Init(d),
-		KubeClient:   &kubefake.PrintingKubeClient{Out: io.Discard, LogOutput: io.Discard},
-		Capabilities: chartutil.DefaultCapabilities,
-		Log:          func(string, ...any) {},
-	}
+	d.SetLogger(slog.DiscardHandler)
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
+	cfg.Releases = storage.Init(d)
+	cfg.KubeClient = kc
+	cfg.Capabilities = common.DefaultCapabilities
 	return &Client{Namespace: namespace, cfg: cfg, driver: "secret"}
 }

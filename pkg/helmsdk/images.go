@@ -6,10 +6,13 @@ import (
 	"sort"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v4/pkg/chart/common"
+	commonutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/engine"
 )
 
 // ChartFile is one file of a chart, by its path relative to the chart's root ("Chart.yaml",
@@ -23,9 +26,9 @@ type ChartFile struct {
 // bundle). source says where they came from, for messages.
 func LoadChartFiles(source string, files []ChartFile) (*Chart, error) {
 	load := func() (*chart.Chart, error) {
-		bf := make([]*loader.BufferedFile, 0, len(files))
+		bf := make([]*archive.BufferedFile, 0, len(files))
 		for _, f := range files {
-			bf = append(bf, &loader.BufferedFile{Name: f.Name, Data: f.Data})
+			bf = append(bf, &archive.BufferedFile{Name: f.Name, Data: f.Data})
 		}
 		return loader.LoadFiles(bf)
 	}
@@ -57,10 +60,10 @@ func RenderImages(ch *Chart, values map[string]any, name, namespace string) ([]R
 	if vals == nil {
 		vals = map[string]any{}
 	}
-	if err := chartutil.ProcessDependenciesWithMerge(raw, vals); err != nil {
+	if err := chartutil.ProcessDependencies(raw, vals); err != nil {
 		return nil, fmt.Errorf("processing the dependencies of %s %s: %w", ch.Name, ch.Version, err)
 	}
-	rv, err := chartutil.ToRenderValues(raw, vals, chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsUpgrade: true, Revision: 2}, chartutil.DefaultCapabilities.Copy())
+	rv, err := commonutil.ToRenderValues(raw, vals, common.ReleaseOptions{Name: name, Namespace: namespace, IsUpgrade: true, Revision: 2}, common.DefaultCapabilities.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s %s: %w", ch.Name, ch.Version, err)
 	}

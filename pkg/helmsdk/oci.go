@@ -8,15 +8,16 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/downloader"
-	"helm.sh/helm/v3/pkg/getter"
-	"helm.sh/helm/v3/pkg/registry"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/downloader"
+	"helm.sh/helm/v4/pkg/getter"
+	"helm.sh/helm/v4/pkg/registry"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
@@ -191,6 +192,9 @@ func downloadOCIChart(ctx context.Context, r *Repository, cv ChartVersion, timeo
 		Getters:        getter.Providers{{Schemes: []string{registry.OCIScheme}, New: getter.NewOCIGetter}},
 		Options:        []getter.Option{getter.WithRegistryClient(client), getter.WithTimeout(timeout)},
 		RegistryClient: client,
+		// Helm 4's downloader keeps what it downloads in a content cache: a throwaway one, so that the
+		// plugin writes nothing into the user's helm cache (as with Helm 3).
+		ContentCache: filepath.Join(dir, "cache"),
 	}
 	if timeout > 0 {
 		var cancel context.CancelFunc

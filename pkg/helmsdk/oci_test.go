@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 )
 
 // ociServer is go-containerregistry's in-process registry behind TLS, trusted by the registry client.

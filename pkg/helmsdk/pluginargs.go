@@ -15,7 +15,7 @@ import (
 // exec the plugin directly, so its parent's command line is helm's; RepairPluginArgs redoes the split from
 // it with the flag taken as the boolean it is.
 
-// helmKVArgs is manuallyProcessArgs' kvargs of helm 3.22 and helm 4.3 (the same list in both).
+// helmKVArgs is manuallyProcessArgs' kvargs of helm 3.21 and helm 4.3 (the same list in both).
 var helmKVArgs = []string{"--kube-context", "--namespace", "-n", "--kubeconfig", "--kube-apiserver", "--kube-token",
 	"--kube-as-user", "--kube-as-group", "--kube-ca-file", "--registry-config", "--repository-cache",
 	"--repository-config", "--kube-insecure-skip-tls-verify", "--kube-tls-server-name"}

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"helm.sh/helm/v3/pkg/chartutil"
-	rspb "helm.sh/helm/v3/pkg/release"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	rspb "helm.sh/helm/v4/pkg/release/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -272,8 +272,8 @@ func fromRaw(raw *rspb.Release) *Release {
 	if raw.Info != nil {
 		r.Status = raw.Info.Status.String()
 		r.Description = raw.Info.Description
-		r.FirstDeployed = raw.Info.FirstDeployed.Time
-		r.LastDeployed = raw.Info.LastDeployed.Time
+		r.FirstDeployed = raw.Info.FirstDeployed
+		r.LastDeployed = raw.Info.LastDeployed
 	}
 	if raw.Chart != nil && raw.Chart.Metadata != nil {
 		r.Chart = raw.Chart.Metadata.Name

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"helm.sh/helm/v3/pkg/getter"
-	"helm.sh/helm/v3/pkg/helmpath"
-	"helm.sh/helm/v3/pkg/repo"
+	"helm.sh/helm/v4/pkg/getter"
+	"helm.sh/helm/v4/pkg/helmpath"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -340,7 +340,7 @@ func (r *Repository) download(ctx context.Context, u string, timeout time.Durati
 	opts := []getter.Option{
 		getter.WithURL(e.URL),
 		getter.WithTimeout(timeout),
-		getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSverify),
+		getter.WithInsecureSkipVerifyTLS(e.InsecureSkipTLSVerify),
 		getter.WithTLSClientConfig(e.CertFile, e.KeyFile, e.CAFile),
 		getter.WithPassCredentialsAll(e.PassCredentialsAll),
 	}

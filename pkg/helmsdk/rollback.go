@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v4/pkg/action"
 )
 
 // RollbackOptions are the settings of a rollback, as 'helm rollback' takes them.
@@ -15,6 +15,8 @@ type RollbackOptions struct {
 	WaitForJobs   bool
 	CleanupOnFail bool
 	MaxHistory    int
+	// ForceReplace is what helm 4's --force means (--force-replace); no verb sets it.
+	ForceReplace bool
 }
 
 // Rollback does what 'helm rollback name revision' does: a new revision whose chart, values and manifest
@@ -28,13 +30,7 @@ func (c *Client) Rollback(ctx context.Context, name string, revision int, opts R
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("rolling back %s to revision %d: %w", name, revision, err)
 	}
-	rb := action.NewRollback(c.cfg)
-	rb.Version = revision
-	rb.Timeout = opts.Timeout
-	rb.Wait = opts.Wait
-	rb.WaitForJobs = opts.WaitForJobs
-	rb.CleanupOnFail = opts.CleanupOnFail
-	rb.MaxHistory = opts.MaxHistory
+	rb := c.newRollback(ctx, revision, opts)
 	if err := rb.Run(name); err != nil {
 		return nil, fmt.Errorf("rolling back %s to revision %d: %w", name, revision, err)
 	}
@@ -43,6 +39,24 @@ func (c *Client) Rollback(ctx context.Context, name string, revision int, opts R
 		return nil, err
 	}
 	return last, nil
+}
+
+// newRollback is the Helm rollback action of opts, every setting that decides how it applies and waits
+// set explicitly (apply.go).
+func (c *Client) newRollback(ctx context.Context, revision int, opts RollbackOptions) *action.Rollback {
+	rb := action.NewRollback(c.cfg)
+	rb.Version = revision
+	rb.Timeout = opts.Timeout
+	rb.WaitStrategy = waitStrategy(opts.Wait)
+	rb.WaitOptions = c.waitOptions(ctx)
+	rb.WaitForJobs = opts.WaitForJobs
+	rb.CleanupOnFail = opts.CleanupOnFail
+	rb.MaxHistory = opts.MaxHistory
+	rb.ServerSideApply = rollbackApply
+	rb.ForceReplace = opts.ForceReplace
+	rb.ForceConflicts = false
+	rb.DryRunStrategy = action.DryRunNone
+	return rb
 }
 
 // Uninstall does what 'helm uninstall name --wait' does: it deletes the release's objects and its
@@ -54,7 +68,8 @@ func (c *Client) Uninstall(ctx context.Context, name string, timeout time.Durati
 	}
 	u := action.NewUninstall(c.cfg)
 	u.Timeout = timeout
-	u.Wait = true
+	u.WaitStrategy = waitStrategy(true)
+	u.WaitOptions = c.waitOptions(ctx)
 	if _, err := u.Run(name); err != nil {
 		return fmt.Errorf("uninstalling %s: %w", name, err)
 	}

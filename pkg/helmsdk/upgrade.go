@@ -7,11 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart"
-	helmkube "helm.sh/helm/v3/pkg/kube"
-	rspb "helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v4/pkg/action"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	helmkube "helm.sh/helm/v4/pkg/kube"
+	ri "helm.sh/helm/v4/pkg/release"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+	rspb "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage/driver"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -23,6 +26,8 @@ type Client struct {
 	Namespace string
 	cfg       *action.Configuration
 	driver    string
+	// mapper finds the version of a custom resource the readiness reader reads (nil: it cannot).
+	mapper meta.RESTMapper
 }
 
 // NewClient builds a client for namespace with the storage driver of HELM_DRIVER (driver). log receives
@@ -32,22 +37,24 @@ func NewClient(getter genericclioptions.RESTClientGetter, namespace, driverName 
 	if err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = func(string, ...any) {}
-	}
-	cfg := new(action.Configuration)
-	if err := cfg.Init(getter, namespace, drv, log); err != nil {
+	// Helm 4 logs through slog: its lines go to log (one line each, formatted), never to slog's default.
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(newLineHandler(log)))
+	if err := cfg.Init(getter, namespace, drv); err != nil {
 		return nil, fmt.Errorf("preparing helm for namespace %s: %w", namespace, err)
 	}
+	var mapper meta.RESTMapper
 	if kc, ok := cfg.KubeClient.(*helmkube.Client); ok {
 		kc.Namespace = namespace
+		if m, err := getter.ToRESTMapper(); err == nil {
+			mapper = m
+		}
 	}
-	return &Client{Namespace: namespace, cfg: cfg, driver: drv}, nil
+	return &Client{Namespace: namespace, cfg: cfg, driver: drv, mapper: mapper}, nil
 }
 
 // Last returns the newest revision of a release, whatever its status (*NotFoundError when none).
 func (c *Client) Last(name string) (*Release, error) {
-	r, err := c.cfg.Releases.Last(name)
+	r, err := c.last(name)
 	if err != nil {
 		if errors.Is(err, driver.ErrReleaseNotFound) {
 			return nil, &NotFoundError{Name: name, Namespace: c.Namespace}
@@ -88,7 +95,7 @@ func (c *Client) corrupt(name string) error {
 
 // Deployed returns the deployed revision of a release (*NotFoundError when no revision is deployed).
 func (c *Client) Deployed(name string) (*Release, error) {
-	r, err := c.cfg.Releases.Deployed(name)
+	r, err := asRelease(c.cfg.Releases.Deployed(name))
 	if err != nil {
 		if errors.Is(err, driver.ErrReleaseNotFound) || errors.Is(err, driver.ErrNoDeployedReleases) {
 			return nil, &NotFoundError{Name: name, Namespace: c.Namespace}
@@ -102,14 +109,14 @@ func (c *Client) Deployed(name string) (*Release, error) {
 // accepts the next upgrade (Helm refuses to upgrade a pending release). The revision must be the newest
 // and still pending.
 func (c *Client) Unlock(name string, revision int, description string) error {
-	last, err := c.cfg.Releases.Last(name)
+	last, err := c.last(name)
 	if err != nil {
 		return fmt.Errorf("reading release %s: %w", name, err)
 	}
 	if last.Version != revision || !last.Info.Status.IsPending() {
 		return fmt.Errorf("release %s changed: revision %d is %s, not the pending revision %d", name, last.Version, last.Info.Status, revision)
 	}
-	last.Info.Status = rspb.StatusFailed
+	last.Info.Status = rcommon.StatusFailed
 	last.Info.Description = description
 	if err := c.cfg.Releases.Update(last); err != nil {
 		return fmt.Errorf("marking revision %d of %s failed: %w", revision, name, err)
@@ -132,6 +139,10 @@ type UpgradeOptions struct {
 	// changes nothing.
 	DryRun      bool
 	Description string
+	// ForceReplace is what helm 4's --force means (--force-replace): objects that cannot be patched are
+	// deleted and created again. No verb sets it: the plugin's own --force is about its pre-upgrade
+	// checks and never reaches Helm.
+	ForceReplace bool
 }
 
 // OperationError is a failed upgrade or install, classified.
@@ -159,8 +170,8 @@ func classify(op, name string, err error) error {
 	}
 	msg := err.Error()
 	oe := &OperationError{Op: op, Release: name, Err: err}
-	oe.RolledBack = strings.Contains(msg, "has been rolled back due to atomic being set") ||
-		strings.Contains(msg, "has been uninstalled due to atomic being set")
+	// Helm 4 says "rollback-on-failure" where Helm 3 said "atomic".
+	oe.RolledBack = strings.Contains(msg, "has been rolled back due to") || strings.Contains(msg, "has been uninstalled due to")
 	oe.RollbackFailed = strings.Contains(msg, "an error occurred while rolling back the release") ||
 		strings.Contains(msg, "an error occurred while uninstalling the release")
 	oe.TimedOut = errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting for the condition")
@@ -178,29 +189,36 @@ func (c *Client) Upgrade(ctx context.Context, name string, ch *Chart, opts Upgra
 	if ch == nil || ch.raw == nil {
 		return nil, errors.New("no chart to upgrade with")
 	}
-	u := action.NewUpgrade(c.cfg)
-	u.Namespace = c.Namespace
-	u.Timeout = opts.Timeout
-	u.Wait = opts.Wait
-	u.WaitForJobs = opts.WaitForJobs
-	u.Atomic = opts.Atomic
-	u.CleanupOnFail = opts.CleanupOnFail
-	u.MaxHistory = opts.MaxHistory
-	u.Description = opts.Description
-	u.ResetValues = true // the values given are the whole set
-	if opts.DryRun {
-		u.DryRun = true
-		u.DryRunOption = "server"
-	}
 	vals := opts.Values
 	if vals == nil {
 		vals = map[string]any{}
 	}
-	r, err := u.RunWithContext(ctx, name, copyChart(ch), deepCopy(vals))
+	r, err := c.newUpgrade(ctx, opts).RunWithContext(ctx, name, copyChart(ch), deepCopy(vals))
 	if err != nil {
 		return releaseOrNil(r), classify("upgrade", name, err)
 	}
-	return fromRaw(r), nil
+	return releaseOrNil(r), nil
+}
+
+// newUpgrade is the Helm upgrade action of opts, every setting that decides how it applies and waits set
+// explicitly (apply.go).
+func (c *Client) newUpgrade(ctx context.Context, opts UpgradeOptions) *action.Upgrade {
+	u := action.NewUpgrade(c.cfg)
+	u.Namespace = c.Namespace
+	u.Timeout = opts.Timeout
+	u.WaitStrategy = waitStrategy(opts.Wait)
+	u.WaitOptions = c.waitOptions(ctx)
+	u.WaitForJobs = opts.WaitForJobs
+	u.RollbackOnFailure = opts.Atomic
+	u.CleanupOnFail = opts.CleanupOnFail
+	u.MaxHistory = opts.MaxHistory
+	u.Description = opts.Description
+	u.ResetValues = true // the values given are the whole set
+	u.ServerSideApply = upgradeApply
+	u.ForceReplace = opts.ForceReplace
+	u.ForceConflicts = false // client-side apply has no conflicts to force
+	u.DryRunStrategy = dryRunStrategy(opts.DryRun)
+	return u
 }
 
 // Install installs release name from chart ch, creating the namespace when it is missing.
@@ -208,19 +226,7 @@ func (c *Client) Install(ctx context.Context, name string, ch *Chart, opts Upgra
 	if ch == nil || ch.raw == nil {
 		return nil, errors.New("no chart to install")
 	}
-	in := action.NewInstall(c.cfg)
-	in.ReleaseName = name
-	in.Namespace = c.Namespace
-	in.CreateNamespace = true
-	in.Timeout = opts.Timeout
-	in.Wait = opts.Wait
-	in.WaitForJobs = opts.WaitForJobs
-	in.Atomic = opts.Atomic
-	in.Description = opts.Description
-	if opts.DryRun {
-		in.DryRun = true
-		in.DryRunOption = "server"
-	}
+	in := c.newInstall(ctx, name, opts)
 	vals := opts.Values
 	if vals == nil {
 		vals = map[string]any{}
@@ -229,14 +235,63 @@ func (c *Client) Install(ctx context.Context, name string, ch *Chart, opts Upgra
 	if err != nil {
 		return releaseOrNil(r), classify("install", name, err)
 	}
-	return fromRaw(r), nil
+	return releaseOrNil(r), nil
 }
 
-func releaseOrNil(r *rspb.Release) *Release {
-	if r == nil {
+// newInstall is the Helm install action of opts, every setting that decides how it applies and waits set
+// explicitly (apply.go).
+func (c *Client) newInstall(ctx context.Context, name string, opts UpgradeOptions) *action.Install {
+	in := action.NewInstall(c.cfg)
+	in.ReleaseName = name
+	in.Namespace = c.Namespace
+	in.CreateNamespace = true
+	in.Timeout = opts.Timeout
+	in.WaitStrategy = waitStrategy(opts.Wait)
+	in.WaitOptions = c.waitOptions(ctx)
+	in.WaitForJobs = opts.WaitForJobs
+	in.RollbackOnFailure = opts.Atomic
+	in.Description = opts.Description
+	in.ServerSideApply = installApply
+	in.ForceReplace = opts.ForceReplace
+	in.ForceConflicts = false
+	in.DryRunStrategy = dryRunStrategy(opts.DryRun)
+	return in
+}
+
+// releaseOrNil is the release an action returned, nil when it returned none.
+func releaseOrNil(r ri.Releaser) *Release {
+	rel, err := asRelease(r, nil)
+	if err != nil || rel == nil {
 		return nil
 	}
-	return fromRaw(r)
+	return fromRaw(rel)
+}
+
+// asRelease is a release record of Helm's storage or actions as the v1 release it is (the only kind of
+// record Helm 3 and Helm 4 write).
+func asRelease(r ri.Releaser, err error) (*rspb.Release, error) {
+	if err != nil {
+		return nil, err
+	}
+	switch rel := r.(type) {
+	case nil:
+		return nil, nil
+	case *rspb.Release:
+		return rel, nil
+	case rspb.Release:
+		return &rel, nil
+	default:
+		return nil, fmt.Errorf("unsupported release record type %T", r)
+	}
+}
+
+// last is the newest record of a release, whatever its status.
+func (c *Client) last(name string) (*rspb.Release, error) {
+	r, err := asRelease(c.cfg.Releases.Last(name))
+	if err == nil && r == nil {
+		err = driver.ErrReleaseNotFound
+	}
+	return r, err
 }
 
 // copyChart gives each operation a freshly loaded chart: Helm's dependency processing edits the chart it

@@ -1,18 +1,19 @@
 package helmsdk
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/strvals"
+	"helm.sh/helm/v4/pkg/chart/common"
+	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
 )
 
-// ValueOptions are helm's value flags (helm.sh/helm/v3/pkg/cli/values.Options): -f/--values, --set-json,
+// ValueOptions are helm's value flags (helm.sh/helm/v4/pkg/cli/values.Options): -f/--values, --set-json,
 // --set, --set-string, --set-file and --set-literal.
 type ValueOptions struct {
 	ValueFiles    []string
@@ -83,12 +84,31 @@ func LoadValues(opts ValueOptions, read ReadFileFunc, mask func(map[string]any) 
 	}
 	for _, s := range u.sets() {
 		m := map[string]any{}
+		if err := unterminatedIndex(s.flag, s.arg); err != nil {
+			return nil, fmt.Errorf("parsing %s %s: %v", s.flag, firstField(s.arg), err)
+		}
 		if err := s.parse(u, s.arg, m); err != nil {
 			return nil, fmt.Errorf("parsing %s %s: %v", s.flag, firstField(s.arg), scrubArg(err, s.arg))
 		}
 		u.addKeys(s.flag, mask(m), s.flag == "--set-json")
 	}
 	return u, nil
+}
+
+// unterminatedIndex refuses an assignment whose first key opens a list index it never closes ("a.b[=x"):
+// Helm 4's parser takes it for the end of the input and sets nothing, silently; Helm 3's refused it.
+func unterminatedIndex(flag, a string) error {
+	if flag == "--set-json" {
+		return nil
+	}
+	key := a
+	if i := strings.IndexAny(key, "=,"); i >= 0 {
+		key = key[:i]
+	}
+	if i := strings.LastIndexByte(key, '['); i >= 0 && !strings.Contains(key[i:], "]") {
+		return errors.New("the list index of the key is not closed with ]")
+	}
+	return nil
 }
 
 // ReadFileOrStdin reads path, or all of stdin when path is "-" (as helm's -f does).
@@ -130,7 +150,7 @@ func (u *UserValues) Sets(key string) (SetKey, bool) {
 	return found, ok
 }
 
-// Apply returns base with the flags applied in helm's order (helm.sh/helm/v3/pkg/cli/values.Options.MergeValues
+// Apply returns base with the flags applied in helm's order (helm.sh/helm/v4/pkg/cli/values.Options.MergeValues
 // with base as the first -f file): the -f files merged in order, then each --set-json, --set, --set-string,
 // --set-file and --set-literal parsed into the result. base is not changed.
 func (u *UserValues) Apply(base map[string]any) (map[string]any, error) {
@@ -207,7 +227,7 @@ func (u *UserValues) sets() []setArg {
 }
 
 func parseValuesFile(path string, b []byte) (map[string]any, error) {
-	v, err := chartutil.ReadValues(b)
+	v, err := common.ReadValues(b)
 	if err != nil {
 		return nil, fmt.Errorf("parsing values file %s: %w", path, err)
 	}

@@ -11,16 +11,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"helm.sh/helm/v3/pkg/provenance"
-	"helm.sh/helm/v3/pkg/repo"
+	"helm.sh/helm/v4/pkg/provenance"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -182,24 +180,12 @@ func VerifyProvenance(ctx context.Context, env Env, want, chart, version, keyrin
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kubectl-skoala-prov-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
 	base := path.Base(u)
 	if i := strings.IndexAny(base, "?#"); i >= 0 {
 		base = base[:i]
 	}
-	ap, pp := filepath.Join(dir, base), filepath.Join(dir, base+".prov")
-	if err := os.WriteFile(ap, archive.Bytes(), 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(pp, prov.Bytes(), 0o600); err != nil {
-		return nil, err
-	}
 	out := &ProvenanceResult{Signed: true}
-	v, err := signer.Verify(ap, pp)
+	v, err := signer.Verify(archive.Bytes(), prov.Bytes(), base)
 	if err != nil {
 		out.Error = err.Error()
 		return out, nil

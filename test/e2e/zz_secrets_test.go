@@ -31,7 +31,8 @@ var plantedDSNLiteral = regexp.MustCompile(`[A-Za-z0-9_]+:([^\s"'` + "`" + `]{6,
 func plantedSecrets(t *testing.T) []string {
 	t.Helper()
 	set := map[string]bool{plantedPassword: true, plantedRegistryPassword: true, plantedSecretValue: true,
-		kpandaDCEToken: true, kpandaKubeconfigMarker: true} // the DCE access token and kpanda's kubeconfig (kpanda_test.go)
+		kpandaDCEToken: true, kpandaKubeconfigMarker: true, // the DCE access token and kpanda's kubeconfig (kpanda_test.go)
+		plantedDebugDSNPassword: true} // the DSN of the --debug output of a failing upgrade (TestHelm4Readiness)
 	for _, c := range secretFormCanaries() { // URL-style DSN, rootPwd, repository URL, registry auth
 		set[c] = true
 	}

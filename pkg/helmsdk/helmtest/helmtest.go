@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"helm.sh/helm/v3/pkg/chart"
-	rspb "helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/storage/driver"
-	helmtime "helm.sh/helm/v3/pkg/time"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+	rspb "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -55,9 +55,9 @@ func raw(s Spec) *rspb.Release {
 		Config:    s.Values,
 		Manifest:  s.Manifest,
 		Info: &rspb.Info{
-			FirstDeployed: helmtime.Time{Time: s.Deployed},
-			LastDeployed:  helmtime.Time{Time: s.Deployed},
-			Status:        rspb.Status(s.Status),
+			FirstDeployed: s.Deployed,
+			LastDeployed:  s.Deployed,
+			Status:        rcommon.Status(s.Status),
 			Description:   s.Description,
 		},
 		Chart: &chart.Chart{

@@ -13,16 +13,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/cli"
-	"helm.sh/helm/v3/pkg/downloader"
-	"helm.sh/helm/v3/pkg/getter"
-	"helm.sh/helm/v3/pkg/registry"
-	"helm.sh/helm/v3/pkg/repo"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/cli"
+	"helm.sh/helm/v4/pkg/downloader"
+	"helm.sh/helm/v4/pkg/getter"
+	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/registry"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
@@ -57,15 +59,15 @@ func run(flags *genericclioptions.ConfigFlags, args []string) error {
 	if _, err := cs.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{}); err != nil {
 		return err
 	}
-	cfg := new(action.Configuration)
-	if err := cfg.Init(flags, "default", "secret", func(string, ...any) {}); err != nil {
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
+	if err := cfg.Init(flags, "default", "secret"); err != nil {
 		return err
 	}
 	rcl, err := registry.NewClient()
 	if err != nil {
 		return err
 	}
-	dl := downloader.ChartDownloader{Getters: getter.All(cli.New()), RegistryClient: rcl}
+	dl := downloader.ChartDownloader{Getters: getter.All(cli.New()), RegistryClient: rcl, ContentCache: os.TempDir()}
 	path, _, err := dl.DownloadTo(args[0], args[1], os.TempDir())
 	if err != nil {
 		return err
@@ -79,10 +81,15 @@ func run(flags *genericclioptions.ConfigFlags, args []string) error {
 		return err
 	}
 	fmt.Println(len(idx.Entries))
-	if _, err := action.NewUpgrade(cfg).RunWithContext(context.Background(), "x", ch, nil); err != nil {
+	up := action.NewUpgrade(cfg)
+	up.WaitStrategy = kube.StatusWatcherStrategy
+	up.WaitOptions = []kube.WaitOption{kube.WithStatusComputeWorkers(8)}
+	if _, err := up.RunWithContext(context.Background(), "x", ch, nil); err != nil {
 		return err
 	}
-	if err := action.NewRollback(cfg).Run("x"); err != nil {
+	rb := action.NewRollback(cfg)
+	rb.WaitStrategy = kube.StatusWatcherStrategy
+	if err := rb.Run("x"); err != nil {
 		return err
 	}
 	if _, err := action.NewHistory(cfg).Run("x"); err != nil {
