@@ -228,18 +228,20 @@ func readRelease(ctx context.Context, d Deps, cfg Config, t fleet.Target) (Relea
 		return rs, withHint(errors.New(msg), hint)
 	}
 	rs.Cluster = kc
-	if rs.Kpanda, err = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, t.Release); err != nil {
-		msg, hint := kube.Explain(err, "list", "jobs in namespace "+cfg.Namespace)
-		return rs, withHint(errors.New(msg), hint)
-	}
 	hist, err := helmsdk.History(ctx, kc.Client, cfg.Namespace, t.Release, cfg.Env.Driver)
 	var nf *helmsdk.NotFoundError
-	switch {
-	case errors.As(err, &nf):
-		return rs, nil
-	case err != nil:
+	if err != nil && !errors.As(err, &nf) {
 		msg, hint := kube.Explain(err, "list", "secrets in namespace "+cfg.Namespace)
 		return rs, withHint(errors.New(msg), hint)
+	}
+	// After the release records, as upgrade reads them: no rights at all are reported on the records first.
+	var kerr error
+	if rs.Kpanda, kerr = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, t.Release); kerr != nil {
+		msg, hint := kube.Explain(kerr, "list", "jobs in namespace "+cfg.Namespace)
+		return rs, withHint(errors.New(msg), hint)
+	}
+	if err != nil {
+		return rs, nil
 	}
 	rs.History = hist
 	if last := rs.Last(); last != nil && last.Pending() {

@@ -327,18 +327,21 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 		return err
 	}
 	w.helm = hc
-	// issue 24 §1: kpanda's own Helm operations take no Lease of ours; one running on the release refuses it.
-	if w.kpanda, err = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, w.target.Release); err != nil {
-		return explained(err, "list", "jobs in namespace "+cfg.Namespace)
-	}
 	last, err := hc.Last(w.target.Release)
 	var nf *helmsdk.NotFoundError
-	switch {
-	case errors.As(err, &nf):
+	if err != nil && !errors.As(err, &nf) {
+		return explained(err, "list", "secrets in namespace "+cfg.Namespace)
+	}
+	// issue 24 §1: kpanda's own Helm operations take no Lease of ours; one running on the release (or
+	// installing it) refuses it. Read after the release, so that an identity without rights hears of the
+	// release records first.
+	var kerr error
+	if w.kpanda, kerr = helmops.ActiveOperations(ctx, kc.Client, cfg.Namespace, w.target.Release); kerr != nil {
+		return explained(kerr, "list", "jobs in namespace "+cfg.Namespace)
+	}
+	if err != nil {
 		w.plan.Status = "not-installed"
 		return nil
-	case err != nil:
-		return explained(err, "list", "secrets in namespace "+cfg.Namespace)
 	}
 	w.last = last
 	w.plan.Status = last.Status

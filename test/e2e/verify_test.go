@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -373,5 +374,37 @@ func TestVerifyTagPushedAgain(t *testing.T) {
 	}
 	if strings.Contains(r.Stdout+r.Stderr, reg.Password) {
 		t.Errorf("the registry password was printed\n%s", r)
+	}
+}
+
+// TestUpgradeDryRunPredictsTheRecordSize: a release whose own record (not a padded Secret) is near the 1 MiB
+// limit, because its user values carry 0.9 MiB that does not compress, is warned about by verify, and
+// 'upgrade --dry-run' to the newer chart predicts the record it would write (the values come along) and warns.
+func TestUpgradeDryRunPredictsTheRecordSize(t *testing.T) {
+	ns := Namespace(t, "recordsize")
+	raw := make([]byte, 720<<10)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	pad := filepath.Join(t.TempDir(), "pad.txt")
+	// base64 of random bytes: gzip keeps ~6 of every 8 bits, Helm's base64 of the gzip adds them back, so the
+	// record grows by about the file's length (960 KiB: over 92% of the limit with the chart).
+	if err := os.WriteFile(pad, []byte(base64.StdEncoding.EncodeToString(raw)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	InstallChart(t, "global", ns, "skoala", "skoala", "0.28.1", "--set-file", "e2e.pad="+pad)
+
+	r := Skoala(t, "verify", "-n", ns, "--no-images", "-o", "json")
+	v := parseVerify(t, r)
+	size := v.Clusters[0].Releases[0].Size
+	if size == nil || size.Percent < 90 || !size.Warning {
+		t.Fatalf("verify: want the record at 90%% or more with a warning\n%s", r)
+	}
+	r = Skoala(t, "upgrade", "-n", ns, "--version", "0.33.2", "--dry-run", "--color", "never", "--backup-dir", t.TempDir())
+	if r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "of the API server's 1 MiB limit") || !strings.Contains(r.Stdout+r.Stderr, "skoala 0.33.2 would be") {
+		t.Fatalf("upgrade --dry-run: want exit 0 and the predicted record size warned about\n%s", r)
+	}
+	if h := MustHelm(t, "history", "skoala", "--kube-context", "global", "-n", ns, "-o", "json"); strings.Count(h.Stdout, `"revision"`) != 1 {
+		t.Errorf("the dry run changed the release:\n%s", h.Stdout)
 	}
 }
