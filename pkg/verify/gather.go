@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -199,17 +200,16 @@ func (v *releaseVerify) decode() {
 }
 
 // hpaTargets lists the objects an HPA of the namespace scales ("Kind/name"): their replicas are the HPA's.
-func (v *releaseVerify) hpaTargets(ctx context.Context) map[string]bool {
-	out := map[string]bool{}
+func (v *releaseVerify) hpaTargets(ctx context.Context) ([]string, error) {
 	list, err := v.kc.Client.AutoscalingV2().HorizontalPodAutoscalers(v.cfg.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		v.skip("replicas under an HPA", "list", "horizontalpodautoscalers.autoscaling", v.cfg.Namespace, err)
-		return out
+		return nil, err
 	}
+	out := make([]string, 0, len(list.Items))
 	for _, h := range list.Items {
-		out[h.Spec.ScaleTargetRef.Kind+"/"+h.Spec.ScaleTargetRef.Name] = true
+		out = append(out, h.Spec.ScaleTargetRef.Kind+"/"+h.Spec.ScaleTargetRef.Name)
 	}
-	return out
+	return out, nil
 }
 
 func (v *releaseVerify) ignoresFor(ref ObjectRef, hpa map[string]bool) []string {
@@ -226,11 +226,12 @@ func (v *releaseVerify) ignoresFor(ref ObjectRef, hpa map[string]bool) []string 
 }
 
 // drift compares each object of the manifest with the live one, and lists the objects the release owns
-// that its manifest lacks.
+// that its manifest lacks. Every read goes out in one round (at most maxReads at a time): an object's GET,
+// the HPAs of the namespace and the owned objects of each kind, then the answers are compared in the
+// manifest's order.
 func (v *releaseVerify) drift(ctx context.Context) {
 	v.decode()
 	v.live = map[string]map[string]any{}
-	hpa := v.hpaTargets(ctx)
 	inManifest := map[string]bool{}
 	type listKey struct {
 		gvr schema.GroupVersionResource
@@ -247,7 +248,36 @@ func (v *releaseVerify) drift(ctx context.Context) {
 				order = append(order, k)
 			}
 		}
-		live, err := v.rd.Get(ctx, o.gvr, o.ref.Namespace, o.ref.Name)
+	}
+	type got struct {
+		obj   map[string]any
+		items []map[string]any
+		err   error
+	}
+	gets, listed := make([]got, len(v.objs)), make([]got, len(order))
+	var hpas []string
+	var hpaErr error
+	eachAtMost(len(v.objs)+len(order)+1, maxReads, func(i int) {
+		switch {
+		case i < len(v.objs):
+			o := v.objs[i]
+			gets[i].obj, gets[i].err = v.rd.Get(ctx, o.gvr, o.ref.Namespace, o.ref.Name)
+		case i < len(v.objs)+len(order):
+			k := order[i-len(v.objs)]
+			listed[i-len(v.objs)].items, listed[i-len(v.objs)].err = v.rd.List(ctx, k.gvr, k.ns, managedByHelm)
+		default:
+			hpas, hpaErr = v.hpaTargets(ctx)
+		}
+	})
+	hpa := map[string]bool{}
+	if hpaErr != nil {
+		v.skip("replicas under an HPA", "list", "horizontalpodautoscalers.autoscaling", v.cfg.Namespace, hpaErr)
+	}
+	for _, h := range hpas {
+		hpa[h] = true
+	}
+	for i, o := range v.objs {
+		live, err := gets[i].obj, gets[i].err
 		switch {
 		case apierrors.IsNotFound(err):
 			v.rel.Missing = append(v.rel.Missing, o.ref)
@@ -262,8 +292,8 @@ func (v *releaseVerify) drift(ctx context.Context) {
 			v.rel.Drift = append(v.rel.Drift, ObjectDrift{ObjectRef: o.ref, Fields: f})
 		}
 	}
-	for _, k := range order {
-		items, err := v.rd.List(ctx, k.gvr, k.ns, managedByHelm)
+	for i, k := range order {
+		items, err := listed[i].items, listed[i].err
 		if err != nil {
 			v.skip("objects owned by the release ("+k.gvr.GroupResource().String()+")", "list", k.gvr.GroupResource().String(), k.ns, err)
 			continue
@@ -285,6 +315,26 @@ func (v *releaseVerify) drift(ctx context.Context) {
 	sort.Slice(v.rel.NotInManifest, func(i, j int) bool {
 		return v.rel.NotInManifest[i].String() < v.rel.NotInManifest[j].String()
 	})
+}
+
+// maxReads is how many of a release's reads verify has in flight at once (client-go's burst is higher:
+// pkg/kube sets it to at least 300).
+const maxReads = 16
+
+// eachAtMost runs f(0..n-1), at most limit at a time, and returns when all have returned.
+func eachAtMost(n, limit int, f func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
 }
 
 // size measures the newest release record against the limit (a warning from 90%).
