@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -39,6 +41,27 @@ func (m *measurer) baseline(ctx context.Context) error {
 			item("v4-"+c.id, c.label+", Helm 4 SDK build", Cmd{Path: m.e.Plugin, Args: c.args, Env: m.e.base(c.kc)}),
 			item("v3-"+c.id, c.label+", Helm 3 SDK build (-baseline)", Cmd{Path: m.e.Baseline, Args: c.args, Env: m.e.base(c.kc)}))
 	}
+	// The requests each build makes (one run each, counted by the plugin): the baseline is the parent commit,
+	// so a difference here is a change of the round other than the SDK (a new doctor check), not the SDK.
+	dir := filepath.Join(m.e.Cache, "bench", "requests")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var counts []string
+	for _, it := range items {
+		c := it.Cmds[0]
+		c.RequestLog = filepath.Join(dir, it.ID+".log")
+		_ = os.Remove(c.RequestLog)
+		if _, _, err := m.runRetry(ctx, c); err != nil {
+			return err
+		}
+		_, _, total, _, err := readRequestLog(c.RequestLog)
+		if err != nil {
+			return fmt.Errorf("%s: %w", it.ID, err)
+		}
+		counts = append(counts, fmt.Sprintf("%s %d", it.ID, total))
+	}
+	m.res.Notes = append(m.res.Notes, "API requests of one run (baseline section): "+strings.Join(counts, ", "))
 	figs, err := m.rounds(ctx, items)
 	if err != nil {
 		return err
