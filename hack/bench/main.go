@@ -91,7 +91,7 @@ func main() {
 
 func mainErr() int {
 	var o options
-	var ws, only string
+	var ws, only, render string
 	flag.IntVar(&o.runs, "runs", 9, "runs per figure (the median is reported), after one warm-up run")
 	flag.IntVar(&o.rtt, "rtt", 50, "round-trip time of the latency proxies, in milliseconds")
 	flag.IntVar(&o.bandwidth, "bandwidth", 12500, "bandwidth limit of each proxy and direction, in KB/s (0: none)")
@@ -107,7 +107,15 @@ func mainErr() int {
 	flag.IntVar(&o.clusters, "clusters", 3, "CLUSTERS for hack/fleet.sh up when the fleet is not up")
 	flag.IntVar(&o.revisions, "revisions", 200, "revisions of the long-history release")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time allowed for one command")
+	flag.StringVar(&render, "render", "", "only write the .md table of a recorded results JSON again (after a change of the table's format)")
 	flag.Parse()
+	if render != "" {
+		if err := rerender(render); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if flag.NArg() > 0 || o.runs < 1 || o.rtt < 0 || o.bandwidth < 0 || o.revisions < 2 {
 		fmt.Fprintln(os.Stderr, "usage: bench [flags] (see -h)")
 		return 2
@@ -334,6 +342,19 @@ func writeResults(path string, res *Results, table string) error {
 		return err
 	}
 	return os.WriteFile(mdPath(path), []byte(table), 0o644)
+}
+
+// rerender writes the .md table of a results JSON from the JSON.
+func rerender(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var res Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(mdPath(path), []byte(res.Markdown()), 0o644)
 }
 
 func mdPath(p string) string { return strings.TrimSuffix(p, filepath.Ext(p)) + ".md" }

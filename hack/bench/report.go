@@ -166,6 +166,9 @@ func fmtMS(ms float64) string {
 	return fmt.Sprintf("%.0f ms", ms)
 }
 
+// cell escapes the pipes of a table cell (a shell pipeline in a label or a command).
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
 func mb(b int64) string { return fmt.Sprintf("%.2f MB (%.1f MiB)", float64(b)/1e6, float64(b)/(1<<20)) }
 
 // Markdown renders the results as the tables the README shows.
@@ -199,7 +202,7 @@ func (r *Results) Markdown() string {
 			if c.Note != "" {
 				note += ": " + c.Note
 			}
-			p("| %s | %s | %s | %.2fx | %s | %s | %.2fx |\n", c.Label, fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note, c.CPURatio)
+			p("| %s | %s | %s | %.2fx | %s | %s | %.2fx |\n", cell(c.Label), fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note, c.CPURatio)
 		}
 		p("\n")
 	}
@@ -262,7 +265,7 @@ func (r *Results) Markdown() string {
 			if len(cmds) > 110 {
 				cmds = cmds[:107] + "..."
 			}
-			p("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", f.ID, cmds, fmtMS(f.MedianMS), fmtMS(f.MinMS), fmtMS(f.MaxMS), fmtMS(f.CPUMS), float64(f.MaxRSSKiB)/1024)
+			p("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", f.ID, cell(cmds), fmtMS(f.MedianMS), fmtMS(f.MinMS), fmtMS(f.MaxMS), fmtMS(f.CPUMS), float64(f.MaxRSSKiB)/1024)
 		}
 		p("\n</details>\n")
 	}
