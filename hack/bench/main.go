@@ -57,6 +57,11 @@ const (
 	// issue 11: images push vs crane push of the same images, and a push with every blob present vs the first
 	targetImagesPush    = 1.0
 	targetImagesPresent = 0.2
+	// issue 26: status, doctor and upgrade --dry-run of the Helm 4 SDK build vs the Helm 3 SDK build (-baseline)
+	targetBaseline = 1.1
+	// issue 23: verify of one release vs helm get manifest | kubectl diff --server-side; over 20 workspaces vs 1
+	targetVerifyVsDiff = 1.0
+	targetVerifyFleet  = 1.5
 )
 
 type options struct {
@@ -65,6 +70,7 @@ type options struct {
 	bandwidth  int
 	workspaces []int
 	plugin     string
+	baseline   string
 	out        string
 	record     string
 	keep       bool
@@ -85,22 +91,31 @@ func main() {
 
 func mainErr() int {
 	var o options
-	var ws, only string
+	var ws, only, render string
 	flag.IntVar(&o.runs, "runs", 9, "runs per figure (the median is reported), after one warm-up run")
 	flag.IntVar(&o.rtt, "rtt", 50, "round-trip time of the latency proxies, in milliseconds")
 	flag.IntVar(&o.bandwidth, "bandwidth", 12500, "bandwidth limit of each proxy and direction, in KB/s (0: none)")
 	flag.StringVar(&ws, "workspaces", "1,5,10,20", "workspace counts of the fleet-scale measurement")
 	flag.StringVar(&o.plugin, "plugin", "bin/kubectl-skoala", "the kubectl-skoala binary to measure (as `make build` makes it: stripped)")
+	flag.StringVar(&o.baseline, "baseline", "", "a second kubectl-skoala binary (the Helm 3 SDK build) to compare status, doctor and upgrade --dry-run with: section baseline")
 	flag.StringVar(&o.out, "out", ".cache/bench/results.json", "where to write the results as JSON (a .md table is written beside it)")
 	flag.StringVar(&o.record, "record", "", "also write the JSON and the table here (the copy the README cites, e.g. hack/bench/results.json)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the fixtures, the latency proxies and a fleet this run started")
 	flag.BoolVar(&o.cleanup, "cleanup", false, "only remove what -keep left: the fixtures' namespaces and the latency proxies (the fleet stays)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target is missed, not only a request budget")
-	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,requests,images)")
+	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,requests,images,baseline,verify; baseline only with -baseline)")
 	flag.IntVar(&o.clusters, "clusters", 3, "CLUSTERS for hack/fleet.sh up when the fleet is not up")
 	flag.IntVar(&o.revisions, "revisions", 200, "revisions of the long-history release")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time allowed for one command")
+	flag.StringVar(&render, "render", "", "only write the .md table of a recorded results JSON again (after a change of the table's format)")
 	flag.Parse()
+	if render != "" {
+		if err := rerender(render); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if flag.NArg() > 0 || o.runs < 1 || o.rtt < 0 || o.bandwidth < 0 || o.revisions < 2 {
 		fmt.Fprintln(os.Stderr, "usage: bench [flags] (see -h)")
 		return 2
@@ -116,8 +131,16 @@ func mainErr() int {
 	o.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
+			if !knownSection(s) {
+				fmt.Fprintf(os.Stderr, "bench: unknown section %q in -only (%s)\n", s, strings.Join(sectionNames, ","))
+				return 2
+			}
 			o.only[s] = true
 		}
+	}
+	if o.only["baseline"] && o.baseline == "" {
+		fmt.Fprintln(os.Stderr, "bench: section baseline needs -baseline BIN (the Helm 3 SDK build of kubectl-skoala)")
+		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -145,7 +168,25 @@ func mainErr() int {
 	return 0
 }
 
-func (o options) want(section string) bool { return len(o.only) == 0 || o.only[section] }
+// sectionNames are the sections in the order they run.
+var sectionNames = []string{"startup", "single", "history", "fleet", "requests", "images", "baseline", "verify"}
+
+func knownSection(s string) bool {
+	for _, n := range sectionNames {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
+
+// want says whether a section runs: every section when -only is not given (baseline only with -baseline).
+func (o options) want(section string) bool {
+	if section == "baseline" && o.baseline == "" {
+		return false
+	}
+	return len(o.only) == 0 || o.only[section]
+}
 
 func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "[bench %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
@@ -171,6 +212,12 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 			return nil, fmt.Errorf("%s is missing (make build; hack/tools.sh helm3)", f)
 		}
 	}
+	if o.baseline != "" {
+		e.Baseline = abs(root, o.baseline)
+		if _, err := os.Stat(e.Baseline); err != nil {
+			return nil, fmt.Errorf("-baseline: %w", err)
+		}
+	}
 	e.Home = filepath.Join(cache, "bench", "home")
 	if err := os.MkdirAll(e.Home, 0o755); err != nil {
 		return nil, err
@@ -179,10 +226,10 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 	res := &Results{Schema: "skoala.bench/v1", Started: time.Now().UTC(), BudgetsOK: true, TargetsOK: true}
 	res.Machine = machine(ctx, e)
 	res.Config = Config{Runs: o.runs, RTTms: o.rtt, BandwidthKBps: o.bandwidth, Workspaces: o.workspaces, Revisions: o.revisions,
-		Plugin: o.plugin, Helm: e.Helm, Kubectl: e.Kubectl}
+		Plugin: o.plugin, Baseline: o.baseline, Helm: e.Helm, Kubectl: e.Kubectl}
 	logf("machine: %d cores, load %s", runtime.NumCPU(), res.Machine.LoadStart)
 
-	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("requests")
+	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("requests") || o.want("baseline") || o.want("verify")
 	if !needCluster && o.want("images") { // the fleet's registry only: no latency proxies, no fixtures
 		if err := e.ensureFleet(ctx, o.clusters); err != nil {
 			return nil, err
@@ -228,6 +275,8 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		{"fleet", m.fleet},
 		{"requests", m.requests},
 		{"images", m.images},
+		{"baseline", m.baseline},
+		{"verify", m.verify},
 	}
 	for _, s := range sections {
 		if !o.want(s.name) {
@@ -295,6 +344,19 @@ func writeResults(path string, res *Results, table string) error {
 	return os.WriteFile(mdPath(path), []byte(table), 0o644)
 }
 
+// rerender writes the .md table of a results JSON from the JSON.
+func rerender(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var res Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(mdPath(path), []byte(res.Markdown()), 0o644)
+}
+
 func mdPath(p string) string { return strings.TrimSuffix(p, filepath.Ext(p)) + ".md" }
 
 func abs(root, p string) string {
@@ -347,16 +409,27 @@ func machine(ctx context.Context, e *Env) Machine {
 	if out, err := exec.CommandContext(ctx, e.Helm, "version", "--short").Output(); err == nil {
 		m.Helm = strings.TrimSpace(string(out))
 	}
-	if out, err := exec.CommandContext(ctx, e.Plugin, "version", "--client", "-o", "json").Output(); err == nil {
-		var v struct {
-			Client struct {
-				Version   string `json:"version"`
-				GitCommit string `json:"gitCommit"`
-			} `json:"clientVersion"`
-		}
-		if json.Unmarshal(out, &v) == nil {
-			m.Plugin = strings.TrimSpace(v.Client.Version + " " + v.Client.GitCommit)
-		}
+	m.Plugin = pluginVersion(ctx, e.Plugin)
+	if e.Baseline != "" {
+		m.Baseline = pluginVersion(ctx, e.Baseline)
 	}
 	return m
+}
+
+// pluginVersion is a kubectl-skoala binary's version and commit.
+func pluginVersion(ctx context.Context, bin string) string {
+	out, err := exec.CommandContext(ctx, bin, "version", "--client", "-o", "json").Output()
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		Client struct {
+			Version   string `json:"version"`
+			GitCommit string `json:"gitCommit"`
+		} `json:"clientVersion"`
+	}
+	if json.Unmarshal(out, &v) != nil {
+		return ""
+	}
+	return strings.TrimSpace(v.Client.Version + " " + v.Client.GitCommit)
 }

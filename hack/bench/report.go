@@ -18,6 +18,8 @@ type Results struct {
 	Figures     []Figure       `json:"figures"`
 	Requests    []RequestCount `json:"requests"`
 	Binaries    []Binary       `json:"binaries"`
+	// Notes are facts about the fixtures a section found (what the verify commands exit with on them).
+	Notes []string `json:"notes,omitempty"`
 	// BudgetsOK is false when a request budget is exceeded (the benchmark then fails); TargetsOK when
 	// any target is missed.
 	BudgetsOK bool `json:"budgetsOk"`
@@ -34,6 +36,8 @@ type Machine struct {
 	Kubectl   string  `json:"kubectl"`
 	Helm      string  `json:"helm"`
 	Plugin    string  `json:"plugin"`
+	// Baseline is the version of the -baseline binary (the Helm 3 SDK build), when given.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Section is how long a section took and the machine's load average after it.
@@ -51,6 +55,7 @@ type Config struct {
 	Workspaces    []int  `json:"workspaces"`
 	Revisions     int    `json:"revisions"`
 	Plugin        string `json:"plugin"`
+	Baseline      string `json:"baseline,omitempty"`
 	Helm          string `json:"helm"`
 	Kubectl       string `json:"kubectl"`
 }
@@ -161,6 +166,9 @@ func fmtMS(ms float64) string {
 	return fmt.Sprintf("%.0f ms", ms)
 }
 
+// cell escapes the pipes of a table cell (a shell pipeline in a label or a command).
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
 func mb(b int64) string { return fmt.Sprintf("%.2f MB (%.1f MiB)", float64(b)/1e6, float64(b)/(1<<20)) }
 
 // Markdown renders the results as the tables the README shows.
@@ -179,6 +187,9 @@ func (r *Results) Markdown() string {
 	}
 	p("Latency: toxiproxy, RTT %d ms, %d KB/s each way per cluster. kubectl %s; %s; kubectl-skoala %s.\n\n",
 		r.Config.RTTms, r.Config.BandwidthKBps, strings.TrimPrefix(r.Machine.Kubectl, "Client Version: "), "helm "+r.Machine.Helm, r.Machine.Plugin)
+	if r.Config.Baseline != "" {
+		p("Baseline (-baseline, the B of the `v4 vs v3` rows): %s, kubectl-skoala %s.\n\n", r.Config.Baseline, r.Machine.Baseline)
+	}
 
 	if len(r.Comparisons) > 0 {
 		p("| comparison | A | B | A/B | target | | CPU A/B |\n|---|---:|---:|---:|---:|---|---:|\n")
@@ -191,8 +202,14 @@ func (r *Results) Markdown() string {
 			if c.Note != "" {
 				note += ": " + c.Note
 			}
-			p("| %s | %s | %s | %.2fx | %s | %s | %.2fx |\n", c.Label, fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note, c.CPURatio)
+			p("| %s | %s | %s | %.2fx | %s | %s | %.2fx |\n", cell(c.Label), fmtMS(c.AMS), fmtMS(c.BMS), c.Ratio, t, note, c.CPURatio)
 		}
+		p("\n")
+	}
+	for _, n := range r.Notes {
+		p("- %s\n", n)
+	}
+	if len(r.Notes) > 0 {
 		p("\n")
 	}
 	if len(r.Requests) > 0 {
@@ -248,7 +265,7 @@ func (r *Results) Markdown() string {
 			if len(cmds) > 110 {
 				cmds = cmds[:107] + "..."
 			}
-			p("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", f.ID, cmds, fmtMS(f.MedianMS), fmtMS(f.MinMS), fmtMS(f.MaxMS), fmtMS(f.CPUMS), float64(f.MaxRSSKiB)/1024)
+			p("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", f.ID, cell(cmds), fmtMS(f.MedianMS), fmtMS(f.MinMS), fmtMS(f.MaxMS), fmtMS(f.CPUMS), float64(f.MaxRSSKiB)/1024)
 		}
 		p("\n</details>\n")
 	}

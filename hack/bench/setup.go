@@ -25,7 +25,10 @@ const (
 	nsMySQL   = "bench-mysql"   // common-mysql (global), named by skoala's DSN: doctor's database checks
 	nsInsight = "bench-insight" // insight-agent (every workspace), installed before skoala-init
 	fixtureV  = "0.57.2"
-	repoName  = "skoala-release"
+	// upgradeV is the version the baseline section's upgrade --dry-run plans: another version the fleet's
+	// chart repository serves (hack/charts.sh), so that the dry run renders and diffs a real change
+	upgradeV = "0.58.0-rc.1"
+	repoName = "skoala-release"
 )
 
 var benchNamespaces = []string{nsMain, nsHist, nsMySQL, nsInsight}
@@ -34,6 +37,7 @@ var benchNamespaces = []string{nsMain, nsHist, nsMySQL, nsInsight}
 type Env struct {
 	Root, Cache, State string
 	Plugin, Kubectl    string
+	Baseline           string // -baseline: the kubectl-skoala binary the baseline section compares Plugin with
 	Helm               string
 	FleetEnv           map[string]string
 	Clusters           []string // global, workspace-1, ...
