@@ -41,9 +41,15 @@ import (
 //	        SelfSubjectRulesReview per namespace its permissions are in and one SelfSubjectAccessReview per
 //	        cluster-scoped permission: measured 14 on a workspace (2 rules reviews, 3 access reviews). It
 //	        was 31 (20 access reviews, one per permission; two reads of the Jobs and of insight-agent)
+//
+// 2026-12-06 (issues 23 and 24): status 4 -> 5, the list of kpanda's HelmApps (status says when one also
+// manages the release), sent in the same round as the release read; doctor 14 -> 24, its drift check (one
+// GET per object of the release's manifest, one list of the owned objects per kind, the HPAs: all in one
+// round, so the count grows and the time does not) and the list of HelmApps. Measured 5 and 24 on every
+// cluster of the fleet section (hack/bench/results-2026-12-06.md).
 var budgets = map[string]float64{
-	"status": 4,
-	"doctor": 14,
+	"status": 5,
+	"doctor": 24,
 }
 
 // Targets of issue #6 (ratios measured in the same run).
