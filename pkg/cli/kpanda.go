@@ -195,7 +195,7 @@ func CheckIdentity(ctx context.Context, g *Globals, targets []fleet.Target, time
 			errs[i] = err
 			return
 		}
-		uid, err := kpanda.KubeSystemUID(ctx, c.Client)
+		uid, err := kube.KubeSystemUID(ctx, c.Client)
 		if err != nil {
 			msg, _ := kube.Explain(err, "get", "namespace kube-system")
 			errs[i] = fmt.Errorf("context %s: its identity cannot be read (%s)", t.Context, msg)

@@ -27,6 +27,10 @@ import (
 // most 1 MiB.
 const RecordLimit = 1 << 20
 
+// RecordWarnPercent is the share of RecordLimit from which a release record is a warning: the record
+// verify reads and the one upgrade predicts (issue 23).
+const RecordWarnPercent = 90
+
 // Record is the storage object of one release revision and its size.
 type Record struct {
 	// Object is "secret/<name>" or "configmap/<name>".

@@ -27,6 +27,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
 // Name is the ConfigMap of the journal; Key its data key.
@@ -467,8 +469,8 @@ type Identities map[string]ClusterIdentity
 // may not be read: then the context name is what matches).
 func Identify(ctx context.Context, client kubernetes.Interface, server string) ClusterIdentity {
 	id := ClusterIdentity{Server: server}
-	if ns, err := client.CoreV1().Namespaces().Get(ctx, "kube-system", metav1.GetOptions{}); err == nil {
-		id.KubeSystemUID = string(ns.UID)
+	if uid, err := kube.KubeSystemUID(ctx, client); err == nil {
+		id.KubeSystemUID = uid
 	}
 	return id
 }

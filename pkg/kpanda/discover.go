@@ -66,7 +66,7 @@ func Probes(ctx context.Context, deps Deps, cfg Config, contexts []string) []Pro
 			out[i].Err = err
 			return
 		}
-		out[i].UID, out[i].Err = KubeSystemUID(ctx, kc.Client)
+		out[i].UID, out[i].Err = kube.KubeSystemUID(ctx, kc.Client)
 	})
 	return out
 }
@@ -147,7 +147,7 @@ func fromDCE(ctx context.Context, deps Deps, m *Member) *kube.Cluster {
 		m.Reason, m.Detail, m.Hint = ReasonNoCredential, fmt.Sprintf("the kubeconfig the kpanda API gave for %s cannot be used", name), "get a new certificate for the cluster in DCE"
 		return nil
 	}
-	uid, err := KubeSystemUID(ctx, kc.Client)
+	uid, err := kube.KubeSystemUID(ctx, kc.Client)
 	if err != nil {
 		msg, hint := kube.Explain(err, "get", "namespace kube-system")
 		m.Reason, m.Detail, m.Hint = ReasonUnreachable, "with the kpanda API's kubeconfig: "+msg, hint

@@ -10,7 +10,6 @@ package kpanda
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -20,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 )
 
 // GVR is the resource of kpanda's Cluster objects (cluster-scoped).
@@ -138,16 +136,4 @@ func Workspaces(cs []Cluster) []Cluster {
 		}
 	}
 	return out
-}
-
-// KubeSystemUID reads the identity of a cluster: the UID of its kube-system namespace (one GET).
-func KubeSystemUID(ctx context.Context, c kubernetes.Interface) (string, error) {
-	ns, err := c.CoreV1().Namespaces().Get(ctx, "kube-system", metav1.GetOptions{})
-	if err != nil {
-		return "", err
-	}
-	if ns.UID == "" {
-		return "", fmt.Errorf("namespace kube-system has no UID")
-	}
-	return string(ns.UID), nil
 }

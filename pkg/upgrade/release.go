@@ -167,15 +167,11 @@ func renderServerSide(ctx context.Context, cfg Config, h *redact.Hasher, w *work
 	return nil
 }
 
-// recordWarnPercent is the share of the API server's limit from which the release record the upgrade would
-// write is a warning (issue 23: records that carry big CRD files hit the 1 MiB limit mid-upgrade).
-const recordWarnPercent = 90
-
 // warnRecordSize predicts the size of the release record the upgrade would write (Helm's encoding of the
 // rendered release) and warns from 90% of the limit.
 func warnRecordSize(p *ReleasePlan, rendered *helmsdk.Release) {
 	n, err := rendered.RecordSize()
-	if err != nil || n*100 < helmsdk.RecordLimit*recordWarnPercent {
+	if err != nil || n*100 < helmsdk.RecordLimit*helmsdk.RecordWarnPercent {
 		return
 	}
 	p.Warnings = append(p.Warnings, fmt.Sprintf("the release record of %s %s would be %d bytes, %.1f%% of the API server's 1 MiB limit: the upgrade may fail writing it (see 'verify' for the current record's size)",

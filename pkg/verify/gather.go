@@ -348,7 +348,7 @@ func (v *releaseVerify) size(ctx context.Context) {
 }
 
 // SizeWarnPercent is the share of the limit from which a release record's size is a warning.
-const SizeWarnPercent = 90
+const SizeWarnPercent = helmsdk.RecordWarnPercent
 
 // SizeOf is a record's size against helmsdk.RecordLimit.
 func SizeOf(object string, revision, bytes int) *Size {
