@@ -1,4 +1,4 @@
-package upgrade
+package change
 
 import (
 	"context"
@@ -51,17 +51,8 @@ func resumeRollback(ctx context.Context, lk *Lock, hc *helmsdk.Client, release s
 	if deployed == nil {
 		return nil, nil
 	}
-	if err := lk.SetRevision(deployedNext(hc, release)); err != nil {
+	if err := lk.SetRevision(nextRevision(hc, release)); err != nil {
 		return nil, fmt.Errorf("recording the rollback in its lock: %w", err)
 	}
 	return hc.Rollback(ctx, release, deployed.Revision, helmsdk.RollbackOptions{Timeout: timeout, Wait: true})
-}
-
-// deployedNext is the revision the next helm operation on release creates (0 when unknown).
-func deployedNext(hc *helmsdk.Client, release string) int {
-	last, err := hc.Last(release)
-	if err != nil {
-		return 0
-	}
-	return last.Revision + 1
 }
