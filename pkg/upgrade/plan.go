@@ -177,8 +177,16 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	if err := targetVersions(cfg, src, ws); err != nil {
 		return nil, err
 	}
+	run, err := resumed(ctx, cfg, ws)
+	if err != nil {
+		return nil, err
+	}
 	for _, w := range ws {
 		decide(cfg, w)
+	}
+	if run != nil {
+		resumeDone(cfg, run, ws)
+		rep.Resumes = run.ID
 	}
 	if err := loadCharts(ctx, cfg, src, ws); err != nil {
 		return nil, err
@@ -198,9 +206,22 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	for i, w := range ws {
 		w.plan = &rep.Releases[i]
 	}
-	p := &Planned{Report: rep, Offline: src.repo == nil, cfg: cfg, works: ws}
+	p := &Planned{Report: rep, Offline: src.repo == nil, cfg: cfg, works: ws, resume: rep.Resumes}
 	p.decideOutcome()
 	return p, nil
+}
+
+// resumed is the run --resume continues (nil without --resume), once the plan's target is checked
+// against it.
+func resumed(ctx context.Context, cfg Config, ws []*work) (*journal.Run, error) {
+	if cfg.Resume == "" {
+		return nil, nil
+	}
+	run, err := resumeRun(ctx, cfg, ws)
+	if err != nil {
+		return nil, err
+	}
+	return run, resumeTarget(cfg, run, ws)
 }
 
 // sources are where the charts come from.
