@@ -27,6 +27,7 @@ import (
 // context's: an interruption).
 func Execute(ctx context.Context, d Deps, cfg Config, changes []*Change) (*Outcome, error) {
 	x := &run{d: d.withDefaults(), cfg: cfg, all: changes, out: &Outcome{}, inflight: map[*Change]bool{}}
+	x.runFn = x.runRelease
 	for _, c := range changes {
 		if !c.Passive {
 			x.todo = append(x.todo, c)
@@ -73,6 +74,8 @@ type run struct {
 	out      *Outcome
 	inflight map[*Change]bool
 	stop     bool
+	// runFn runs one change's steps (x.runRelease; the scheduler's tests give a fake).
+	runFn func(context.Context, *Change) bool
 }
 
 func (x *run) run(ctx context.Context) error {
