@@ -46,6 +46,18 @@ func Execute(ctx context.Context, d Deps, cfg Config, changes []*Change) (*Outco
 	return x.out, err
 }
 
+// Announce sends the plan events of changes that will not be executed (a dry run, a refused or
+// unconfirmed plan): their run is "" (there is no journal entry).
+func Announce(d Deps, cfg Config, changes []*Change) {
+	d = d.withDefaults()
+	Schedule(changes, cfg.Waves)
+	for _, c := range changes {
+		e := PlanEvent(c, cfg.Namespace)
+		e.Verb = cfg.Verb
+		d.Observe(e)
+	}
+}
+
 // PlanEvent is the plan event of c, a release in namespace ns.
 func PlanEvent(c *Change, ns string) Event {
 	return Event{Type: EventPlan, Context: c.Context, Release: c.Release, Namespace: ns, Chart: c.Chart, FromVersion: c.FromVersion,
