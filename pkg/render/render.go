@@ -3,7 +3,6 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,7 +12,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
-	"sigs.k8s.io/yaml"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/encode"
 )
 
 // Format is an output format of a reporting verb.
@@ -64,23 +64,11 @@ func Write(w io.Writer, f Format, r Writer, p *Palette) error {
 	return r.WriteTable(w, p)
 }
 
-// WriteJSON writes v as indented JSON.
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+// WriteJSON writes v as indented JSON (encode.JSON: the same bytes a domain package stores).
+func WriteJSON(w io.Writer, v any) error { return encode.JSON(w, v) }
 
-// WriteYAML writes v as YAML (through its JSON form, so the field names are the JSON ones).
-func WriteYAML(w io.Writer, v any) error {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
+// WriteYAML writes v as YAML (encode.YAML), with the JSON field names.
+func WriteYAML(w io.Writer, v any) error { return encode.YAML(w, v) }
 
 // ColorModes lists the accepted --color values.
 var ColorModes = []string{"auto", "always", "never"}

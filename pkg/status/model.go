@@ -1,6 +1,6 @@
 // Package status implements 'kubectl skoala status': what is installed on every cluster of the fleet, is it
 // healthy, and what can it be upgraded to. Gather builds the Report (a plain view model with a stable JSON
-// schema); the renderers in render.go print it.
+// schema); the status command (pkg/cmd/status, render.go) prints it.
 package status
 
 import (

@@ -7,17 +7,22 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
 
+// view is the status report's output (render.Writer): pkg/status gathers the report, the command prints it.
+type view struct{ *status.Report }
+
 // WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
+func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
 
 // WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
+func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }
 
 // WriteTable writes one block per cluster: the release line, the versions line, the skew line for a
 // workspace, and a table of components. Every state is a word; colour only repeats it.
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+func (v view) WriteTable(w io.Writer, p *render.Palette) error {
+	r := v.Report
 	var b strings.Builder
 	if r.Repository != nil {
 		if r.Repository.Error != "" {
@@ -46,7 +51,7 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 		writeCluster(&b, p, c)
 	}
 	b.WriteString("\n")
-	b.WriteString(r.summary(p))
+	b.WriteString(summary(r, p))
 	for _, wmsg := range r.Warnings {
 		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), wmsg)
 	}
@@ -56,7 +61,7 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 
 func roleWords(role string) string { return strings.ReplaceAll(role, "-", " ") }
 
-func writeCluster(b *strings.Builder, p *render.Palette, c Cluster) {
+func writeCluster(b *strings.Builder, p *render.Palette, c status.Cluster) {
 	role := roleWords(c.Role)
 	if c.Registered != "" && c.Registered != c.Context {
 		role += ", kpanda cluster " + c.Registered
@@ -80,7 +85,7 @@ func statusLevel(s string) render.Level {
 		return render.OK
 	case strings.HasPrefix(s, "pending"), s == "uninstalling", s == "superseded":
 		return render.Warn
-	case s == StatusUnknown, s == StatusNoInit:
+	case s == status.StatusUnknown, s == status.StatusNoInit:
 		return render.Unknown
 	}
 	return render.Error
@@ -98,7 +103,7 @@ func skewLevel(s string) render.Level {
 	return render.Unknown
 }
 
-func writeRelease(b *strings.Builder, p *render.Palette, c Cluster, r Release) {
+func writeRelease(b *strings.Builder, p *render.Palette, c status.Cluster, r status.Release) {
 	if !r.Installed {
 		fmt.Fprintf(b, "  release   %s %s\n", r.Name, p.State(statusLevel(r.Status), r.Status))
 		if r.Error != "" {
@@ -234,7 +239,7 @@ func stateLevel(s string) render.Level {
 	return render.Error
 }
 
-func (r *Report) summary(p *render.Palette) string {
+func summary(r *status.Report, p *render.Palette) string {
 	n := len(r.Clusters)
 	unreachable, bad := 0, 0
 	for _, c := range r.Clusters {
