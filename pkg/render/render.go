@@ -221,6 +221,14 @@ func (p *Palette) Table(headers []string, rows [][]Cell) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
+// OrDash is s, or "-" when s is empty: a table cell or a word with nothing to show.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // Wrap splits text into lines of at most width columns, at spaces. Width is display width (ansi.StringWidth:
 // wide characters take two columns, escape sequences none), not bytes or runes.
 func Wrap(text string, width int) []string {

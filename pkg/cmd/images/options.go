@@ -161,7 +161,7 @@ func (o *PushOptions) Run(cmd *cobra.Command) error {
 	if err := images.RecordPush(images.DefaultPushRecord(), rep, time.Now()); err != nil {
 		o.g.Warnf("%v (verify cannot tell whether these tags are pushed again)", err)
 	}
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, pushView{rep}); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -309,7 +309,7 @@ func (o *ListOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	return o.g.Write(o.Target.format, rep)
+	return o.g.Write(o.Target.format, listView{rep})
 }
 
 // CheckOptions are the options of images check.
@@ -352,7 +352,7 @@ func (o *CheckOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return registryError(err)
 	}
-	if err := o.g.Write(o.Target.format, rep); err != nil {
+	if err := o.g.Write(o.Target.format, CheckView{rep}); err != nil {
 		return err
 	}
 	if !rep.OK() {

@@ -120,9 +120,9 @@ func writeRelease(b *strings.Builder, p *render.Palette, c status.Cluster, r sta
 	case r.Latest == "":
 		fmt.Fprintf(b, "  versions  %s\n", p.State(render.Unknown, "unknown (no repository index)"))
 	case r.UpgradeAvailable:
-		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, dash(r.LatestPatch), p.State(render.Warn, "upgrade available"))
+		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, render.OrDash(r.LatestPatch), p.State(render.Warn, "upgrade available"))
 	default:
-		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, dash(r.LatestPatch), p.State(render.OK, "up to date"))
+		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, render.OrDash(r.LatestPatch), p.State(render.OK, "up to date"))
 	}
 	if c.Role == "workspace" {
 		with := r.SkewWith
@@ -152,7 +152,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, c status.Cluster, r sta
 			render.L(readyLevel(comp), fmt.Sprintf("%d/%d", comp.Ready, comp.Desired)),
 			render.L(containersLevel(comp), containers(comp)),
 			render.L(restartLevel(comp.Restarts), fmt.Sprint(comp.Restarts)),
-			render.C(dash(comp.Tag)),
+			render.C(render.OrDash(comp.Tag)),
 			render.L(tagLevel(comp.TagMatch), comp.TagMatch),
 			render.L(stateLevel(comp.State), comp.State),
 		})
@@ -276,11 +276,4 @@ func summary(r *status.Report, p *render.Palette) string {
 		parts = append(parts, fmt.Sprintf("%d upgrade(s) available", extra))
 	}
 	return fmt.Sprintf("%d %s, %s: %s\n", n, word, p.State(render.Error, fmt.Sprintf("%d problem(s)", r.Problems)), strings.Join(parts, ", "))
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

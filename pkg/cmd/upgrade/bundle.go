@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 
+	imagescmd "github.com/skoala-dev/kubectl-skoala/pkg/cmd/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
@@ -34,7 +35,10 @@ func (o *Options) offlineCharts(ctx context.Context, targets []fleet.Target) ([]
 	var me *images.MissingImagesError
 	switch {
 	case errors.As(err, &me):
-		_ = rep.WriteTable(o.g.Streams.Out, o.g.Palette(o.g.Streams.Out))
+		// The check's report, in the -o format (it was always a table), then the refusal.
+		if werr := o.g.Write(o.format, imagescmd.CheckView{CheckReport: rep}); werr != nil {
+			return nil, cleanup, werr
+		}
 		return nil, cleanup, exit.New(exit.Problems, err, me.Hint())
 	case err != nil:
 		return nil, cleanup, exit.New(exit.Failure, err, "")
