@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
-
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
@@ -14,7 +11,6 @@ import (
 
 func goldenReport(t *testing.T, name string, r render.Writer) {
 	t.Helper()
-	lipgloss.SetColorProfile(termenv.Ascii)
 	var js, ys, tb bytes.Buffer
 	if err := r.WriteJSON(&js); err != nil {
 		t.Fatal(err)
