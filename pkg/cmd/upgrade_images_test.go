@@ -100,6 +100,8 @@ func TestImagesVerb(t *testing.T) {
 		cases = append(cases, cmdTestCase{name: "images list --chart -o " + o, golden: "images-list-" + o, clusters: chartFleet(),
 			args: append([]string{"images", "list", "-w", "workspace-1", "--image-registry", "registry.site:5000", "-o", o}, testCharts...)})
 	}
+	cases = append(cases, cmdTestCase{name: "images list of a workspace chart for the control plane alone: no release uses it, exit 1 with a hint",
+		golden: "images-list-no-release", code: 1, clusters: chartFleet(), args: []string{"images", "list", "--chart", "testdata/charts/skoala-init"}})
 	// images check over go-containerregistry's in-memory registry (plain HTTP): every image of the fleet
 	// but seata-operator's is there. (The address masked is 127.0.0.1 and an ephemeral port, always of five
 	// digits on Linux: the table's columns stay where the golden has them.)

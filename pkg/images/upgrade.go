@@ -67,22 +67,11 @@ func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *Check
 		}
 		paths = append(paths, p)
 	}
-	cfg := in.Fleet
-	cfg.Targets = nil
-	for _, t := range in.Fleet.Targets {
-		if charts.ByName[t.Chart()] != nil {
-			cfg.Targets = append(cfg.Targets, t)
-		}
-	}
-	rels, archs, err := ReadFleet(ctx, cfg)
+	list, archs, err := charts.list(ctx, in.Fleet, in.ImageRegistry, in.Values)
 	if err != nil {
 		return nil, nil, err
 	}
-	list, err := List(charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := Check(ctx, CheckConfig{Needs: list.Needs(charts.FixCommand(in.Tool, strings.Trim(in.ImageRegistry, "/"))), Architectures: archs, Options: in.Options})
+	rep, err := charts.check(ctx, list, archs, in.ImageRegistry, in.Tool, in.Options)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,12 +116,9 @@ type TargetCheck struct {
 // releases with global.imageRegistry=Registry and checks that the registry holds every image for the
 // nodes' architectures.
 func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
-	cfg := in.Fleet
-	cfg.Targets = nil
 	names := map[string]bool{}
 	for _, t := range in.Fleet.Targets {
 		names[t.Chart()] = true
-		cfg.Targets = append(cfg.Targets, t)
 	}
 	var charts []string
 	for _, n := range []string{product.ChartSkoala, product.ChartInit} {
@@ -144,14 +130,9 @@ func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rels, archs, err := ReadFleet(ctx, cfg)
+	list, archs, err := ch.list(ctx, in.Fleet, in.Registry, in.Values)
 	if err != nil {
 		return nil, err
 	}
-	registry := strings.Trim(in.Registry, "/")
-	list, err := List(ch.ByName, rels, registry, in.Values)
-	if err != nil {
-		return nil, err
-	}
-	return Check(ctx, CheckConfig{Needs: list.Needs(ch.FixCommand(in.Tool, registry)), Architectures: archs, Options: in.Options})
+	return ch.check(ctx, list, archs, in.Registry, in.Tool, in.Options)
 }
