@@ -50,6 +50,21 @@ type Writer interface {
 	WriteYAML(w io.Writer) error
 }
 
+// View is the Writer of a report whose JSON and YAML are the report itself and whose table table writes: a
+// verb's view is its table function (in its command package), the rest is shared.
+func View[T any](report T, table func(w io.Writer, p *Palette, report T) error) Writer {
+	return view[T]{report, table}
+}
+
+type view[T any] struct {
+	report T
+	table  func(io.Writer, *Palette, T) error
+}
+
+func (v view[T]) WriteTable(w io.Writer, p *Palette) error { return v.table(w, p, v.report) }
+func (v view[T]) WriteJSON(w io.Writer) error              { return WriteJSON(w, v.report) }
+func (v view[T]) WriteYAML(w io.Writer) error              { return WriteYAML(w, v.report) }
+
 // Write writes r to w in format f. The palette styles the table; nil means no colour.
 func Write(w io.Writer, f Format, r Writer, p *Palette) error {
 	switch f {

@@ -78,7 +78,7 @@ func (o *Options) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if err := o.g.Write(o.format, view{rep, o.List}); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, tableOf(o.List))); err != nil {
 		return err
 	}
 	if len(rep.Errors) > 0 {

@@ -9,24 +9,14 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// view is the backup report's output (render.Writer): pkg/backup writes and lists, the command prints.
-// list makes the table show the entries found (--list) rather than the files written.
-type view struct {
-	*backup.Report
-	list bool
+// tableOf writes the files written, or with list (--list) the files found, as a table.
+func tableOf(list bool) func(io.Writer, *render.Palette, *backup.Report) error {
+	return func(w io.Writer, p *render.Palette, r *backup.Report) error { return writeTable(w, p, r, list) }
 }
 
-// WriteJSON writes the report as JSON.
-func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
-
-// WriteYAML writes the report as YAML.
-func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }
-
-// WriteTable writes the files written, or with --list the files found, as a table.
-func (v view) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.Report
+func writeTable(w io.Writer, p *render.Palette, r *backup.Report, list bool) error {
 	var b strings.Builder
-	if v.list {
+	if list {
 		if len(r.Entries) == 0 {
 			fmt.Fprintf(&b, "no backups in %s\n", r.Dir)
 		} else {

@@ -16,14 +16,14 @@ func TestRender(t *testing.T) {
 	e := backup.Entry{Meta: m, Path: "/b/x.yaml", ModeString: "-rw-------", Mode: 0o600}
 	e.Kind = backup.KindValues
 	var buf bytes.Buffer
-	list := view{&backup.Report{Schema: backup.SchemaVersion, Dir: "/b", Entries: []backup.Entry{e}}, true}
+	list := render.View(&backup.Report{Schema: backup.SchemaVersion, Dir: "/b", Entries: []backup.Entry{e}}, tableOf(true))
 	if err := list.WriteTable(&buf, render.NewPalette(&buf, false)); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "list.txt", buf.Bytes())
 	buf.Reset()
-	written := view{&backup.Report{Schema: backup.SchemaVersion, Dir: "/b", Backups: []backup.ReleaseBackup{{Meta: m,
-		Files: []backup.Written{{Path: "/b/x.yaml", Kind: backup.KindValues}, {Path: "/b/x.redacted.yaml", Kind: backup.KindValues, Redacted: true}}}}}, false}
+	written := render.View(&backup.Report{Schema: backup.SchemaVersion, Dir: "/b", Backups: []backup.ReleaseBackup{{Meta: m,
+		Files: []backup.Written{{Path: "/b/x.yaml", Kind: backup.KindValues}, {Path: "/b/x.redacted.yaml", Kind: backup.KindValues, Redacted: true}}}}}, tableOf(false))
 	_ = written.WriteTable(&buf, render.NewPalette(&buf, false))
 	golden.Assert(t, "written.txt", buf.Bytes())
 	buf.Reset()

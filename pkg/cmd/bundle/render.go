@@ -9,19 +9,8 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// view is the bundle summary's output (render.Writer): pkg/bundle writes the archive, the command prints
-// what it holds.
-type view struct{ *bundle.Summary }
-
-// WriteJSON writes the summary as JSON.
-func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Summary) }
-
-// WriteYAML writes the summary as YAML.
-func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Summary) }
-
-// WriteTable writes where the archive is, one row per cluster, and every part it lacks or cut.
-func (v view) WriteTable(w io.Writer, p *render.Palette) error {
-	s := v.Summary
+// writeTable writes where the archive is, one row per cluster, and every part it lacks or cut.
+func writeTable(w io.Writer, p *render.Palette, s *bundle.Summary) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bundle: %s (%s, %d files, bound %s)\n\n", s.File, humanBytes(s.Bytes), s.Files, humanBytes(s.MaxSize))
 	var rows [][]render.Cell

@@ -32,11 +32,11 @@ func TestSummaryGoldens(t *testing.T) {
 			var err error
 			switch f {
 			case "json":
-				err = view{sum}.WriteJSON(&b)
+				err = render.View(sum, writeTable).WriteJSON(&b)
 			case "yaml":
-				err = view{sum}.WriteYAML(&b)
+				err = render.View(sum, writeTable).WriteYAML(&b)
 			default:
-				err = view{sum}.WriteTable(&b, render.NewPalette(&b, false))
+				err = render.View(sum, writeTable).WriteTable(&b, render.NewPalette(&b, false))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -47,7 +47,7 @@ func TestSummaryGoldens(t *testing.T) {
 	t.Run("complete", func(t *testing.T) {
 		var b bytes.Buffer
 		s := &bundle.Summary{Schema: bundle.SchemaVersion, File: "b.zip", Bytes: 2048, MaxSize: 1 << 20, Files: 3, Clusters: sum.Clusters[:1]}
-		_ = view{s}.WriteTable(&b, render.NewPalette(&b, false))
+		_ = render.View(s, writeTable).WriteTable(&b, render.NewPalette(&b, false))
 		golden.Assert(t, "summary-complete.txt", b.Bytes())
 	})
 }

@@ -17,14 +17,10 @@ var glyphs = map[doctor.Status]string{doctor.StatusOK: "✓ ok  ", doctor.Status
 
 var levels = map[doctor.Status]render.Level{doctor.StatusOK: render.OK, doctor.StatusWarn: render.Warn, doctor.StatusFail: render.Error, doctor.StatusSkip: render.Unknown}
 
-// view is the doctor report's output (render.Writer): pkg/doctor runs the checks, the command prints them.
-type view struct{ *doctor.Report }
-
-// WriteTable renders the report for a person: the categories in their fixed order, under each the clusters,
+// writeTable renders the report for a person: the categories in their fixed order, under each the clusters,
 // one line per check with its verdict (glyph and word), the hint indented under every warning, failure and
 // skip that has one, and a summary line. Colour comes from the palette (lipgloss, only on a terminal).
-func (v view) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.Report
+func writeTable(w io.Writer, p *render.Palette, r *doctor.Report) error {
 	var b strings.Builder
 	const indent = "    "
 	const cont = "        "
@@ -109,9 +105,3 @@ func summaryLine(r *doctor.Report, p *render.Palette) string {
 	}
 	return p.State(render.OK, "✓ doctor"+mode+": all checks passed") + fmt.Sprintf(" (%s; %s)", counts, where)
 }
-
-// WriteJSON writes the report's stable schema as JSON.
-func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
-
-// WriteYAML writes the report's stable schema as YAML.
-func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }

@@ -31,7 +31,7 @@ func goldenReport(t *testing.T) *doctor.Report {
 }
 
 func TestGolden(t *testing.T) {
-	v := view{goldenReport(t)}
+	v := render.View(goldenReport(t), writeTable)
 	var plain, color, js, ym bytes.Buffer
 	if err := v.WriteTable(&plain, render.NewPalette(&plain, false)); err != nil {
 		t.Fatal(err)

@@ -158,7 +158,7 @@ func (o *PushOptions) Run(cmd *cobra.Command) error {
 	if err := images.RecordPush(images.DefaultPushRecord(), rep, time.Now()); err != nil {
 		o.g.Warnf("%v (verify cannot tell whether these tags are pushed again)", err)
 	}
-	if err := o.g.Write(o.format, pushView{rep}); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, writePushTable)); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -294,7 +294,7 @@ func (o *ListOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return listError(err)
 	}
-	return o.g.Write(o.Target.format, listView{rep})
+	return o.g.Write(o.Target.format, render.View(rep, writeListTable))
 }
 
 // CheckOptions are the options of images check.
@@ -335,7 +335,7 @@ func (o *CheckOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return listError(err)
 	}
-	if err := o.g.Write(o.Target.format, CheckView{rep}); err != nil {
+	if err := o.g.Write(o.Target.format, render.View(rep, WriteCheckTable)); err != nil {
 		return err
 	}
 	if !rep.OK() {

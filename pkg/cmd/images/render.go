@@ -9,15 +9,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// pushView is the push report's output (render.Writer): pkg/images pushes, the command prints.
-type pushView struct{ *images.PushReport }
-
-// WriteJSON writes the push report as JSON.
-func (v pushView) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.PushReport) }
-
-// WriteYAML writes the push report as YAML.
-func (v pushView) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.PushReport) }
-
 func pushLevel(result string) render.Level {
 	switch result {
 	case images.ResultPushed, images.ResultPresent:
@@ -28,9 +19,8 @@ func pushLevel(result string) render.Level {
 	return render.Error
 }
 
-// WriteTable writes one row per image, the messages of those not pushed, and a summary line.
-func (v pushView) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.PushReport
+// writePushTable writes one row per image, the messages of those not pushed, and a summary line.
+func writePushTable(w io.Writer, p *render.Palette, r *images.PushReport) error {
 	var b strings.Builder
 	rows := make([][]render.Cell, 0, len(r.Images))
 	for _, im := range r.Images {
@@ -56,16 +46,6 @@ func shortDigest(d string) string {
 	return d
 }
 
-// CheckView is the check report's output (render.Writer), of 'images check' and of the refusal of
-// 'upgrade --bundle' when the registry lacks an image.
-type CheckView struct{ *images.CheckReport }
-
-// WriteJSON writes the check report as JSON.
-func (v CheckView) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.CheckReport) }
-
-// WriteYAML writes the check report as YAML.
-func (v CheckView) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.CheckReport) }
-
 func checkLevel(result string) render.Level {
 	switch result {
 	case images.CheckPresent:
@@ -74,9 +54,9 @@ func checkLevel(result string) render.Level {
 	return render.Error
 }
 
-// WriteTable writes one row per image, then each missing one with the command that pushes it.
-func (v CheckView) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.CheckReport
+// WriteCheckTable writes one row per image, then each missing one with the command that pushes it: the
+// table of 'images check' and of the refusal of 'upgrade --bundle' when the registry lacks an image.
+func WriteCheckTable(w io.Writer, p *render.Palette, r *images.CheckReport) error {
 	var b strings.Builder
 	rows := make([][]render.Cell, 0, len(r.Images))
 	for _, im := range r.Images {
@@ -102,18 +82,8 @@ func (v CheckView) WriteTable(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-// listView is the list's output (render.Writer).
-type listView struct{ *images.ListReport }
-
-// WriteJSON writes the list as JSON.
-func (v listView) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.ListReport) }
-
-// WriteYAML writes the list as YAML.
-func (v listView) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.ListReport) }
-
-// WriteTable writes per release the chart and each image with the workloads using it.
-func (v listView) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.ListReport
+// writeListTable writes per release the chart and each image with the workloads using it.
+func writeListTable(w io.Writer, p *render.Palette, r *images.ListReport) error {
 	var b strings.Builder
 	for i, rel := range r.Releases {
 		if i > 0 {

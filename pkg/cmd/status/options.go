@@ -60,13 +60,13 @@ func (o *Options) Run(ctx context.Context) error {
 		c := rep.Clusters[0]
 		if rep.Journal != nil && rep.Journal.LastRun != nil {
 			// The journal was readable (a read-only identity may read it but not the release records): show it.
-			if err := o.g.Write(o.format, view{rep}); err != nil {
+			if err := o.g.Write(o.format, render.View(rep, writeTable)); err != nil {
 				return err
 			}
 		}
 		return exit.Failf(c.Hint, "cluster %s: %s", c.Context, c.Error)
 	}
-	if err := o.g.Write(o.format, view{rep}); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, writeTable)); err != nil {
 		return err
 	}
 	if rep.Repository != nil && rep.Repository.Error != "" && o.format != render.Table {

@@ -10,19 +10,9 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
 
-// view is the status report's output (render.Writer): pkg/status gathers the report, the command prints it.
-type view struct{ *status.Report }
-
-// WriteJSON writes the report as JSON.
-func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
-
-// WriteYAML writes the report as YAML.
-func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }
-
-// WriteTable writes one block per cluster: the release line, the versions line, the skew line for a
+// writeTable writes one block per cluster: the release line, the versions line, the skew line for a
 // workspace, and a table of components. Every state is a word; colour only repeats it.
-func (v view) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.Report
+func writeTable(w io.Writer, p *render.Palette, r *status.Report) error {
 	var b strings.Builder
 	if r.Repository != nil {
 		if r.Repository.Error != "" {

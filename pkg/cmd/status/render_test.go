@@ -17,7 +17,7 @@ func renderAll(t *testing.T, model string) (plain, color, js, ym bytes.Buffer) {
 	t.Helper()
 	var rep status.Report
 	golden.ReadModel(t, model, &rep)
-	v := view{&rep}
+	v := render.View(&rep, writeTable)
 	for _, err := range []error{
 		v.WriteTable(&plain, render.NewPalette(&plain, false)),
 		v.WriteTable(&color, render.NewPalette(&color, true)),

@@ -10,6 +10,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
@@ -36,7 +37,7 @@ func (o *Options) offlineCharts(ctx context.Context, targets []fleet.Target) ([]
 	switch {
 	case errors.As(err, &me):
 		// The check's report, in the -o format (it was always a table), then the refusal.
-		if werr := o.g.Write(o.format, imagescmd.CheckView{CheckReport: rep}); werr != nil {
+		if werr := o.g.Write(o.format, render.View(rep, imagescmd.WriteCheckTable)); werr != nil {
 			return nil, cleanup, werr
 		}
 		return nil, cleanup, exit.New(exit.Problems, err, me.Hint())

@@ -9,24 +9,14 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/verify"
 )
 
-// view is the verify report's output (render.Writer): pkg/verify compares, the command prints.
-type view struct{ *verify.Report }
-
-// WriteJSON writes the report as JSON.
-func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
-
-// WriteYAML writes the report as YAML.
-func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }
-
 // hiddenValue is what the table shows for a Secret value: never the value, never its digest.
 const hiddenValue = "(hidden)"
 
-// WriteTable writes one block per cluster: the release line, then a table of drifted fields (object,
+// writeTable writes one block per cluster: the release line, then a table of drifted fields (object,
 // JSON pointer, chart value, live value), the missing and unmanaged objects, the CRDs and images that
 // differ (those that match in one line each), the release record's size, the provenance and what was
 // skipped. Every state is a word.
-func (v view) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.Report
+func writeTable(w io.Writer, p *render.Palette, r *verify.Report) error {
 	var b strings.Builder
 	for i, c := range r.Clusters {
 		if i > 0 {

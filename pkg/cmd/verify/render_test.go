@@ -15,13 +15,13 @@ func TestGolden(t *testing.T) {
 	var rep verify.Report
 	golden.ReadModel(t, "verify.json", &rep)
 	var plain, js, ym bytes.Buffer
-	if err := render.Write(&plain, render.Table, view{&rep}, render.NewPalette(&plain, false)); err != nil {
+	if err := render.Write(&plain, render.Table, render.View(&rep, writeTable), render.NewPalette(&plain, false)); err != nil {
 		t.Fatal(err)
 	}
-	if err := render.Write(&js, render.JSON, view{&rep}, nil); err != nil {
+	if err := render.Write(&js, render.JSON, render.View(&rep, writeTable), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := render.Write(&ym, render.YAML, view{&rep}, nil); err != nil {
+	if err := render.Write(&ym, render.YAML, render.View(&rep, writeTable), nil); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "verify.txt", plain.Bytes())

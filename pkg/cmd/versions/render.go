@@ -9,19 +9,9 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// view is the versions report's output (render.Writer): pkg/catalog lists, the command prints.
-type view struct{ *catalog.Report }
-
-// WriteJSON writes the report as JSON.
-func (v view) WriteJSON(w io.Writer) error { return render.WriteJSON(w, v.Report) }
-
-// WriteYAML writes the report as YAML.
-func (v view) WriteYAML(w io.Writer) error { return render.WriteYAML(w, v.Report) }
-
-// WriteTable writes a table per chart, as 'helm search repo --versions' does, with the installed versions
+// writeTable writes a table per chart, as 'helm search repo --versions' does, with the installed versions
 // marked.
-func (v view) WriteTable(w io.Writer, p *render.Palette) error {
-	r := v.Report
+func writeTable(w io.Writer, p *render.Palette, r *catalog.Report) error {
 	var b strings.Builder
 	if r.Repository != nil {
 		fmt.Fprintf(&b, "repository: %s (%s)\n\n", r.Repository.Name, r.Repository.URL)

@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 	}
 	for f, ext := range map[render.Format]string{render.Table: "txt", render.JSON: "json", render.YAML: "yaml"} {
 		var b bytes.Buffer
-		if err := render.Write(&b, f, view{rep}, render.NewPalette(&b, false)); err != nil {
+		if err := render.Write(&b, f, render.View(rep, writeTable), render.NewPalette(&b, false)); err != nil {
 			t.Fatal(err)
 		}
 		golden.Assert(t, "versions."+ext, b.Bytes())
