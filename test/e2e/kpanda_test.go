@@ -205,7 +205,7 @@ func TestKpandaFleet(t *testing.T) {
 			t.Errorf("workspace-3 (no context): %+v", w3)
 		}
 		doc := Skoala(t, "doctor", "--fleet", "kpanda", "-n", ns, "--timeout", "30s")
-		if doc.Code != 3 || !strings.Contains(doc.Stdout, "context workspace-3: no credential (no context of the kubeconfig reaches kube-system UID") {
+		if doc.Code != 3 || !strings.Contains(doc.Stdout, "registered cluster workspace-3: no credential (no context of the kubeconfig reaches kube-system UID") {
 			t.Errorf("doctor: exit %d, want 3 and workspace-3's reason\n%s", doc.Code, doc)
 		}
 		// Without workspace-2's context, the working kubeconfig in kpanda-system's Secret is not used.
