@@ -82,6 +82,10 @@ func (m *measurer) registerClusters(ctx context.Context, n int) (func(), error) 
 	if _, err := m.e.kubectl(ctx, "--context", "global", "wait", "--for", "condition=established", "--timeout", "60s", "crd/clusters.cluster.kpanda.io"); err != nil {
 		return undo, err
 	}
+	// The registry holds exactly the section's clusters: any other (a run of the e2e tests) is removed.
+	if _, err := m.e.kubectl(ctx, "--context", "global", "delete", "clusters.cluster.kpanda.io", "--all", "--wait=false"); err != nil {
+		return undo, err
+	}
 	uids := map[string]string{}
 	for _, c := range m.e.Clusters {
 		out, err := m.e.kubectl(ctx, "--context", c, "get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}")
