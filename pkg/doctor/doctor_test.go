@@ -507,3 +507,18 @@ func TestImageCheckOK(t *testing.T) {
 		t.Errorf("the check was asked %+v", got)
 	}
 }
+
+// TestRegisteredClusterWithoutContextIsNamedAsTheRegistrys: a cluster of DCE's registry that no context
+// reaches (--fleet kpanda) is named as the registry names it, not as a context the kubeconfig does not have.
+func TestRegisteredClusterWithoutContextIsNamedAsTheRegistrys(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Targets = append(f.cfg.Targets, fleet.Target{Context: "lost-ws", Role: fleet.RoleWorkspace, Release: "skoala-init", Registered: "lost-ws"})
+	rep := f.run(t)
+	r := get(t, rep, IDReachable, "lost-ws")
+	if r.Status != StatusFail || !strings.HasPrefix(r.Message, "registered cluster lost-ws: ") {
+		t.Errorf("a registered cluster without a context: %+v", r)
+	}
+	if r := get(t, rep, IDReachable, "workspace-1"); r.Status != StatusOK {
+		t.Errorf("workspace-1: %+v", r)
+	}
+}

@@ -86,6 +86,8 @@ type Cluster struct {
 	journalErr string
 	// kpandaErr says why kpanda's HelmApps could not be read ("" when they could, or none is served).
 	kpandaErr string
+	// release is the target's release (the row of a Config.Prefetched is matched on it).
+	release string
 }
 
 // Release is a release found (or looked for) in a cluster.
@@ -114,6 +116,9 @@ type Release struct {
 	Components []inspect.Component `json:"components"`
 	Error      string              `json:"error,omitempty"`
 	Hint       string              `json:"hint,omitempty"`
+
+	// needsInstallHint: not installed, and the hint says how to install it (Gather's comparison writes it).
+	needsInstallHint bool
 }
 
 // Status values besides Helm's own (deployed, failed, pending-install, pending-upgrade, pending-rollback,
