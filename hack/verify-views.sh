@@ -7,7 +7,8 @@
 #
 # Domain = every package under pkg/ except:
 #   pkg/cmd/...  the commands and their views;
-#   pkg/cli      the commands' shared flags and globals (-o, --color, the palette for stdout);
+#   pkg/cli/...  the commands' shared flags and globals (-o, --color, the palette for stdout), and
+#                pkg/cli/clitest, the commands' test helper over them;
 #   pkg/render   the shared view helpers themselves.
 # A domain package that must store a report's bytes (the support bundle's status.json) uses pkg/encode.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 MOD=$(go list -m)
 view_re="^($MOD/pkg/render|github.com/charmbracelet/.*|github.com/muesli/termenv)\$"
 domains=$(go list -e ./pkg/... | awk -v m="$MOD" '
-  $1 == m "/pkg/cmd" || index($1, m "/pkg/cmd/") == 1 || $1 == m "/pkg/cli" || $1 == m "/pkg/render" { next }
+  $1 == m "/pkg/cmd" || index($1, m "/pkg/cmd/") == 1 || $1 == m "/pkg/cli" || index($1, m "/pkg/cli/") == 1 || $1 == m "/pkg/render" { next }
   { print }')
 fail=0
 direct=$(go list -e -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' $domains |
