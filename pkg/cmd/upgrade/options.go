@@ -249,6 +249,10 @@ func (o *Options) checkCanary(targets []fleet.Target) error {
 func (o *Options) plan(ctx context.Context, deps upgrade.Deps, cfg upgrade.Config) (*upgrade.Report, error) {
 	p, err := upgrade.Plan(ctx, deps, cfg)
 	if err != nil {
+		// A missing image of --bundle is said before why the plan failed (a bundle of one chart, say).
+		if cerr := o.checkBundleImages(ctx, o.offline, cfg.Targets, nil); cerr != nil {
+			return nil, cerr
+		}
 		return nil, planError(err)
 	}
 	if err := o.checkBundleImages(ctx, o.offline, cfg.Targets, p); err != nil {
