@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/change"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
@@ -25,6 +26,7 @@ func Execute(ctx context.Context, d Deps, p *Planned) (*Report, error) {
 	}
 	if !p.Runnable() {
 		change.Announce(change.Deps{Observe: d.Observe}, p.engineConfig(), changes)
+		p.closeResumed(ctx, d.Now())
 		return p.Report, nil
 	}
 	out, err := change.Execute(ctx, change.Deps{Guard: d.Guard, Observe: d.Observe, Now: d.Now}, p.engineConfig(), changes)
@@ -127,4 +129,31 @@ func targetOf(ws []*work) string {
 		}
 	}
 	return t
+}
+
+// closeResumed ends the run --resume continues when nothing of it is left (every release done by it, at
+// its revision): the journal records it as upgraded, so that status no longer offers to continue it. A
+// journal that cannot be written is a warning.
+func (p *Planned) closeResumed(ctx context.Context, now time.Time) {
+	if p.run == nil || p.Report.Outcome != OutcomeUpToDate {
+		return
+	}
+	for _, w := range p.works {
+		if w.target.Role != fleet.RoleControlPlane || w.cluster == nil {
+			continue
+		}
+		store := &journal.Store{Client: w.cluster.Client, Namespace: p.cfg.Namespace}
+		jctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+		defer cancel()
+		err := store.Update(jctx, p.run.ID, func(r *journal.Run) {
+			r.Outcome, r.Finished = OutcomeUpgraded, now.UTC()
+			r.Message = "finished by --resume: every release was done by the run"
+		})
+		if err != nil {
+			p.Report.Warnings = append(p.Report.Warnings, fmt.Sprintf("run %s is done, but the journal could not record it: %v", p.run.ID, err))
+			return
+		}
+		p.Report.Message = fmt.Sprintf("run %s: every release was done by the run; recorded as finished", p.run.ID)
+		return
+	}
 }

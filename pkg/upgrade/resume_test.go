@@ -95,3 +95,26 @@ func TestResumeDefaultsToTheRunsTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeWithNothingLeftClosesTheRun: a --resume that finds every release done by the run records the
+// run as finished, so that status stops offering to continue it.
+func TestResumeWithNothingLeftClosesTheRun(t *testing.T) {
+	cs := fake.NewClientset()
+	store := &journal.Store{Client: cs, Namespace: testNS}
+	if err := store.Begin(context.Background(), journal.Run{ID: "r1", Kind: journal.KindUpgrade, Target: "0.35.0", Outcome: journal.OutcomePaused}); err != nil {
+		t.Fatal(err)
+	}
+	w := &work{target: fleet.Target{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}, cluster: &kube.Cluster{Context: "global", Client: cs},
+		plan: &ReleasePlan{Context: "global", Release: "skoala", Action: ActionUpToDate}}
+	run := &journal.Run{ID: "r1"}
+	p := &Planned{Report: &Report{}, cfg: Config{Namespace: testNS, RequestTimeout: 10 * time.Second}, works: []*work{w}, resume: "r1", run: run}
+	p.decideOutcome()
+	rep, err := Execute(context.Background(), Deps{}, p)
+	if err != nil || !strings.Contains(rep.Message, "recorded as finished") {
+		t.Fatalf("err %v, message %q, warnings %v", err, rep.Message, rep.Warnings)
+	}
+	got, err := store.Last(context.Background())
+	if err != nil || got.Outcome != OutcomeUpgraded || got.Resumable() {
+		t.Errorf("journal run %+v, err %v", got, err)
+	}
+}
