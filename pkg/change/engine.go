@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -207,23 +208,59 @@ func (x *run) releaseLocks() {
 }
 
 // lockAll takes the lock of every change (creating the namespace of an install first) and checks that
-// each release is still what was planned and may be changed now; false means the run stops.
+// each release is still what was planned and may be changed now, every release at once (each costs a few
+// round trips to its cluster); false means the run stops. The run ends as it would one release after the
+// other: the first release in plan order that failed is the run's failure, and what a later one ran into
+// meanwhile is not counted (its lock, if taken, is released with the others).
 func (x *run) lockAll(ctx context.Context) bool {
-	for _, c := range x.todo {
-		if c.CreateNamespace {
-			if err := x.guard(ctx, c); err != nil {
-				return x.failGuard(c, err)
-			}
-			if err := ensureNamespace(ctx, c.Cluster, x.cfg.Namespace); err != nil {
-				return x.fail(c, OutcomeFailed, err.Error(), "")
-			}
-		}
-		if !x.lock(ctx, c) || !x.noKpanda(ctx, c) || !x.unchanged(c) || !x.pendingGate(ctx, c) {
-			x.stop = true
-			return false
+	before := make([]Result, len(x.todo))
+	for i, c := range x.todo {
+		before[i] = c.Result
+	}
+	out := *x.out
+	ok := make([]bool, len(x.todo))
+	var wg sync.WaitGroup
+	for i, c := range x.todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[i] = x.lockOne(ctx, c)
+		}()
+	}
+	wg.Wait()
+	first := slices.Index(ok, false)
+	if first < 0 {
+		return true
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	failed := x.todo[first].Result
+	warnings := x.out.Warnings
+	*x.out = out
+	x.out.Warnings = warnings
+	for i, c := range x.todo {
+		if i > first && !ok[i] {
+			c.Result = before[i]
 		}
 	}
-	return true
+	c := x.todo[first]
+	x.out.Failures = 1
+	x.out.Outcome, x.out.Message, x.out.Hint = failed.Outcome, fmt.Sprintf("%s/%s: %s", c.Context, c.Release, failed.Error), failed.Hint
+	x.stop = true
+	return false
+}
+
+// lockOne is lockAll's work for one change.
+func (x *run) lockOne(ctx context.Context, c *Change) bool {
+	if c.CreateNamespace {
+		if err := x.guard(ctx, c); err != nil {
+			return x.failGuard(c, err)
+		}
+		if err := ensureNamespace(ctx, c.Cluster, x.cfg.Namespace); err != nil {
+			return x.fail(c, OutcomeFailed, err.Error(), "")
+		}
+	}
+	return x.lock(ctx, c) && x.noKpanda(ctx, c) && x.unchanged(c) && x.pendingGate(ctx, c)
 }
 
 // lock takes c's lock; false means the run stops. The lock records --timeout and --atomic, and watches
