@@ -96,6 +96,9 @@ func TestBadStreamsAreRejected(t *testing.T) {
 	if _, err := v.Stream(strings.NewReader(ok)); err != nil {
 		t.Fatalf("the good stream: %v", err)
 	}
+	if _, err := v.Lines(strings.NewReader(stream([]string{good[1]}))); err != nil {
+		t.Errorf("a killed run's stream without done: %v", err)
+	}
 	cases := map[string]string{
 		"a gap in seq":    strings.Replace(ok, `"seq":2`, `"seq":3`, 1),
 		"no done event":   stream([]string{good[1]}),
