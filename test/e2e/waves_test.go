@@ -459,11 +459,15 @@ func TestWaves(t *testing.T) {
 	})
 
 	step("rollback of that run, the workspaces before the control plane", func(t *testing.T) {
-		ev := writtenDir(t, "events.jsonl")
-		r := Skoala(t, append(append([]string{"rollback"}, fleetArgs...), "--run", killedRun, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
+		// The stream on stdout this time (--events - -o jsonl): stdout holds the events and nothing else.
+		r := Skoala(t, append(append([]string{"rollback"}, fleetArgs...), "--run", killedRun, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", "-", "-o", "jsonl")...)
 		noSecret(t, r)
 		if r.Code != 0 {
 			t.Fatalf("rollback exited %d, want 0\n%s", r.Code, r)
+		}
+		ev := writtenDir(t, "events.jsonl")
+		if err := os.WriteFile(ev, []byte(r.Stdout), 0o644); err != nil {
+			t.Fatal(err)
 		}
 		after := w.all(t)
 		w.want(t, after, "0.35.0", "global", "workspace-1", "workspace-2", "workspace-3")
@@ -484,4 +488,27 @@ func TestWaves(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWavesBadFlags: the flag mistakes of waves are usage errors (exit 2) before any cluster is touched.
+func TestWavesBadFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"upgrade", "--pause-after-canary"}, "--canary"},
+		{[]string{"upgrade", "--max-parallel", "0"}, "--max-parallel"},
+		{[]string{"upgrade", "--max-failures", "-1"}, "--max-failures"},
+		{[]string{"upgrade", "--events", "-"}, "jsonl"},
+		{[]string{"rollback", "--max-parallel", "0"}, "--max-parallel"},
+		{[]string{"rollback", "--events", "-"}, "jsonl"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := Skoala(t, append(c.args, "--yes")...)
+			if r.Code != 2 || !strings.Contains(r.Stderr, c.want) || r.Stdout != "" {
+				t.Errorf("exit %d, want 2, nothing on stdout and %q on stderr\n%s", r.Code, c.want, r)
+			}
+		})
+	}
 }
