@@ -397,23 +397,13 @@ func TestWaves(t *testing.T) {
 		uncordon := cordon(t, "workspace-3")
 		ev := writtenDir(t, "events-killed.jsonl")
 		args := upgrade(ev, "--version", "0.57.2", "--canary", "workspace-1", "--max-parallel", "2", "--db-dsn", wavesDSN(ns), "--timeout", "2m", "--yes")
-		cmd := exec.Command(fleet.Skoala, args...)
-		cmd.Env = fleet.BaseEnv(t)
-		var stdout, stderr lockedBuffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		run := startSkoala(t, args...)
 		// Kill once workspace-2 is done and workspace-3 waits for its pods (the node is cordoned).
 		var atKill map[string]revision
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
-			select {
-			case err := <-exited:
-				t.Fatalf("the run ended (%v) before the second wave was in flight\n%s\n%s", err, stdout.String(), stderr.String())
-			default:
+			if run.ended() {
+				t.Fatalf("the run ended before the second wave was in flight\n%s", run.wait(t))
 			}
 			ws2 := helmRevisionTimes(t, "workspace-2", ns, "skoala-init")
 			ws3 := helmRevisionTimes(t, "workspace-3", ns, "skoala-init")
@@ -422,16 +412,13 @@ func TestWaves(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				t.Fatalf("workspace-2 done and workspace-3 pending never happened: %s, %s\n%s", ws2, ws3, stderr.String())
+				run.signal(syscall.SIGKILL)
+				t.Fatalf("workspace-2 done and workspace-3 pending never happened: %s, %s\n%s", ws2, ws3, run.wait(t))
 			}
 			time.Sleep(300 * time.Millisecond)
 		}
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-exited
-		killed := Result{Args: append([]string{"kubectl-skoala"}, args...), Stdout: stdout.String(), Stderr: stderr.String(), Code: -9}
-		capture(t, killed)
-		noSecret(t, killed)
+		run.signal(syscall.SIGKILL)
+		noSecret(t, run.wait(t))
 		uncordon()
 		w.want(t, atKill, "0.57.2", "global", "workspace-1", "workspace-2")
 		evs := w.events(t, ev, false)
