@@ -16,8 +16,8 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/test/eventschema"
 )
 
-// wavesDSN is the hive DSN of the waves' fleet: its password is a canary of the secret scanner (the literal
-// user:password@tcp( below is how zz_secrets_test.go finds it), passed on the command line of the runs.
+// wavesDSN is the hive DSN of the waves' fleet: its password is a canary of the secret scanner, which finds
+// it in the DSN literal below (zz_secrets_test.go's plantedDSNLiteral), passed on the command line of the runs.
 func wavesDSN(ns string) string {
 	return "skoala:W4ves-Canary-Pw@tcp(mcamel-common-mysql-cluster-mysql-master." + ns + ".svc.cluster.local:3306)/skoala?charset=utf8&parseTime=true&loc=Local&timeout=10s"
 }
