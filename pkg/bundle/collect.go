@@ -21,10 +21,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // collector gathers the files of one cluster.
@@ -423,7 +423,7 @@ func (c *collector) leases(ctx context.Context) {
 		c.skip("objects/leases.yaml", err)
 		return
 	}
-	prefix := upgrade.LockName("")
+	prefix := change.LockName("")
 	var mine coordinationv1.LeaseList
 	for _, l := range list.Items {
 		if strings.HasPrefix(l.Name, prefix) {

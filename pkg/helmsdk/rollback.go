@@ -32,7 +32,7 @@ func (c *Client) Rollback(ctx context.Context, name string, revision int, opts R
 	}
 	rb := c.newRollback(ctx, revision, opts)
 	if err := rb.Run(name); err != nil {
-		return nil, fmt.Errorf("rolling back %s to revision %d: %w", name, revision, err)
+		return nil, classify("rollback", name, fmt.Errorf("rolling back %s to revision %d: %w", name, revision, err))
 	}
 	last, err := c.Last(name)
 	if err != nil {

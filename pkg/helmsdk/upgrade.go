@@ -145,7 +145,7 @@ type UpgradeOptions struct {
 	ForceReplace bool
 }
 
-// OperationError is a failed upgrade or install, classified.
+// OperationError is a failed upgrade, install or rollback, classified.
 type OperationError struct {
 	Op      string // "upgrade" or "install"
 	Release string
@@ -161,7 +161,12 @@ type OperationError struct {
 	Err            error
 }
 
-func (e *OperationError) Error() string { return fmt.Sprintf("%s of %s: %v", e.Op, e.Release, e.Err) }
+func (e *OperationError) Error() string {
+	if e.Op == "rollback" { // its error names the release and the revision already
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%s of %s: %v", e.Op, e.Release, e.Err)
+}
 func (e *OperationError) Unwrap() error { return e.Err }
 
 func classify(op, name string, err error) error {

@@ -49,3 +49,34 @@ func ReadFleet(ctx context.Context, cfg FleetConfig) ([]ReleaseValues, []string,
 	}
 	return out, uniqSorted(all), nil
 }
+
+// FleetArchitectures reads the architectures of every target cluster's nodes (one read per cluster).
+func FleetArchitectures(ctx context.Context, cfg FleetConfig) ([]string, error) {
+	seen := map[string]bool{}
+	var ctxs []string
+	for _, t := range cfg.Targets {
+		if !seen[t.Context] {
+			seen[t.Context] = true
+			ctxs = append(ctxs, t.Context)
+		}
+	}
+	archs := make([][]string, len(ctxs))
+	errs := make([]error, len(ctxs))
+	kube.ForEach(ctx, ctxs, 8, cfg.Timeout, func(ctx context.Context, i int, name string) {
+		c, err := cfg.Clusters.Cluster(name)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		archs[i], errs[i] = NodeArchitectures(ctx, c.Client)
+	})
+	var all []string
+	for i, err := range errs {
+		if err != nil {
+			msg, _ := kube.Explain(err, "", "")
+			return nil, fmt.Errorf("cluster %s: %s", ctxs[i], msg)
+		}
+		all = append(all, archs[i]...)
+	}
+	return uniqSorted(all), nil
+}

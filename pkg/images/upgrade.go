@@ -25,6 +25,8 @@ type BundleUpgrade struct {
 	Dir string
 	// Values computes each release's upgrade values (nil: see ValuesFunc).
 	Values ValuesFunc
+	// Releases are the releases as the caller read them (nil: Check reads them).
+	Releases []ReleaseValues
 }
 
 // MissingImagesError says the registry lacks images the upgrade needs.
@@ -45,16 +47,21 @@ func (e *MissingImagesError) Error() string {
 // Hint is the push command that fixes it.
 func (e *MissingImagesError) Hint() string { return strings.Join(e.Report.Fixes, "; ") }
 
-// UpgradeFromBundles verifies the bundles (the four parts, chart name and version matching the file name),
-// writes each chart's original-chart under Dir and checks that the registry holds every image the fleet's
-// releases render with it for the nodes' architectures. It returns the chart folders to upgrade from; a
-// missing image is a *MissingImagesError (with the report).
-func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *CheckReport, error) {
+// Offline is the verified bundles of an upgrade and the chart folders written from them.
+type Offline struct {
+	// Paths are the original-chart folders to upgrade from.
+	Paths  []string
+	charts *Charts
+}
+
+// ExtractBundles verifies the bundles (the four parts, chart name and version matching the file name)
+// and writes each chart's original-chart under in.Dir. It reads no cluster.
+func ExtractBundles(in BundleUpgrade) (*Offline, error) {
 	charts, bundles, err := ChartsFromBundles(in.Bundles)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var paths []string
+	off := &Offline{charts: charts}
 	done := map[string]bool{}
 	for _, b := range bundles {
 		if done[b.Chart] {
@@ -63,33 +70,53 @@ func UpgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *Check
 		done[b.Chart] = true
 		p, err := b.ExtractChart(in.Dir)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		paths = append(paths, p)
+		off.Paths = append(off.Paths, p)
 	}
+	return off, nil
+}
+
+// Check checks that the registry holds every image the releases render with the bundles' charts for the
+// nodes' architectures. The releases are in.Releases, as the caller read them (the upgrade's plan: the
+// fleet is not read twice); nil reads them here. A missing image is a *MissingImagesError (with the
+// report).
+func (off *Offline) Check(ctx context.Context, in BundleUpgrade) (*CheckReport, error) {
 	cfg := in.Fleet
 	cfg.Targets = nil
 	for _, t := range in.Fleet.Targets {
-		if charts.ByName[t.Chart()] != nil {
+		if off.charts.ByName[t.Chart()] != nil {
 			cfg.Targets = append(cfg.Targets, t)
 		}
 	}
-	rels, archs, err := ReadFleet(ctx, cfg)
-	if err != nil {
-		return nil, nil, err
+	var rels []ReleaseValues
+	var archs []string
+	var err error
+	if in.Releases != nil {
+		for _, r := range in.Releases {
+			if off.charts.ByName[r.Chart] != nil {
+				rels = append(rels, r)
+			}
+		}
+		archs, err = FleetArchitectures(ctx, cfg)
+	} else {
+		rels, archs, err = ReadFleet(ctx, cfg)
 	}
-	list, err := List(charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rep, err := Check(ctx, CheckConfig{Needs: list.Needs(charts.FixCommand(in.Tool, strings.Trim(in.ImageRegistry, "/"))), Architectures: archs, Options: in.Options})
+	list, err := List(off.charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	rep, err := Check(ctx, CheckConfig{Needs: list.Needs(off.charts.FixCommand(in.Tool, strings.Trim(in.ImageRegistry, "/"))), Architectures: archs, Options: in.Options})
+	if err != nil {
+		return nil, err
 	}
 	if !rep.OK() {
-		return nil, rep, &MissingImagesError{Report: rep}
+		return rep, &MissingImagesError{Report: rep}
 	}
-	return paths, rep, nil
+	return rep, nil
 }
 
 // ExtractChart writes original-chart/ into dir/<chart> and returns that folder.

@@ -32,6 +32,16 @@ func fakeCluster(name, arch string, rel helmtest.Spec) *kube.Cluster {
 	return &kube.Cluster{Context: name, Client: fake.NewSimpleClientset(node, helmtest.Secret(rel))}
 }
 
+// upgradeFromBundles is what 'upgrade --bundle' does with the bundles: extract, then check.
+func upgradeFromBundles(ctx context.Context, in BundleUpgrade) ([]string, *CheckReport, error) {
+	off, err := ExtractBundles(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := off.Check(ctx, in)
+	return off.Paths, rep, err
+}
+
 func TestUpgradeFromBundles(t *testing.T) {
 	host, opts := testRegistry(t)
 	ctx := context.Background()
@@ -45,7 +55,7 @@ func TestUpgradeFromBundles(t *testing.T) {
 	in := BundleUpgrade{Bundles: []string{sk, ini}, ImageRegistry: host + "/site", Options: opts, Tool: "kubectl skoala", Dir: t.TempDir(),
 		Fleet: FleetConfig{Clusters: clusters, Namespace: "skoala-system", Targets: fleet.Of("global", "workspace-1")}}
 	t.Run("refuses while the registry lacks the images, naming them and the push", func(t *testing.T) {
-		_, rep, err := UpgradeFromBundles(ctx, in)
+		_, rep, err := upgradeFromBundles(ctx, in)
 		var me *MissingImagesError
 		if !errors.As(err, &me) || rep.OK() {
 			t.Fatalf("err %v", err)
@@ -61,7 +71,7 @@ func TestUpgradeFromBundles(t *testing.T) {
 		if _, err := Push(ctx, PushConfig{Bundles: openBundles(t, sk, ini), Registry: host + "/site", Options: opts}); err != nil {
 			t.Fatal(err)
 		}
-		_, rep, err := UpgradeFromBundles(ctx, in)
+		_, rep, err := upgradeFromBundles(ctx, in)
 		var me *MissingImagesError
 		if !errors.As(err, &me) || !strings.Contains(err.Error(), "(missing-platform)") {
 			t.Fatalf("err %v report %+v", err, rep)
@@ -73,7 +83,7 @@ func TestUpgradeFromBundles(t *testing.T) {
 		if _, err := Push(ctx, PushConfig{Bundles: openBundles(t, sk, ini, arm, armInit), Registry: host + "/site", Options: opts, Overwrite: true}); err != nil {
 			t.Fatal(err)
 		}
-		paths, rep, err := UpgradeFromBundles(ctx, in)
+		paths, rep, err := upgradeFromBundles(ctx, in)
 		if err != nil || !rep.OK() || len(paths) != 2 {
 			t.Fatalf("paths %v err %v", paths, err)
 		}

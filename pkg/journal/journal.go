@@ -53,6 +53,11 @@ const (
 // OutcomeRunning is the outcome of a run (or release) that has not ended, or was killed.
 const OutcomeRunning = "running"
 
+// OutcomePaused is the outcome of an upgrade run that ended after its canary (--pause-after-canary):
+// 'upgrade --resume' continues it. It is one more outcome word: the document's schema is unchanged, and
+// a reader that does not know it (an older binary) keeps the run as it keeps any other.
+const OutcomePaused = "paused"
+
 // Run is one upgrade or rollback run.
 type Run struct {
 	ID   string `json:"id"`
@@ -548,6 +553,27 @@ func LastUndoable(runs []Run) *Run {
 		if runs[i].Kind == KindUpgrade && runs[i].UndoneBy == "" {
 			return &runs[i]
 		}
+	}
+	return nil
+}
+
+// Resumable reports whether 'upgrade --resume' may continue the run: an upgrade run not undone that
+// did not end upgraded (paused, failed, timed out, rolled back, interrupted, or killed while running).
+func (r Run) Resumable() bool {
+	return r.Kind == KindUpgrade && r.UndoneBy == "" && r.Outcome != "upgraded" && r.Outcome != "up-to-date"
+}
+
+// LastResumable is the newest upgrade run when 'upgrade --resume' may continue it (nil otherwise: a
+// newer upgrade run that ended, or none, is never skipped over to an older one).
+func LastResumable(runs []Run) *Run {
+	for i := range runs {
+		if runs[i].Kind != KindUpgrade {
+			continue
+		}
+		if runs[i].Resumable() {
+			return &runs[i]
+		}
+		return nil
 	}
 	return nil
 }

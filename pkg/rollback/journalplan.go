@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
-	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // The guards of a rollback that rest on the journal (issue 24 §3): a journal that does not decode is an
@@ -48,7 +48,7 @@ func historyLost(cfg Config, st *State, run *journal.Run) error {
 // mayHaveChanged says whether the run changed the release, or may have (killed during it); a release
 // Helm's --atomic already rolled back is not a change.
 func mayHaveChanged(jr journal.Release) bool {
-	if jr.Outcome == upgrade.OutcomeRolledBack {
+	if jr.Outcome == change.OutcomeRolledBack {
 		return false
 	}
 	return jr.Changed() || jr.Outcome == journal.OutcomeRunning

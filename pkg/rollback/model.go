@@ -7,8 +7,8 @@
 package rollback
 
 import (
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
-	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // SchemaVersion is the version of the JSON/YAML schema of the rollback report.
@@ -30,23 +30,23 @@ const (
 	ActionRefused = "refused"
 )
 
-// Outcomes of the run and of each release. Those an upgrade has too are upgrade's (one spelling, one
-// exit code: see pkg/cmd/apply).
+// Outcomes of the run and of each release: the engine's (pkg/change), one spelling and one exit code
+// for every verb (see pkg/cmd/apply).
 const (
-	OutcomePlanned     = upgrade.OutcomePlanned
-	OutcomeDryRun      = upgrade.OutcomeDryRun
-	OutcomeNothing     = "nothing-to-do"
-	OutcomeRefused     = upgrade.OutcomeRefused
-	OutcomeCancelled   = upgrade.OutcomeCancelled
-	OutcomeRolledBack  = upgrade.OutcomeRolledBack
-	OutcomeRecovered   = "recovered"
-	OutcomeUninstalled = "uninstalled"
-	OutcomeRestored    = "restored"
-	OutcomeFailed      = upgrade.OutcomeFailed
-	OutcomeTimedOut    = upgrade.OutcomeTimedOut
-	OutcomeInterrupted = upgrade.OutcomeInterrupted
-	OutcomeNotStarted  = upgrade.OutcomeNotStarted
-	OutcomeLeftAlone   = "left-alone"
+	OutcomePlanned     = change.OutcomePlanned
+	OutcomeDryRun      = change.OutcomeDryRun
+	OutcomeNothing     = change.OutcomeNothing
+	OutcomeRefused     = change.OutcomeRefused
+	OutcomeCancelled   = change.OutcomeCancelled
+	OutcomeRolledBack  = change.OutcomeRolledBack
+	OutcomeRecovered   = change.OutcomeRecovered
+	OutcomeUninstalled = change.OutcomeUninstalled
+	OutcomeRestored    = change.OutcomeRestored
+	OutcomeFailed      = change.OutcomeFailed
+	OutcomeTimedOut    = change.OutcomeTimedOut
+	OutcomeInterrupted = change.OutcomeInterrupted
+	OutcomeNotStarted  = change.OutcomeNotStarted
+	OutcomeLeftAlone   = change.OutcomeLeftAlone
 )
 
 // Report is the plan and, once executed, the result of 'rollback'.
@@ -90,10 +90,10 @@ type ReleasePlan struct {
 	Reason     string `json:"reason,omitempty"`
 	Hint       string `json:"hint,omitempty"`
 	// Steps are what Execute does, in order; Removes the objects an uninstall deletes.
-	Steps   []string           `json:"steps,omitempty"`
-	Removes []string           `json:"removes,omitempty"`
-	Diff    []upgrade.FileDiff `json:"diff,omitempty"`
-	Result  *Result            `json:"result,omitempty"`
+	Steps   []string          `json:"steps,omitempty"`
+	Removes []string          `json:"removes,omitempty"`
+	Diff    []change.FileDiff `json:"diff,omitempty"`
+	Result  *Result           `json:"result,omitempty"`
 }
 
 // Result is what happened to one release.

@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
-	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // Modes of a rollback.
@@ -47,6 +46,8 @@ type Config struct {
 	MaxHistory     int
 	Name           string
 	Tool           string
+	// Waves are --max-parallel and --max-failures (the workspaces change first, then the control plane).
+	Waves change.Waves
 	// Force is --force: a release pending by an operation no kubectl-skoala lock recorded is recovered even
 	// though that operation may still be running (helmops.DecidePending).
 	Force bool
@@ -73,9 +74,9 @@ func (c Config) Mode() string {
 // Deps are what a rollback talks to.
 type Deps struct {
 	Clusters fleet.ClusterSource
-	// ErrOut receives the progress.
-	ErrOut io.Writer
-	Now    func() time.Time
+	// Observe receives the events of Execute (pkg/change; nil discards them).
+	Observe change.Observer
+	Now     func() time.Time
 }
 
 // State is what Gather read: the journal, each target's release history and lock, the backup.
@@ -100,7 +101,7 @@ type ReleaseState struct {
 	Cluster *kube.Cluster
 	// History is every stored revision, newest first (nil: not installed).
 	History []*helmsdk.Release
-	Lock    *upgrade.LockInfo
+	Lock    *change.LockInfo
 	// Kpanda are kpanda's Helm operations running on the release (helmops.ActiveOperations).
 	Kpanda []helmops.Operation
 	// Identity is the cluster's (journal.ClusterIdentity): the journal's releases match on it.
@@ -245,7 +246,7 @@ func readRelease(ctx context.Context, d Deps, cfg Config, t fleet.Target) (Relea
 	}
 	rs.History = hist
 	if last := rs.Last(); last != nil && last.Pending() {
-		li, err := upgrade.PeekLock(ctx, kc.Client, cfg.Namespace, t.Release)
+		li, err := change.PeekLock(ctx, kc.Client, cfg.Namespace, t.Release)
 		if err != nil {
 			msg, hint := kube.Explain(err, "get", "leases in namespace "+cfg.Namespace)
 			return rs, withHint(errors.New(msg), hint)
@@ -289,64 +290,79 @@ func Plan(cfg Config, st *State) (*Report, error) {
 	}
 	var run *journal.Run
 	if rep.Mode == ModeRun {
-		if err := journalUnreadable(cfg, st); err != nil {
+		var err error
+		if run, err = runToUndo(cfg, st); err != nil {
 			return rep, err
-		}
-		if cfg.Run != "" {
-			run = journal.ByID(st.Runs, cfg.Run)
-			if run == nil {
-				return rep, withHint(fmt.Errorf("the journal has no run %s (it keeps the last %d runs)", cfg.Run, journal.MaxRuns),
-					fmt.Sprintf("see the runs with '%s status -o json' (journal.runs), or roll one release back with --to-revision or --from-backup", cfg.Name))
-			}
-			if run.Kind != journal.KindUpgrade {
-				return rep, fmt.Errorf("run %s is a %s: only an upgrade run is undone (roll a release back with --to-revision)", run.ID, run.Kind)
-			}
-		} else {
-			run = journal.LastUndoable(st.Runs)
-			if err := historyLost(cfg, st, run); err != nil {
-				return rep, err
-			}
 		}
 		if run != nil {
 			rep.Run, rep.RunSummary = run.ID, run.Summary()
 		}
 	}
-	order := orderTargets(st.Releases)
-	for _, rs := range order {
-		rp := ReleasePlan{Context: rs.Target.Context, Role: rs.Target.Role, Release: rs.Target.Release, Chart: rs.Target.Chart(), Status: "not-installed"}
-		last := rs.Last()
-		if last != nil {
-			rp.From, rp.FromRevision, rp.Status = last.ChartVersion, last.Revision, last.Status
-			rp.Chart = last.Chart
-		}
-		switch {
-		case rep.Mode == ModeBackup:
-			planBackup(cfg, st.Backup, rs, &rp)
-		case last != nil && last.Pending() && rep.Mode == ModeRun:
-			// A release stuck pending is recovered first, whatever the journal says.
-			planPending(cfg, rs, st.Read, &rp)
-		case rep.Mode == ModeRevision:
-			planRevision(cfg, rs, &rp)
-		default:
-			planRun(cfg, run, rs, &rp)
-		}
-		if Active(rp.Action) && last != nil && last.Pending() && rep.Mode != ModeRun {
-			// --to-revision and --from-backup mark a pending revision failed too: the same decision.
-			refusePending(cfg, pendingDecision(cfg, rs, st.Read), &rp)
-		}
-		if Active(rp.Action) && len(rs.Kpanda) > 0 {
-			refuseKpanda(cfg, rs.Kpanda, &rp)
-		}
-		if rp.Action == ActionRollback || rp.Action == ActionRecover {
-			if to := rs.Revision(rp.ToRevision); to != nil && last != nil {
-				secrets := append(redact.Secrets(last.Values), redact.Secrets(to.Values)...)
-				rp.Diff = append([]upgrade.FileDiff{upgrade.ValuesDiff(cfg.hasher, last.Values, to.Values, secrets)}, upgrade.ManifestDiff(cfg.hasher, last.Manifest, to.Manifest, secrets)...)
-			}
-		}
-		rep.Releases = append(rep.Releases, rp)
+	for _, rs := range orderTargets(st.Releases) {
+		rep.Releases = append(rep.Releases, planRelease(cfg, st, run, rep.Mode, rs))
 	}
 	rep.NotUndone = notUndone(run, rep)
-	missing := notAmongTargets(run, st)
+	decideOutcome(cfg, run, notAmongTargets(run, st), rep)
+	return rep, nil
+}
+
+// runToUndo is the upgrade run --run names, or the newest one not undone yet (nil when none).
+func runToUndo(cfg Config, st *State) (*journal.Run, error) {
+	if err := journalUnreadable(cfg, st); err != nil {
+		return nil, err
+	}
+	if cfg.Run == "" {
+		run := journal.LastUndoable(st.Runs)
+		return run, historyLost(cfg, st, run)
+	}
+	run := journal.ByID(st.Runs, cfg.Run)
+	if run == nil {
+		return nil, withHint(fmt.Errorf("the journal has no run %s (it keeps the last %d runs)", cfg.Run, journal.MaxRuns),
+			fmt.Sprintf("see the runs with '%s status -o json' (journal.runs), or roll one release back with --to-revision or --from-backup", cfg.Name))
+	}
+	if run.Kind != journal.KindUpgrade {
+		return nil, fmt.Errorf("run %s is a %s: only an upgrade run is undone (roll a release back with --to-revision)", run.ID, run.Kind)
+	}
+	return run, nil
+}
+
+// planRelease decides what to do with one release.
+func planRelease(cfg Config, st *State, run *journal.Run, mode string, rs ReleaseState) ReleasePlan {
+	rp := ReleasePlan{Context: rs.Target.Context, Role: rs.Target.Role, Release: rs.Target.Release, Chart: rs.Target.Chart(), Status: "not-installed"}
+	last := rs.Last()
+	if last != nil {
+		rp.From, rp.FromRevision, rp.Status = last.ChartVersion, last.Revision, last.Status
+		rp.Chart = last.Chart
+	}
+	switch {
+	case mode == ModeBackup:
+		planBackup(cfg, st.Backup, rs, &rp)
+	case last != nil && last.Pending() && mode == ModeRun:
+		// A release stuck pending is recovered first, whatever the journal says.
+		planPending(cfg, rs, st.Read, &rp)
+	case mode == ModeRevision:
+		planRevision(cfg, rs, &rp)
+	default:
+		planRun(cfg, run, rs, &rp)
+	}
+	if Active(rp.Action) && last != nil && last.Pending() && mode != ModeRun {
+		// --to-revision and --from-backup mark a pending revision failed too: the same decision.
+		refusePending(cfg, pendingDecision(cfg, rs, st.Read), &rp)
+	}
+	if Active(rp.Action) && len(rs.Kpanda) > 0 {
+		refuseKpanda(cfg, rs.Kpanda, &rp)
+	}
+	if rp.Action == ActionRollback || rp.Action == ActionRecover {
+		if to := rs.Revision(rp.ToRevision); to != nil && last != nil {
+			secrets := append(redact.Secrets(last.Values), redact.Secrets(to.Values)...)
+			rp.Diff = append([]change.FileDiff{change.ValuesDiff(cfg.hasher, last.Values, to.Values, secrets)}, change.ManifestDiff(cfg.hasher, last.Manifest, to.Manifest, secrets)...)
+		}
+	}
+	return rp
+}
+
+// decideOutcome sets the outcome of the plan before anything runs.
+func decideOutcome(cfg Config, run *journal.Run, missing []journal.Release, rep *Report) {
 	todo, refused := 0, false
 	for _, rp := range rep.Releases {
 		if Active(rp.Action) {
@@ -376,7 +392,6 @@ func Plan(cfg Config, st *State) (*Report, error) {
 		rep.Outcome = OutcomeDryRun
 		rep.Message = "nothing was changed"
 	}
-	return rep, nil
 }
 
 // orderTargets puts the workspaces first (the last given first), then the control plane.
@@ -481,7 +496,7 @@ func planRun(cfg Config, run *journal.Run, rs ReleaseState, rp *ReleasePlan) {
 	case jr == nil:
 		rp.Action, rp.Reason = ActionNone, fmt.Sprintf("run %s did not include it", run.ID)
 		return
-	case jr.Outcome == upgrade.OutcomeRolledBack:
+	case jr.Outcome == change.OutcomeRolledBack:
 		rp.Action, rp.Reason = ActionNone, fmt.Sprintf("run %s's upgrade of it failed and Helm's --atomic already rolled it back (revision %d, %s)", run.ID, jr.ToRevision, jr.ToVersion)
 		return
 	case last == nil:
@@ -597,7 +612,7 @@ func planBackup(cfg Config, bf *BackupFile, rs ReleaseState, rp *ReleasePlan) {
 		fmt.Sprintf("helm upgrade %s to %s %s with exactly the backed-up values (atomic, wait %s, cleanup-on-fail)", rp.Release, m.Chart, m.Version, cfg.Timeout),
 		"verify that every component is ready")
 	secrets := append(redact.Secrets(last.Values), redact.Secrets(bf.Values)...)
-	rp.Diff = []upgrade.FileDiff{upgrade.ValuesDiff(cfg.hasher, last.Values, bf.Values, secrets)}
+	rp.Diff = []change.FileDiff{change.ValuesDiff(cfg.hasher, last.Values, bf.Values, secrets)}
 }
 
 // notUndone says what the rollback leaves as it is, from the run's steps.
@@ -614,10 +629,10 @@ func notUndone(run *journal.Run, rep *Report) []string {
 	if run != nil {
 		for _, jr := range run.Releases {
 			for _, s := range jr.Steps {
-				if f, ok := strings.CutPrefix(s, upgrade.StepCRDs+":"); ok {
+				if f, ok := strings.CutPrefix(s, change.StepCRDs+":"); ok {
 					crds = append(crds, jr.Context+": "+f)
 				}
-				jobs = jobs || s == upgrade.StepJobs
+				jobs = jobs || s == change.StepJobs
 			}
 		}
 	}

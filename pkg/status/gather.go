@@ -286,5 +286,9 @@ func readJournal(rep *Report, cfg Config) {
 	j.HalfUpgraded = &HalfUpgraded{Run: j.LastRun.ID, Target: j.LastRun.Target, At: at, Behind: behind,
 		Upgrade:  fmt.Sprintf("%s upgrade -n %s%s --version %s", cfg.Name, cfg.Namespace, w, j.LastRun.Target),
 		Rollback: fmt.Sprintf("%s rollback -n %s%s", cfg.Name, cfg.Namespace, w)}
+	if j.LastRun.Outcome == journal.OutcomePaused { // issue 22: paused after its canary, continued by --resume
+		j.HalfUpgraded.Paused = true
+		j.HalfUpgraded.Upgrade = fmt.Sprintf("%s upgrade -n %s%s --resume %s", cfg.Name, cfg.Namespace, w, j.LastRun.ID)
+	}
 	rep.Problems++
 }

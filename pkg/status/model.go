@@ -61,6 +61,9 @@ type HalfUpgraded struct {
 	Target string   `json:"target"`
 	At     []string `json:"at"`
 	Behind []string `json:"behind"`
+	// Paused is set when the run paused after its canary (--pause-after-canary): Upgrade continues it
+	// (--resume).
+	Paused bool `json:"paused,omitempty"`
 	// Upgrade and Rollback are the commands that finish or undo the run.
 	Upgrade  string `json:"upgrade"`
 	Rollback string `json:"rollback"`

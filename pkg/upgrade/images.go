@@ -15,3 +15,14 @@ func ImageValues(r images.ReleaseValues, ch *helmsdk.Chart, registry string) (ma
 	}
 	return res.Values, nil
 }
+
+// ImageReleases are the releases of the plan as it read them, for the image check of an upgrade from
+// offline bundles (images.Offline.Check): the fleet is not read a second time.
+func (p *Planned) ImageReleases() []images.ReleaseValues {
+	out := make([]images.ReleaseValues, 0, len(p.works))
+	for _, w := range p.works {
+		out = append(out, images.ReleaseValues{Context: w.target.Context, Role: w.target.Role, Release: w.target.Release,
+			Namespace: p.cfg.Namespace, Chart: w.target.Chart(), Installed: w.plan.From, Values: w.base})
+	}
+	return out
+}

@@ -8,6 +8,7 @@
 package upgrade
 
 import (
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 )
@@ -24,20 +25,21 @@ const (
 	ActionRefused  = "refused"
 )
 
-// Outcomes of the whole run and of each release.
+// Outcomes of the whole run and of each release: the engine's (pkg/change), one vocabulary for every verb.
 const (
-	OutcomePlanned     = "planned"     // printed, nothing done (no confirmation)
-	OutcomeDryRun      = "dry-run"     // rendered, nothing done
-	OutcomeRefused     = "refused"     // a release cannot be upgraded now (pending, locked, stop needed, checks failed)
-	OutcomeCancelled   = "cancelled"   // the operator said no
-	OutcomeUpgraded    = "upgraded"    // every release upgraded and verified
-	OutcomeInstalled   = "installed"   // (per release)
-	OutcomeUpToDate    = "up-to-date"  // nothing to do
-	OutcomeRolledBack  = "rolled-back" // a release failed and Helm rolled it back
-	OutcomeTimedOut    = "timed-out"   // a release's wait ran out of time and it was not rolled back
-	OutcomeFailed      = "failed"      // a release failed
-	OutcomeInterrupted = "interrupted" // Ctrl-C
-	OutcomeNotStarted  = "not-started" // a release after the first failure
+	OutcomePlanned     = change.OutcomePlanned     // printed, nothing done (no confirmation)
+	OutcomeDryRun      = change.OutcomeDryRun      // rendered, nothing done
+	OutcomeRefused     = change.OutcomeRefused     // a release cannot be upgraded now (pending, locked, stop needed, checks failed)
+	OutcomeCancelled   = change.OutcomeCancelled   // the operator said no
+	OutcomeUpgraded    = change.OutcomeUpgraded    // every release upgraded and verified
+	OutcomeInstalled   = change.OutcomeInstalled   // (per release)
+	OutcomeUpToDate    = change.OutcomeUpToDate    // nothing to do
+	OutcomeRolledBack  = change.OutcomeRolledBack  // a release failed and Helm rolled it back
+	OutcomeTimedOut    = change.OutcomeTimedOut    // a release's wait ran out of time and it was not rolled back
+	OutcomeFailed      = change.OutcomeFailed      // a release failed
+	OutcomeInterrupted = change.OutcomeInterrupted // Ctrl-C
+	OutcomeNotStarted  = change.OutcomeNotStarted  // a release after the first failure
+	OutcomePaused      = change.OutcomePaused      // the run stopped after its canary (--pause-after-canary)
 )
 
 // Report is the plan and, once executed, the result of 'upgrade'.
@@ -60,6 +62,9 @@ type Report struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Skipped are the registered clusters of --fleet kpanda left out with --skip-unreachable.
 	Skipped []Skipped `json:"skipped,omitempty"`
+	// JournalRun is the run's entry of the journal ("" when it was not written); Resumes the run it continues.
+	JournalRun string `json:"journalRun,omitempty"`
+	Resumes    string `json:"resumes,omitempty"`
 }
 
 // Skipped is a registered cluster the run leaves out (it could not be reached).
@@ -85,14 +90,14 @@ type ReleasePlan struct {
 	Reason string `json:"reason,omitempty"`
 	Hint   string `json:"hint,omitempty"`
 	// ImageTags are the components whose image tag the upgrade sets, and the tag.
-	ImageTags []ImageTag `json:"imageTags,omitempty"`
-	Overrides []Override `json:"overrides,omitempty"`
-	Dropped   []Override `json:"dropped,omitempty"`
-	Steps     []Step     `json:"steps"`
-	Manual    []Step     `json:"manual,omitempty"`
-	Warnings  []string   `json:"warnings,omitempty"`
-	Diff      []FileDiff `json:"diff,omitempty"`
-	Result    *Result    `json:"result,omitempty"`
+	ImageTags []ImageTag        `json:"imageTags,omitempty"`
+	Overrides []Override        `json:"overrides,omitempty"`
+	Dropped   []Override        `json:"dropped,omitempty"`
+	Steps     []Step            `json:"steps"`
+	Manual    []Step            `json:"manual,omitempty"`
+	Warnings  []string          `json:"warnings,omitempty"`
+	Diff      []change.FileDiff `json:"diff,omitempty"`
+	Result    *Result           `json:"result,omitempty"`
 }
 
 // ImageTag is a component and the tag it will run.
@@ -112,14 +117,14 @@ type Step struct {
 	Files       []string `json:"files,omitempty"`
 }
 
-// Step kinds of the plan (besides upgradepath's).
+// Step kinds of the plan (besides upgradepath's): the engine's steps (pkg/change), and the manual ones.
 const (
-	StepBackup = "backup"
-	StepUnlock = "unlock"
-	StepJobs   = "admission-jobs"
-	StepCRDs   = "crds"
-	StepHelm   = "helm"
-	StepVerify = "verify"
+	StepBackup = change.StepBackup
+	StepUnlock = change.StepUnlock
+	StepJobs   = change.StepJobs
+	StepCRDs   = change.StepCRDs
+	StepHelm   = change.StepHelm
+	StepVerify = change.StepVerify
 	StepManual = "manual"
 )
 

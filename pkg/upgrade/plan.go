@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
@@ -62,7 +63,15 @@ type Config struct {
 	// Identities are the clusters' identities a caller proved (by context); the journal reads the
 	// others' (journal.Identify).
 	Identities journal.Identities
+	// Waves are --canary, --pause-after-canary, --max-parallel and --max-failures.
+	Waves change.Waves
+	// Resume is --resume: continue that run of the journal ("" for none; ResumeLatest: the newest paused,
+	// failed or killed upgrade run).
+	Resume string
 }
+
+// ResumeLatest is the Resume of '--resume' without a run: the newest paused, failed or killed upgrade run.
+const ResumeLatest = "latest"
 
 // HelmFunc builds the Helm client of a namespace of a cluster; log receives Helm's debug lines.
 type HelmFunc func(c *kube.Cluster, namespace, driver string, log func(format string, v ...any)) (*helmsdk.Client, error)
@@ -104,6 +113,8 @@ type Planned struct {
 	Offline bool
 	cfg     Config
 	works   []*work
+	// resume is the journal run this plan continues ("" for a new run).
+	resume string
 	// stopped is set once the plan must not run: refused, a dry run, nothing to do, failed checks, not
 	// confirmed.
 	stopped bool
@@ -124,7 +135,7 @@ type work struct {
 	objects  []helmsdk.ManifestObject
 	manifest string // the rendered target manifest (issue 12 §5b: the rights it needs)
 	crds     []helmsdk.CRDFile
-	lock     *Lock
+	lock     *change.Lock
 	tags     map[string]string // component -> expected tag
 	// crdsApplied and jobsDeleted are what the run did besides Helm (for EventReleaseDone).
 	crdsApplied []string
@@ -166,8 +177,16 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	if err := targetVersions(cfg, src, ws); err != nil {
 		return nil, err
 	}
+	run, err := resumed(ctx, cfg, ws)
+	if err != nil {
+		return nil, err
+	}
 	for _, w := range ws {
 		decide(cfg, w)
+	}
+	if run != nil {
+		resumeDone(cfg, run, ws)
+		rep.Resumes = run.ID
 	}
 	if err := loadCharts(ctx, cfg, src, ws); err != nil {
 		return nil, err
@@ -187,9 +206,22 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	for i, w := range ws {
 		w.plan = &rep.Releases[i]
 	}
-	p := &Planned{Report: rep, Offline: src.repo == nil, cfg: cfg, works: ws}
+	p := &Planned{Report: rep, Offline: src.repo == nil, cfg: cfg, works: ws, resume: rep.Resumes}
 	p.decideOutcome()
 	return p, nil
+}
+
+// resumed is the run --resume continues (nil without --resume), once the plan's target is checked
+// against it.
+func resumed(ctx context.Context, cfg Config, ws []*work) (*journal.Run, error) {
+	if cfg.Resume == "" {
+		return nil, nil
+	}
+	run, err := resumeRun(ctx, cfg, ws)
+	if err != nil {
+		return nil, err
+	}
+	return run, resumeTarget(cfg, run, ws)
 }
 
 // sources are where the charts come from.
@@ -318,7 +350,7 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 	var logf func(string, ...any)
 	if cfg.Debug {
 		logf = func(format string, a ...any) {
-			d.Observe(Event{Kind: EventDebug, Context: w.target.Context, Release: w.target.Release,
+			d.Observe(Event{Type: EventDebug, Context: w.target.Context, Release: w.target.Release,
 				Message: "helm: " + redact.Scrub(fmt.Sprintf(format, a...), w.secrets)})
 		}
 	}
@@ -354,7 +386,7 @@ func readRelease(ctx context.Context, d Deps, cfg Config, w *work) error {
 	w.base = baseRelease(w).Values
 	w.secrets = append(w.secrets, redact.Secrets(w.base)...)
 	if last.Pending() {
-		li, err := PeekLock(ctx, kc.Client, cfg.Namespace, w.target.Release)
+		li, err := change.PeekLock(ctx, kc.Client, cfg.Namespace, w.target.Release)
 		if err != nil {
 			return explained(err, "get", "leases in namespace "+cfg.Namespace)
 		}

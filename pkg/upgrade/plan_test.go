@@ -58,7 +58,7 @@ func (f *fakeFleet) lines() string {
 	defer f.mu.Unlock()
 	var b strings.Builder
 	for _, e := range f.events {
-		if l := e.Line(); l != "" {
+		if l := e.ProgressLine(); l != "" {
 			b.WriteString(l + "\n")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
@@ -161,7 +162,7 @@ func renderServerSide(ctx context.Context, cfg Config, h *redact.Hasher, w *work
 		if b := baseRelease(w); b != nil {
 			oldManifest = b.Manifest
 		}
-		p.Diff = append([]FileDiff{ValuesDiff(h, w.base, w.values, w.secrets)}, ManifestDiff(h, oldManifest, rendered.Manifest, w.secrets)...)
+		p.Diff = append([]change.FileDiff{change.ValuesDiff(h, w.base, w.values, w.secrets)}, change.ManifestDiff(h, oldManifest, rendered.Manifest, w.secrets)...)
 		dryRunCRDs(ctx, w, cfg.Force) // the CRD changes, by a server-side dry run of the apply
 	}
 	return nil

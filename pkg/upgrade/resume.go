@@ -2,66 +2,79 @@ package upgrade
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"time"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/helmops"
-	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
+	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
 )
 
-// Recorded is what the lock recorded of its holder's helm call, for helmops.DecidePending (nil when l is).
-func (l *LockInfo) Recorded() *helmops.Recorded {
-	if l == nil {
-		return nil
-	}
-	return &helmops.Recorded{Holder: l.Holder, Revision: l.Revision, Duration: l.Duration, Timeout: l.Timeout, Atomic: l.Atomic}
-}
-
-// resumeGate decides, once this process holds the lock, whether the pending revision last may be
-// resumed (helmops.DecidePending, the decision rollback applies too): refused says why not; otherwise it
-// first waits out what the interrupted helm operation could still do (an error when ctx ends or the lock
-// is lost meanwhile).
-func resumeGate(ctx context.Context, lk *Lock, in helmops.PendingInput, progress func(string, ...any)) (refused string, err error) {
-	in.Lock = lk.Previous.Recorded()
-	in.Observed = true
-	in.Quiet, in.Gone = lk.PreviousQuiet()
-	d := helmops.DecidePending(in)
-	if d.Refused != "" || d.Wait <= 0 {
-		return d.Refused, nil
-	}
-	progress("waiting %s before resuming revision %d: the interrupted upgrade's helm wait (--timeout %s%s) could still be running",
-		d.Wait.Round(time.Second), in.Revision, lk.Previous.Timeout, map[bool]string{true: ", atomic", false: ""}[lk.Previous.Atomic])
-	lctx, cancel := lk.Bind(ctx)
-	defer cancel()
-	if err := sleep(lctx, lk.opts.Clock, d.Wait); err != nil {
-		if lerr := lk.Err(); lerr != nil {
-			return "", lerr
+// resumeRun reads the run --resume continues from the journal of the control plane: the one it names, or
+// the newest upgrade run when it is paused, failed or killed.
+func resumeRun(ctx context.Context, cfg Config, ws []*work) (*journal.Run, error) {
+	var store *journal.Store
+	for _, w := range ws {
+		if w.target.Role == fleet.RoleControlPlane && w.cluster != nil {
+			store = &journal.Store{Client: w.cluster.Client, Namespace: cfg.Namespace}
 		}
-		return "", err
 	}
-	return "", lk.Confirm(ctx)
-}
-
-// resumeRollback brings a release whose pending revision was just marked failed back to its deployed
-// revision, as 'helm rollback' does (the caller has confirmed the lock): Helm applies the deployed revision's manifest against the failed
-// one's, so fields and objects that only the interrupted revision added are removed (an upgrade from the
-// deployed revision would three-way-merge against it and keep them). It returns the new revision, nil
-// when there is no deployed revision to go back to.
-func resumeRollback(ctx context.Context, lk *Lock, hc *helmsdk.Client, release string, deployed *helmsdk.Release, timeout time.Duration) (*helmsdk.Release, error) {
-	if deployed == nil {
-		return nil, nil
+	if store == nil {
+		return nil, exit.Usagef("--resume continues a run of the journal, which lives in the control plane: name the control plane (--context)")
 	}
-	if err := lk.SetRevision(deployedNext(hc, release)); err != nil {
-		return nil, fmt.Errorf("recording the rollback in its lock: %w", err)
-	}
-	return hc.Rollback(ctx, release, deployed.Revision, helmsdk.RollbackOptions{Timeout: timeout, Wait: true})
-}
-
-// deployedNext is the revision the next helm operation on release creates (0 when unknown).
-func deployedNext(hc *helmsdk.Client, release string) int {
-	last, err := hc.Last(release)
+	jctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	j, err := store.Read(jctx)
 	if err != nil {
-		return 0
+		return nil, explained(err, "get", "configmaps in namespace "+cfg.Namespace)
 	}
-	return last.Revision + 1
+	if cfg.Resume == ResumeLatest {
+		run := journal.LastResumable(j.Runs)
+		if run == nil {
+			return nil, exit.New(exit.Usage, errors.New("--resume: the newest upgrade run of the journal is not paused, failed or killed: nothing to resume"),
+				fmt.Sprintf("see the runs with '%s status -o json' (journal.runs); run '%s upgrade' to start a new run", cfg.Name, cfg.Name))
+		}
+		return run, nil
+	}
+	run := journal.ByID(j.Runs, cfg.Resume)
+	switch {
+	case run == nil:
+		return nil, exit.Usagef("--resume %s: the journal has no run %s (it keeps the last %d runs)", cfg.Resume, cfg.Resume, journal.MaxRuns)
+	case !run.Resumable():
+		return nil, exit.Usagef("--resume %s: the run is a %s run that ended %s: only a paused, failed or killed upgrade run that is not undone is continued", run.ID, run.Kind, run.Outcome)
+	}
+	return run, nil
+}
+
+// resumeTarget refuses the plan when it no longer goes where the run went: a resumed run never leaves the
+// fleet at two versions.
+func resumeTarget(cfg Config, run *journal.Run, ws []*work) error {
+	for _, w := range ws {
+		if w.plan.To != "" && run.Target != "" && w.plan.To != run.Target {
+			return exit.New(exit.Usage, fmt.Errorf("--resume %s: the run went to %s, this plan to %s (%s/%s): the target is no longer what it was", run.ID, run.Target, w.plan.To, w.plan.Context, w.plan.Release),
+				fmt.Sprintf("give --version %s to finish the run, or start a new run without --resume", run.Target))
+		}
+	}
+	return nil
+}
+
+// resumeDone checks by Helm revision which releases the run already did: one at the revision the run left
+// is done (never upgraded twice); one the run upgraded that has moved since is refused.
+func resumeDone(cfg Config, run *journal.Run, ws []*work) {
+	for _, w := range ws {
+		jr := run.Find(w.plan.Context, w.plan.Release)
+		if jr == nil || jr.ToRevision == 0 || (jr.Outcome != OutcomeUpgraded && jr.Outcome != OutcomeInstalled) || w.last == nil {
+			continue
+		}
+		p := w.plan
+		switch {
+		case w.last.Revision == jr.ToRevision && w.last.Status == "deployed":
+			p.Action, p.Reason = ActionUpToDate, fmt.Sprintf("done by run %s (revision %d)", run.ID, jr.ToRevision)
+		case p.Action != ActionUpToDate:
+			p.Action = ActionRefused
+			p.Reason = fmt.Sprintf("run %s upgraded it to revision %d, it is now revision %d (%s %s): it changed since, and a release is never upgraded twice by one run",
+				run.ID, jr.ToRevision, w.last.Revision, w.last.Status, w.last.ChartVersion)
+			p.Hint = fmt.Sprintf("see '%s status'; start a new run without --resume", cfg.Name)
+		}
+	}
 }

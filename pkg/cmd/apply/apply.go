@@ -17,10 +17,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
-	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 // DefaultTimeout is the --timeout of a verb that waits for each release's rollout.
@@ -68,7 +68,7 @@ func Ask(in io.Reader, out io.Writer, q string) bool {
 }
 
 // OutcomeError maps the outcome of a run onto the exit-code contract: an outcome of ok is success, one
-// of problems exit 3, timed-out exit 4, interrupted (the spellings of pkg/upgrade, which rollback shares) the cancellation (130), anything else a failure. The
+// of problems exit 3, timed-out exit 4, interrupted (the spellings of pkg/change) the cancellation (130), anything else a failure. The
 // error says the message (the outcome when there is none), with the hint.
 func OutcomeError(outcome, message, hint string, ok, problems []string) error {
 	if message == "" {
@@ -79,9 +79,9 @@ func OutcomeError(outcome, message, hint string, ok, problems []string) error {
 		return nil
 	case slices.Contains(problems, outcome):
 		return exit.New(exit.Problems, errors.New(message), hint)
-	case outcome == upgrade.OutcomeTimedOut:
+	case outcome == change.OutcomeTimedOut:
 		return exit.New(exit.Timeout, errors.New(message), hint)
-	case outcome == upgrade.OutcomeInterrupted:
+	case outcome == change.OutcomeInterrupted:
 		return context.Canceled
 	}
 	return exit.New(exit.Failure, errors.New(message), hint)

@@ -33,7 +33,8 @@ func NewCmdRollback(g *cli.Globals) *cobra.Command {
 		Short: "Undo the last upgrade of the fleet, or recover a release stuck pending",
 		Long: `Undo the last upgrade run that has not been undone yet, as the journal (a ConfigMap in the control
 plane's release namespace, written by every upgrade and rollback) recorded it: every release that run
-changed returns to the revision it had before the run, workspaces first, then the control plane. A
+changed returns to the revision it had before the run, workspaces first (--max-parallel at a time),
+then the control plane. A
 release the run did not reach is left alone. A release among the targets that is stuck pending-upgrade
 or pending-rollback (a killed helm or plugin) goes back to its last deployed revision first, whatever the
 journal says; one stuck pending-install with no deployed revision is uninstalled, after a confirmation
@@ -70,5 +71,6 @@ changes or data written by the newer version; the plan says so before the confir
 	_ = cmd.MarkFlagFilename("from-backup", "yaml", "yml")
 	cmd.Flags().BoolVar(&o.SkipUnreachable, "skip-unreachable", o.SkipUnreachable, "With --fleet kpanda, roll back the registered clusters that can be reached and name the others (by default such a run is refused)")
 	apply.AddChangeFlags(cmd, &o.DryRun, "Print the plan and the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
+	apply.AddWaveFlags(cmd, &o.Waves)
 	return cmd
 }

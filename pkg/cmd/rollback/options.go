@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
@@ -37,7 +39,11 @@ type Options struct {
 	BackupDir       string
 	Repo            string
 
+	// Waves are --max-parallel, --max-failures and --events.
+	Waves apply.WaveFlags
+
 	format     render.Format
+	jsonl      bool
 	releaseSet bool
 }
 
@@ -45,11 +51,16 @@ type Options struct {
 func NewOptions(g *cli.Globals) *Options {
 	f := cli.NewFleetFlags()
 	f.ClusterTimeout = apply.DefaultTimeout
-	return &Options{g: g, Fleet: f, Output: "table"}
+	return &Options{g: g, Fleet: f, Output: "table", Waves: apply.NewWaveFlags()}
 }
 
 // Validate checks the flags (one sentence per conflict).
 func (o *Options) Validate(cmd *cobra.Command) error {
+	jsonl, err := apply.ValidateWaves(&o.Waves, &o.Output)
+	if err != nil {
+		return err
+	}
+	o.jsonl = jsonl
 	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
 	}
@@ -76,77 +87,18 @@ func (o *Options) Validate(cmd *cobra.Command) error {
 
 // Run gathers, plans, confirms, executes and reports.
 func (o *Options) Run(ctx context.Context) error {
-	fac := o.g.Factory()
-	ns := o.g.Namespace()
-	var targets []fleet.Target
-	var err error
-	switch {
-	case o.FromBackup != "":
-		m, _, lerr := backup.Load(o.FromBackup)
-		if lerr != nil {
-			return exit.Usagef("--from-backup %s: %v", o.FromBackup, lerr)
-		}
-		if err := o.backupMismatch(m); err != nil {
-			return err
-		}
-		role := fleet.RoleControlPlane
-		if m.Chart == product.ChartInit {
-			role = fleet.RoleWorkspace
-		}
-		targets = []fleet.Target{{Context: m.Cluster, Role: role, Release: m.Release}}
-		if m.Namespace != "" {
-			ns = m.Namespace
-		}
-		if _, cerr := fac.Cluster(m.Cluster); cerr != nil {
-			return cli.Explain(cerr)
-		}
-	case o.ToRevision > 0:
-		cp, cerr := fac.CurrentContext()
-		if cerr != nil {
-			return cli.Explain(cerr)
-		}
-		// --release names the one release; the workspace release (--init-release's name, skoala-init by
-		// default) is a workspace's, whatever cluster --context names.
-		role := fleet.RoleControlPlane
-		if o.Fleet.SkoalaRelease == o.Fleet.InitRelease {
-			role = fleet.RoleWorkspace
-		}
-		targets = []fleet.Target{{Context: cp, Role: role, Release: o.Fleet.SkoalaRelease}}
-		if _, cerr := fac.Cluster(cp); cerr != nil {
-			return cli.Explain(cerr)
-		}
-	default:
-		if targets, err = o.Fleet.ResolveClusters(o.g); err != nil {
-			return err
-		}
-		var skipped []kpanda.Member
-		if targets, skipped, err = o.Fleet.LeaveUnreached(targets, o.SkipUnreachable, o.g.Name+" rollback"); err != nil {
-			return err
-		}
-		for _, m := range skipped {
-			o.g.Warnf("skipped registered cluster %s (--skip-unreachable): %s", m.Cluster.Name, (&kpanda.UnreachedError{Member: m}).Error())
-		}
-		fac = o.g.Factory() // --fleet kpanda: the registry's clusters too
-	}
-	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
+	cfg, fac, err := o.config(ctx)
+	if err != nil {
 		return err
 	}
-	dir := o.BackupDir
-	if dir == "" {
-		if dir, err = backup.DefaultDir(); err != nil {
-			return exit.Failf("give --backup-dir", "%v", err)
-		}
+	sink, err := apply.OpenSink(o.g, "rollback", o.Waves)
+	if err != nil {
+		return err
 	}
-	maxHistory := o.g.Helm.MaxHistory // HELM_MAX_HISTORY (10 when unset); 0 is unlimited, as in helm
-	reqTimeout := fac.RequestTimeout()
-	if reqTimeout == 0 {
-		reqTimeout = time.Minute
+	if o.jsonl {
+		o.g.Streams.Out = io.Discard
 	}
-	cfg := rollback.Config{Namespace: ns, Targets: targets, Env: o.g.Helm, Run: o.RunID, ToRevision: o.ToRevision, FromBackup: o.FromBackup,
-		Repo: o.Repo, Timeout: o.Fleet.ClusterTimeout, RequestTimeout: reqTimeout, DryRun: o.DryRun, Yes: o.Yes, BackupDir: dir,
-		MaxHistory: maxHistory, Name: o.g.Name, Tool: buildinfo.Get().Version, Force: o.Force}
-	streams := o.g.Streams
-	deps := rollback.Deps{Clusters: fac, ErrOut: streams.ErrOut}
+	deps := rollback.Deps{Clusters: fac, Observe: sink.Observe}
 	st, err := rollback.Gather(ctx, deps, cfg)
 	if err != nil {
 		return gatherError(ctx, err)
@@ -155,55 +107,152 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return gatherError(ctx, err)
 	}
-	table := o.format == render.Table
-	todo := 0
-	var uninstalls []string
-	for _, rp := range rep.Releases {
-		if rp.Action == rollback.ActionRollback || rp.Action == rollback.ActionRecover || rp.Action == rollback.ActionRestore || rp.Action == rollback.ActionUninstall {
-			todo++
-		}
-		if rp.Action == rollback.ActionUninstall {
-			uninstalls = append(uninstalls, fmt.Sprintf("%s on %s (%d objects, listed above)", rp.Release, rp.Context, len(rp.Removes)))
-		}
-	}
-	if rep.Outcome == rollback.OutcomePlanned && !o.Yes && !apply.IsTerminal(streams.In) {
-		rep.Message = "nothing was changed: no terminal to confirm on"
-		rep.Hint = "review the plan, then run again with --yes"
-	}
-	if table {
-		if err := o.g.Write(o.format, view{rep}); err != nil {
-			return err
-		}
-	}
-	if rep.Outcome != rollback.OutcomePlanned || rep.Message != "" {
-		if !table {
-			if err := o.g.Write(o.format, view{rep}); err != nil {
-				return err
-			}
-		}
-		return outcomeError(rep)
-	}
-	if !o.Yes {
-		q := fmt.Sprintf("Roll back %d release(s) as planned?", todo)
-		if len(uninstalls) > 0 {
-			q = fmt.Sprintf("Uninstall %s, and roll back the rest as planned?", strings.Join(uninstalls, ", "))
-		}
-		if !apply.Ask(streams.In, streams.ErrOut, q) {
-			rep.Outcome, rep.Message, rep.Hint = rollback.OutcomeCancelled, "cancelled: nothing was changed", ""
-			if !table {
-				_ = o.g.Write(o.format, view{rep})
-			}
-			return outcomeError(rep)
-		}
+	if stop, err := o.confirm(rep); stop {
+		return err
 	}
 	runErr := rollback.Execute(ctx, deps, cfg, rep, st)
 	if err := o.g.Write(o.format, view{rep}); err != nil {
 		return err
 	}
 	if runErr != nil {
-		return gatherError(ctx, runErr)
+		runErr = gatherError(ctx, runErr)
+	} else {
+		runErr = outcomeError(rep)
 	}
-	return outcomeError(rep)
+	if err := sink.Close(rep.Outcome, runErr); err != nil && runErr == nil {
+		return exit.New(exit.Failure, err, "")
+	}
+	return runErr
+}
+
+// config resolves the targets (the backup's release, the one release of --to-revision, or the fleet)
+// into the library's configuration, and the cluster source to read them with.
+func (o *Options) config(ctx context.Context) (rollback.Config, cli.ClusterFactory, error) {
+	fac := o.g.Factory()
+	ns, targets, err := o.targets()
+	if err != nil {
+		return rollback.Config{}, fac, err
+	}
+	if o.FromBackup == "" && o.ToRevision == 0 {
+		fac = o.g.Factory() // --fleet kpanda: the registry's clusters too
+	}
+	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
+		return rollback.Config{}, fac, err
+	}
+	dir := o.BackupDir
+	if dir == "" {
+		if dir, err = backup.DefaultDir(); err != nil {
+			return rollback.Config{}, fac, exit.Failf("give --backup-dir", "%v", err)
+		}
+	}
+	reqTimeout := fac.RequestTimeout()
+	if reqTimeout == 0 {
+		reqTimeout = time.Minute
+	}
+	// HELM_MAX_HISTORY (10 when unset); 0 is unlimited, as in helm
+	return rollback.Config{Namespace: ns, Targets: targets, Env: o.g.Helm, Run: o.RunID, ToRevision: o.ToRevision, FromBackup: o.FromBackup,
+		Repo: o.Repo, Timeout: o.Fleet.ClusterTimeout, RequestTimeout: reqTimeout, DryRun: o.DryRun, Yes: o.Yes, BackupDir: dir,
+		MaxHistory: o.g.Helm.MaxHistory, Name: o.g.Name, Tool: buildinfo.Get().Version, Force: o.Force,
+		Waves: change.Waves{MaxParallel: o.Waves.MaxParallel, MaxFailures: o.Waves.MaxFailures}}, fac, nil
+}
+
+// targets are the release namespace and the targets of the mode.
+func (o *Options) targets() (string, []fleet.Target, error) {
+	fac, ns := o.g.Factory(), o.g.Namespace()
+	switch {
+	case o.FromBackup != "":
+		m, _, err := backup.Load(o.FromBackup)
+		if err != nil {
+			return "", nil, exit.Usagef("--from-backup %s: %v", o.FromBackup, err)
+		}
+		if err := o.backupMismatch(m); err != nil {
+			return "", nil, err
+		}
+		role := fleet.RoleControlPlane
+		if m.Chart == product.ChartInit {
+			role = fleet.RoleWorkspace
+		}
+		if m.Namespace != "" {
+			ns = m.Namespace
+		}
+		if _, err := fac.Cluster(m.Cluster); err != nil {
+			return "", nil, cli.Explain(err)
+		}
+		return ns, []fleet.Target{{Context: m.Cluster, Role: role, Release: m.Release}}, nil
+	case o.ToRevision > 0:
+		cp, err := fac.CurrentContext()
+		if err != nil {
+			return "", nil, cli.Explain(err)
+		}
+		// --release names the one release; the workspace release (--init-release's name, skoala-init by
+		// default) is a workspace's, whatever cluster --context names.
+		role := fleet.RoleControlPlane
+		if o.Fleet.SkoalaRelease == o.Fleet.InitRelease {
+			role = fleet.RoleWorkspace
+		}
+		if _, err := fac.Cluster(cp); err != nil {
+			return "", nil, cli.Explain(err)
+		}
+		return ns, []fleet.Target{{Context: cp, Role: role, Release: o.Fleet.SkoalaRelease}}, nil
+	}
+	targets, err := o.Fleet.ResolveClusters(o.g)
+	if err != nil {
+		return "", nil, err
+	}
+	targets, skipped, err := o.Fleet.LeaveUnreached(targets, o.SkipUnreachable, o.g.Name+" rollback")
+	for _, m := range skipped {
+		o.g.Warnf("skipped registered cluster %s (--skip-unreachable): %s", m.Cluster.Name, (&kpanda.UnreachedError{Member: m}).Error())
+	}
+	return ns, targets, err
+}
+
+// confirm prints the plan and asks; stop means the run ends here, with err its exit.
+func (o *Options) confirm(rep *rollback.Report) (bool, error) {
+	streams := o.g.Streams
+	table := o.format == render.Table
+	if rep.Outcome == rollback.OutcomePlanned && !o.Yes && !apply.IsTerminal(streams.In) {
+		rep.Message = "nothing was changed: no terminal to confirm on"
+		rep.Hint = "review the plan, then run again with --yes"
+	}
+	if table {
+		if err := o.g.Write(o.format, view{rep}); err != nil {
+			return true, err
+		}
+	}
+	if rep.Outcome != rollback.OutcomePlanned || rep.Message != "" {
+		if !table {
+			if err := o.g.Write(o.format, view{rep}); err != nil {
+				return true, err
+			}
+		}
+		return true, outcomeError(rep)
+	}
+	if o.Yes || apply.Ask(streams.In, streams.ErrOut, question(rep)) {
+		return false, nil
+	}
+	rep.Outcome, rep.Message, rep.Hint = rollback.OutcomeCancelled, "cancelled: nothing was changed", ""
+	if !table {
+		_ = o.g.Write(o.format, view{rep})
+	}
+	return true, outcomeError(rep)
+}
+
+// question is the confirmation of the plan: it names every uninstall.
+func question(rep *rollback.Report) string {
+	todo := 0
+	var uninstalls []string
+	for _, rp := range rep.Releases {
+		if rollback.Active(rp.Action) {
+			todo++
+		}
+		if rp.Action == rollback.ActionUninstall {
+			uninstalls = append(uninstalls, fmt.Sprintf("%s on %s (%d objects, listed above)", rp.Release, rp.Context, len(rp.Removes)))
+		}
+	}
+	if len(uninstalls) > 0 {
+		return fmt.Sprintf("Uninstall %s, and roll back the rest as planned?", strings.Join(uninstalls, ", "))
+	}
+	return fmt.Sprintf("Roll back %d release(s) as planned?", todo)
 }
 
 // backupMismatch refuses --context, -n or --release that name another cluster, namespace or release than

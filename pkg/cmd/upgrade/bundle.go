@@ -12,10 +12,10 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
-// offlineCharts (issue 11): with --bundle, verifies the bundles, writes their original-chart folders to a
-// temporary directory and refuses (exit 3, nothing changed) when the registry lacks an image the upgrade
-// needs. The logic lives in pkg/images.
-func (o *Options) offlineCharts(ctx context.Context, targets []fleet.Target) ([]string, func(), error) {
+// offlineCharts (issue 11): with --bundle, verifies the bundles and writes their original-chart folders
+// to a temporary directory (the fleet is read once, by the plan; checkBundleImages checks the images
+// then). The logic lives in pkg/images.
+func (o *Options) offlineCharts() (*images.Offline, func(), error) {
 	noop := func() {}
 	if len(o.Bundles) == 0 {
 		return nil, noop, nil
@@ -28,18 +28,35 @@ func (o *Options) offlineCharts(ctx context.Context, targets []fleet.Target) ([]
 		return nil, noop, err
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
-	paths, rep, err := images.UpgradeFromBundles(ctx, images.BundleUpgrade{Bundles: o.Bundles, ImageRegistry: o.ImageRegistry,
-		Options: images.RegistryOptions{CAFile: o.RegistryCAFile}, Tool: o.g.Name, Dir: dir, Values: o.bundleValues,
-		Fleet: images.FleetConfig{Clusters: o.g.Factory(), Targets: targets, Namespace: o.g.Namespace(), Driver: o.g.Helm.Driver, Timeout: o.Fleet.ClusterTimeout}})
+	off, err := images.ExtractBundles(o.bundleUpgrade(dir, nil, nil))
+	if err != nil {
+		return nil, cleanup, exit.New(exit.Failure, err, "")
+	}
+	return off, cleanup, nil
+}
+
+// checkBundleImages refuses (exit 3, nothing changed) when the registry lacks an image the upgrade
+// needs, for the releases as the plan read them.
+func (o *Options) checkBundleImages(ctx context.Context, off *images.Offline, targets []fleet.Target, p *upgrade.Planned) error {
+	if off == nil {
+		return nil
+	}
+	rep, err := off.Check(ctx, o.bundleUpgrade("", targets, p.ImageReleases()))
 	var me *images.MissingImagesError
 	switch {
 	case errors.As(err, &me):
 		_ = rep.WriteTable(o.g.Streams.Out, o.g.Palette(o.g.Streams.Out))
-		return nil, cleanup, exit.New(exit.Problems, err, me.Hint())
+		return exit.New(exit.Problems, err, me.Hint())
 	case err != nil:
-		return nil, cleanup, exit.New(exit.Failure, err, "")
+		return exit.New(exit.Failure, err, "")
 	}
-	return paths, cleanup, nil
+	return nil
+}
+
+func (o *Options) bundleUpgrade(dir string, targets []fleet.Target, rels []images.ReleaseValues) images.BundleUpgrade {
+	return images.BundleUpgrade{Bundles: o.Bundles, ImageRegistry: o.ImageRegistry,
+		Options: images.RegistryOptions{CAFile: o.RegistryCAFile}, Tool: o.g.Name, Dir: dir, Values: o.bundleValues, Releases: rels,
+		Fleet: images.FleetConfig{Clusters: o.g.Factory(), Targets: targets, Namespace: o.g.Namespace(), Driver: o.g.Helm.Driver, Timeout: o.Fleet.ClusterTimeout}}
 }
 
 // bundleValues are the values the plan gives a release (with this run's -f/--set, --ui-tag, --db-*), for

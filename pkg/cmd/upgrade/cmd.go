@@ -7,6 +7,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
+	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
 var example = templates.Examples(`
@@ -42,10 +43,13 @@ range (the 0.19.0 DB migration; the CRDs of 0.35, 0.37 and 0.52.1, which it appl
 gateway-api-admission Jobs, which it deletes). Then it runs the pre-upgrade checks (a failure stops
 it unless --force), asks for confirmation (--yes skips it; without a terminal and without --yes
 nothing is changed), backs up the values of every release it will touch (mode 0600 in
---backup-dir), and upgrades the releases one by one, control plane first, each with Helm's
+--backup-dir), and upgrades the releases in waves, control plane first and alone, each with Helm's
 --atomic --wait (a failed rollout is rolled back) and --cleanup-on-fail, showing the rollout as it
-happens and then checking that every component is ready and runs the new tags. It stops at the
-first failure and reports what was and was not upgraded.
+happens and then checking that every component is ready and runs the new tags. The workspaces follow:
+--canary first and alone, then the rest, --max-parallel at a time (default 1). The first failed
+release stops every later release (--max-failures tolerates more; releases in flight finish), and the
+report says what was and was not upgraded. --pause-after-canary ends the run after the canary;
+--resume continues a paused, failed or killed run.
 
 A release is upgraded with its own user-supplied values (the backup), minus a pinned ui.image.tag
 (unless --ui-tag), plus -f/--set. A missing release is installed (skoala needs --db-dsn or --db-*).
@@ -98,5 +102,10 @@ resource, and changes nothing.`,
 	cli.AddRepoFlags(cmd, &o.Repo, &o.Refresh)
 	_ = cmd.MarkFlagFilename("values", "yaml", "yml")
 	apply.AddChangeFlags(cmd, &o.DryRun, "Render the upgrade server-side, print the diff of values and manifests, change nothing", &o.Yes, &o.BackupDir)
+	apply.AddWaveFlags(cmd, &o.Waves)
+	fs.StringVar(&o.Canary, "canary", o.Canary, "Upgrade this workspace context alone, after the control plane and verified, before any other workspace")
+	fs.BoolVar(&o.PauseAfterCanary, "pause-after-canary", o.PauseAfterCanary, "End the run after the canary, recorded as paused in the journal (continue with --resume)")
+	fs.StringVar(&o.Resume, "resume", o.Resume, "Continue a paused, failed or killed upgrade run of the journal (default: the newest one): only what is left, to the run's target version")
+	fs.Lookup("resume").NoOptDefVal = upgrade.ResumeLatest
 	return cmd
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,12 +14,14 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/buildinfo"
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/cmd/apply"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kpanda"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
@@ -57,16 +58,24 @@ type Options struct {
 	// Bundles and RegistryCAFile: an upgrade from offline bundles (issue 11), see offlineCharts.
 	Bundles        []string
 	RegistryCAFile string
+	// Waves are --max-parallel, --max-failures and --events; Canary, PauseAfterCanary and Resume the
+	// upgrade's own wave flags.
+	Waves            apply.WaveFlags
+	Canary           string
+	PauseAfterCanary bool
+	Resume           string
 
-	format render.Format
-	user   *helmsdk.UserValues
+	format  render.Format
+	jsonl   bool
+	offline *images.Offline
+	user    *helmsdk.UserValues
 }
 
 // NewOptions returns the defaults.
 func NewOptions(g *cli.Globals) *Options {
 	f := cli.NewFleetFlags()
 	f.ClusterTimeout = apply.DefaultTimeout
-	return &Options{g: g, Fleet: f, Output: "table", Atomic: true, CleanupOnFail: true, DB: upgrade.DB{Port: 3306}}
+	return &Options{g: g, Fleet: f, Output: "table", Atomic: true, CleanupOnFail: true, DB: upgrade.DB{Port: 3306}, Waves: apply.NewWaveFlags()}
 }
 
 // Complete reads the files the flags name.
@@ -89,8 +98,19 @@ func (o *Options) Complete(cmd *cobra.Command) error {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
+	jsonl, err := apply.ValidateWaves(&o.Waves, &o.Output)
+	if err != nil {
+		return err
+	}
+	o.jsonl = jsonl
 	if err := o.Fleet.ValidateOutput(o.Output, &o.format); err != nil {
 		return err
+	}
+	switch {
+	case o.PauseAfterCanary && o.Canary == "":
+		return exit.Usagef("--pause-after-canary needs --canary CONTEXT")
+	case o.Resume != "" && o.DryRun:
+		return exit.Usagef("--resume and --dry-run are mutually exclusive (a dry run of what is left: run without --resume)")
 	}
 	if o.Version != "" {
 		if _, err := semver.Parse(o.Version); err != nil {
@@ -142,54 +162,96 @@ func (o *Options) Validate() error {
 
 // Run plans, prints the plan, runs the pre-upgrade checks, confirms, executes and reports.
 func (o *Options) Run(ctx context.Context) error {
-	targets, err := o.Fleet.ResolveClusters(o.g)
-	if err != nil {
-		return err
-	}
-	targets, skipped, err := o.Fleet.LeaveUnreached(targets, o.SkipUnreachable, o.g.Name+" upgrade")
-	if err != nil {
-		return err
-	}
-	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
-		return err
-	}
-	offline, cleanup, err := o.offlineCharts(ctx, targets)
+	cfg, cleanup, err := o.prepare(ctx)
 	defer cleanup()
 	if err != nil {
 		return err
 	}
-	cfg, err := o.config(targets, offline)
+	sink, err := o.openSink()
 	if err != nil {
 		return err
+	}
+	deps := upgrade.Deps{Clusters: o.g.Factory(), Helm: o.g.HelmClients, Observe: sink.Observe}
+	rep, runErr := o.plan(ctx, deps, cfg)
+	if rep == nil {
+		return runErr
+	}
+	if err := o.writeResult(rep); err != nil {
+		return err
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		runErr = planError(runErr)
+	} else if runErr == nil {
+		runErr = outcomeError(rep)
+	}
+	if err := sink.Close(rep.Outcome, runErr); err != nil && runErr == nil {
+		return exit.New(exit.Failure, err, "")
+	}
+	return runErr
+}
+
+// prepare resolves the targets and the offline charts into the library's configuration.
+func (o *Options) prepare(ctx context.Context) (upgrade.Config, func(), error) {
+	noop := func() {}
+	targets, err := o.Fleet.ResolveClusters(o.g)
+	if err != nil {
+		return upgrade.Config{}, noop, err
+	}
+	targets, skipped, err := o.Fleet.LeaveUnreached(targets, o.SkipUnreachable, o.g.Name+" upgrade")
+	if err != nil {
+		return upgrade.Config{}, noop, err
+	}
+	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
+		return upgrade.Config{}, noop, err
+	}
+	off, cleanup, err := o.offlineCharts()
+	if err != nil {
+		return upgrade.Config{}, cleanup, err
+	}
+	o.offline = off
+	var paths []string
+	if off != nil {
+		paths = off.Paths
+	}
+	cfg, err := o.config(targets, paths)
+	if err != nil {
+		return cfg, cleanup, err
 	}
 	for _, m := range skipped {
 		cfg.Skipped = append(cfg.Skipped, upgrade.Skipped{Cluster: m.Cluster.Name, Reason: (&kpanda.UnreachedError{Member: m}).Error(), Hint: m.Hint})
 	}
-	deps := upgrade.Deps{Clusters: o.g.Factory(), Helm: o.g.HelmClients, Observe: progress(o.g.Streams.ErrOut)}
+	return cfg, cleanup, nil
+}
+
+// plan plans, prints the plan, runs the pre-upgrade checks, confirms and executes; a nil report is an
+// error before the plan.
+func (o *Options) plan(ctx context.Context, deps upgrade.Deps, cfg upgrade.Config) (*upgrade.Report, error) {
 	p, err := upgrade.Plan(ctx, deps, cfg)
 	if err != nil {
-		return planError(err)
+		return nil, planError(err)
+	}
+	if err := o.checkBundleImages(ctx, o.offline, cfg.Targets, p); err != nil {
+		return nil, err
 	}
 	if p.Runnable() {
 		p.SetPreflight(preflight(o.g, cfg.Namespace, o.Repo, o.ImageRegistry, o.RegistryCAFile)(ctx, p.PreflightInput()))
 	}
 	if err := o.writePlan(p.Report); err != nil {
-		return err
+		return nil, err
 	}
 	if p.Runnable() && !o.Yes {
 		o.confirm(p)
 	}
-	rep, runErr := upgrade.Execute(ctx, deps, p)
-	if err := o.writeResult(rep); err != nil {
-		return err
+	return upgrade.Execute(ctx, deps, p)
+}
+
+// openSink opens where the events go; with -o jsonl the report goes nowhere else on stdout.
+func (o *Options) openSink() (*apply.Sink, error) {
+	sink, err := apply.OpenSink(o.g, "upgrade", o.Waves)
+	if err == nil && o.jsonl {
+		o.g.Streams.Out = io.Discard
 	}
-	if runErr != nil {
-		if errors.Is(runErr, context.Canceled) {
-			return runErr
-		}
-		return planError(runErr)
-	}
-	return outcomeError(rep)
+	return sink, err
 }
 
 // config is the library's configuration of the flags (offline: the charts of --bundle).
@@ -213,22 +275,9 @@ func (o *Options) config(targets []fleet.Target, offline []string) (upgrade.Conf
 		UITag: o.UITag, DB: o.DB, UserValues: o.user, Scope: upgrade.Scope{Install: o.Install, AllContexts: o.Fleet.AllContexts, Registry: o.Fleet.Fleet == cli.FleetKpanda}, Timeout: o.Fleet.ClusterTimeout,
 		RequestTimeout: reqTimeout, Atomic: o.Atomic, CleanupOnFail: o.CleanupOnFail, DryRun: o.DryRun,
 		Force: o.Force, BackupDir: dir, MaxHistory: maxHistory, Name: o.g.Name,
-		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug,
+		Tool: buildinfo.Get().Version, Debug: o.g.Helm.Debug, Resume: o.Resume,
+		Waves: change.Waves{Canary: o.Canary, PauseAfterCanary: o.PauseAfterCanary, MaxParallel: o.Waves.MaxParallel, MaxFailures: o.Waves.MaxFailures},
 	}, nil
-}
-
-// progress renders the progress events of the upgrade on w, one line each.
-func progress(w io.Writer) upgrade.Observer {
-	var mu sync.Mutex
-	return func(e upgrade.Event) {
-		line := e.Line()
-		if line == "" {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintln(w, line)
-	}
 }
 
 // writePlan prints the plan (and the diff of a dry run) before anything runs; JSON and YAML get the
@@ -280,7 +329,7 @@ func (o *Options) writeResult(rep *upgrade.Report) error {
 // outcomeError maps the outcome onto the exit-code contract.
 func outcomeError(rep *upgrade.Report) error {
 	return apply.OutcomeError(rep.Outcome, rep.Message, rep.Hint,
-		[]string{upgrade.OutcomeUpgraded, upgrade.OutcomeUpToDate, upgrade.OutcomeDryRun},
+		[]string{upgrade.OutcomeUpgraded, upgrade.OutcomeUpToDate, upgrade.OutcomeDryRun, upgrade.OutcomePaused},
 		[]string{upgrade.OutcomeRefused, upgrade.OutcomeRolledBack})
 }
 

@@ -1,7 +1,6 @@
 package upgrade
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
-
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
@@ -79,20 +77,6 @@ func TestPlanError(t *testing.T) {
 				t.Errorf("code %d hint %q, want %d %q", exit.CodeOf(err), exit.HintOf(err), c.code, c.hint)
 			}
 		})
-	}
-}
-
-func TestProgress(t *testing.T) {
-	var b bytes.Buffer
-	p := progress(&b)
-	p(upgrade.Event{Kind: upgrade.EventProgress, Context: "ws", Release: "skoala-init", Message: "verified"})
-	p(upgrade.Event{Kind: upgrade.EventRollout, Context: "ws", Release: "skoala-init", Elapsed: 4e9, Message: "hive 1/1 Ready v0.57.2"})
-	p(upgrade.Event{Kind: upgrade.EventLog, Context: "ws", Release: "skoala-init", Message: "backed up ws/skoala-init revision 1 to /b/x.yaml"})
-	p(upgrade.Event{Kind: upgrade.EventRunStart, Plan: &upgrade.Report{}}) // not a line
-	p(upgrade.Event{Kind: upgrade.EventReleaseDone, Context: "ws", Release: "skoala-init", Done: &upgrade.ReleaseDone{}})
-	want := "ws/skoala-init: verified\n  [  4s] ws/skoala-init: hive 1/1 Ready v0.57.2\nbacked up ws/skoala-init revision 1 to /b/x.yaml\n"
-	if b.String() != want {
-		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/change"
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
@@ -35,9 +36,9 @@ func TestDiffMasksSecrets(t *testing.T) {
 	new = strings.Replace(new, "dsn: skoala:", "dsn: skoala2:", 1)
 	secrets := redact.Secrets(baseValues())
 	h := redact.NewHasher()
-	diffs := upgrade.ManifestDiff(h, old, new, secrets)
-	vd := upgrade.ValuesDiff(h, baseValues(), map[string]any{"hive": map[string]any{"image": map[string]any{"tag": "v0.57.2"}}}, secrets)
-	all := []upgrade.FileDiff{vd}
+	diffs := change.ManifestDiff(h, old, new, secrets)
+	vd := change.ValuesDiff(h, baseValues(), map[string]any{"hive": map[string]any{"image": map[string]any{"tag": "v0.57.2"}}}, secrets)
+	all := []change.FileDiff{vd}
 	all = append(all, diffs...)
 	var b bytes.Buffer
 	rep := &upgrade.Report{Releases: []upgrade.ReleasePlan{{Context: "global", Release: "skoala", From: "0.28.1", To: "0.57.2", Diff: all}}, Outcome: upgrade.OutcomeDryRun, Message: "nothing was changed"}

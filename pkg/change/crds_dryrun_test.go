@@ -1,4 +1,4 @@
-package upgrade
+package change
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func TestCRDDryRunKeepsANewerLiveCRD(t *testing.T) {
 	chart := crd("v1.0.0", nil, "v1")
 	chart["apiVersion"] = "apiextensions.k8s.io/v1"
 	b, _ := yaml.Marshal(chart)
-	diffs, warnings, err := crdDryRun(context.Background(), dyn, [][]byte{b}, false)
+	diffs, warnings, err := CRDDryRun(context.Background(), dyn, [][]byte{b}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package upgrade
+package change
 
 import (
 	"bytes"
@@ -11,10 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
-	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
-	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/upgradepath"
 )
 
 // Rights (issue 12 §5b): every API right one release's upgrade uses, derived from what it will touch: the
@@ -103,123 +100,12 @@ const (
 // resource, name and verb. A right on a named object carries its name (so a role limited to resourceNames
 // is judged right); creating never does (the authorizer sees no name on a create).
 func Rights(in RightsInput, mapping KindMapping) []authv1.ResourceAttributes {
-	set := map[authv1.ResourceAttributes]bool{}
-	add := func(ns, group, resource, name string, verbs ...string) {
-		for _, v := range verbs {
-			n := name
-			if v == "create" || v == "list" {
-				n = ""
-			}
-			set[authv1.ResourceAttributes{Namespace: ns, Verb: v, Group: group, Resource: resource, Name: n}] = true
-		}
-	}
-	ns := in.Namespace
-
-	// Helm's release records: Secrets sh.helm.release.v1.<release>.v<N> (their revisions are not known in
-	// advance: no names).
-	add(ns, "", "secrets", "", "get", "list", "create", "update")
-	if in.PruneHistory || (in.Install && in.Atomic) {
-		add(ns, "", "secrets", "", "delete")
-	}
-	// The lock.
-	add(ns, "coordination.k8s.io", "leases", LockName(in.Release), "get", "create", "update", "delete")
-	// DCE's cluster registry and each member's identity (--fleet kpanda); never a Secret of kpanda.
-	switch {
-	case in.Registry && in.ControlPlane:
-		add("", "cluster.kpanda.io", "clusters", "", "list")
-	case in.Registry:
-		add("", "", "namespaces", "kube-system", "get")
-	}
-	if in.Install {
-		add("", "", "namespaces", ns, "get", "create")
-	}
-	// kpanda's Helm operation Jobs, looked for before any change (helmops.ActiveOperations).
-	add(ns, "batch", "jobs", "", "list")
-	for _, j := range in.Jobs {
-		add(ns, "batch", "jobs", j, "get", "delete")
-	}
-	for _, f := range in.CRDs {
-		for _, o := range decodeObjects(f) {
-			if o.Kind == "CustomResourceDefinition" {
-				add("", groupCRD, "customresourcedefinitions", o.Metadata.Name, "get", "create", "patch")
-			}
-		}
-	}
-
-	// The chart's kinds the cluster may not serve yet (their CRDs come with the chart).
-	chartKinds := map[string]manifestObject{}
-	for _, f := range in.ChartCRDs {
-		for _, o := range decodeObjects(f) {
-			if o.Kind == "CustomResourceDefinition" {
-				chartKinds[o.Spec.Group+"/"+o.Spec.Names.Kind] = o
-			}
-		}
-	}
-	resourceOf := func(o manifestObject) (group, resource, namespace string) {
-		group, version := o.group()
-		res, namespaced, ok := "", false, false
-		if mapping != nil {
-			res, namespaced, ok = mapping(group, version, o.Kind)
-		}
-		if !ok {
-			if crd, found := chartKinds[group+"/"+o.Kind]; found && crd.Spec.Names.Plural != "" {
-				res, namespaced = crd.Spec.Names.Plural, crd.Spec.Scope != "Cluster"
-			} else {
-				res, namespaced = guessResource(o.Kind), o.Metadata.Namespace != ""
-			}
-		}
-		if !namespaced {
-			return group, res, ""
-		}
-		if o.Metadata.Namespace != "" {
-			return group, res, o.Metadata.Namespace
-		}
-		return group, res, ns
-	}
-
-	type key struct{ group, resource, namespace, name string }
-	objects := func(manifest string) map[key]manifestObject {
-		m := map[key]manifestObject{}
-		for _, o := range decodeObjects([]byte(manifest)) {
-			g, r, n := resourceOf(o)
-			m[key{g, r, n, o.Metadata.Name}] = o
-		}
-		return m
-	}
-	target, previous := objects(in.Manifest), objects(in.Previous)
-	undo := in.Atomic || in.CleanupOnFail
-	for k, o := range target {
-		if _, kept := previous[k]; kept {
-			add(k.namespace, k.group, k.resource, k.name, "get", "patch")
-		} else {
-			add(k.namespace, k.group, k.resource, k.name, "get", "create")
-			if undo {
-				add(k.namespace, k.group, k.resource, k.name, "delete")
-			}
-		}
-		rbacRights(add, k.namespace, k.group, k.resource, o)
-	}
-	for k, o := range previous {
-		if _, kept := target[k]; kept {
-			continue
-		}
-		add(k.namespace, k.group, k.resource, k.name, "get", "delete")
-		if in.Atomic {
-			add(k.namespace, k.group, k.resource, k.name, "create")
-			rbacRights(add, k.namespace, k.group, k.resource, o)
-		}
-	}
-	// A resume rolls back between the interrupted and the deployed revision first: every object of either
-	// may be created, patched or deleted.
-	for _, m := range in.Resumed {
-		for k, o := range objects(m) {
-			add(k.namespace, k.group, k.resource, k.name, "get", "create", "patch", "delete")
-			rbacRights(add, k.namespace, k.group, k.resource, o)
-		}
-	}
-
-	out := make([]authv1.ResourceAttributes, 0, len(set))
-	for a := range set {
+	rs := rightSet{}
+	rs.fixed(in)
+	r := resolver{ns: in.Namespace, mapping: mapping, chartKinds: chartKinds(in.ChartCRDs)}
+	rs.objects(in, r)
+	out := make([]authv1.ResourceAttributes, 0, len(rs))
+	for a := range rs {
 		out = append(out, a)
 	}
 	slices.SortFunc(out, func(a, b authv1.ResourceAttributes) int {
@@ -227,6 +113,144 @@ func Rights(in RightsInput, mapping KindMapping) []authv1.ResourceAttributes {
 			cmp.Compare(a.Name, b.Name), cmp.Compare(a.Verb, b.Verb))
 	})
 	return out
+}
+
+// rightSet is a set of rights.
+type rightSet map[authv1.ResourceAttributes]bool
+
+func (rs rightSet) add(ns, group, resource, name string, verbs ...string) {
+	for _, v := range verbs {
+		n := name
+		if v == "create" || v == "list" {
+			n = ""
+		}
+		rs[authv1.ResourceAttributes{Namespace: ns, Verb: v, Group: group, Resource: resource, Name: n}] = true
+	}
+}
+
+// fixed adds the rights every change of in uses whatever its manifests: Helm's records, the lock, the
+// registry, the namespace, kpanda's Jobs, the Jobs deleted and the CRDs applied.
+func (rs rightSet) fixed(in RightsInput) {
+	ns := in.Namespace
+	// Helm's release records: Secrets sh.helm.release.v1.<release>.v<N> (their revisions are not known in
+	// advance: no names).
+	rs.add(ns, "", "secrets", "", "get", "list", "create", "update")
+	if in.PruneHistory || (in.Install && in.Atomic) {
+		rs.add(ns, "", "secrets", "", "delete")
+	}
+	// The lock.
+	rs.add(ns, "coordination.k8s.io", "leases", LockName(in.Release), "get", "create", "update", "delete")
+	// DCE's cluster registry and each member's identity (--fleet kpanda); never a Secret of kpanda.
+	switch {
+	case in.Registry && in.ControlPlane:
+		rs.add("", "cluster.kpanda.io", "clusters", "", "list")
+	case in.Registry:
+		rs.add("", "", "namespaces", "kube-system", "get")
+	}
+	if in.Install {
+		rs.add("", "", "namespaces", ns, "get", "create")
+	}
+	// kpanda's Helm operation Jobs, looked for before any change (helmops.ActiveOperations).
+	rs.add(ns, "batch", "jobs", "", "list")
+	for _, j := range in.Jobs {
+		rs.add(ns, "batch", "jobs", j, "get", "delete")
+	}
+	for _, f := range in.CRDs {
+		for _, o := range decodeObjects(f) {
+			if o.Kind == "CustomResourceDefinition" {
+				rs.add("", groupCRD, "customresourcedefinitions", o.Metadata.Name, "get", "create", "patch")
+			}
+		}
+	}
+}
+
+// chartKinds are the chart's kinds the cluster may not serve yet (their CRDs come with the chart).
+func chartKinds(files [][]byte) map[string]manifestObject {
+	kinds := map[string]manifestObject{}
+	for _, f := range files {
+		for _, o := range decodeObjects(f) {
+			if o.Kind == "CustomResourceDefinition" {
+				kinds[o.Spec.Group+"/"+o.Spec.Names.Kind] = o
+			}
+		}
+	}
+	return kinds
+}
+
+// resolver finds the resource and namespace of a manifest's object.
+type resolver struct {
+	ns         string
+	mapping    KindMapping
+	chartKinds map[string]manifestObject
+}
+
+func (r resolver) resourceOf(o manifestObject) (group, resource, namespace string) {
+	group, version := o.group()
+	res, namespaced, ok := "", false, false
+	if r.mapping != nil {
+		res, namespaced, ok = r.mapping(group, version, o.Kind)
+	}
+	if !ok {
+		if crd, found := r.chartKinds[group+"/"+o.Kind]; found && crd.Spec.Names.Plural != "" {
+			res, namespaced = crd.Spec.Names.Plural, crd.Spec.Scope != "Cluster"
+		} else {
+			res, namespaced = guessResource(o.Kind), o.Metadata.Namespace != ""
+		}
+	}
+	if !namespaced {
+		return group, res, ""
+	}
+	if o.Metadata.Namespace != "" {
+		return group, res, o.Metadata.Namespace
+	}
+	return group, res, r.ns
+}
+
+type objectKey struct{ group, resource, namespace, name string }
+
+func (r resolver) objects(manifest string) map[objectKey]manifestObject {
+	m := map[objectKey]manifestObject{}
+	for _, o := range decodeObjects([]byte(manifest)) {
+		g, res, n := r.resourceOf(o)
+		m[objectKey{g, res, n, o.Metadata.Name}] = o
+	}
+	return m
+}
+
+// objects adds the rights on the objects of the manifests: the target's created or patched, the
+// previous revision's deleted, and what an atomic rollback or a resume undoes.
+func (rs rightSet) objects(in RightsInput, r resolver) {
+	target, previous := r.objects(in.Manifest), r.objects(in.Previous)
+	undo := in.Atomic || in.CleanupOnFail
+	for k, o := range target {
+		if _, kept := previous[k]; kept {
+			rs.add(k.namespace, k.group, k.resource, k.name, "get", "patch")
+		} else {
+			rs.add(k.namespace, k.group, k.resource, k.name, "get", "create")
+			if undo {
+				rs.add(k.namespace, k.group, k.resource, k.name, "delete")
+			}
+		}
+		rbacRights(rs.add, k.namespace, k.group, k.resource, o)
+	}
+	for k, o := range previous {
+		if _, kept := target[k]; kept {
+			continue
+		}
+		rs.add(k.namespace, k.group, k.resource, k.name, "get", "delete")
+		if in.Atomic {
+			rs.add(k.namespace, k.group, k.resource, k.name, "create")
+			rbacRights(rs.add, k.namespace, k.group, k.resource, o)
+		}
+	}
+	// A resume rolls back between the interrupted and the deployed revision first: every object of either
+	// may be created, patched or deleted.
+	for _, m := range in.Resumed {
+		for k, o := range r.objects(m) {
+			rs.add(k.namespace, k.group, k.resource, k.name, "get", "create", "patch", "delete")
+			rbacRights(rs.add, k.namespace, k.group, k.resource, o)
+		}
+	}
 }
 
 // rbacRights adds what the RBAC API asks beyond create and patch: writing a Role or ClusterRole that grants
@@ -260,44 +284,6 @@ func guessResource(kind string) string {
 	return k + "s"
 }
 
-// planRights is Rights of every release the plan changes, by context.
-func planRights(cfg Config, ws []*work) map[string][]authv1.ResourceAttributes {
-	out := map[string][]authv1.ResourceAttributes{}
-	for _, w := range ws {
-		p := w.plan
-		if p.Action != ActionUpgrade && p.Action != ActionInstall && p.Action != ActionResume {
-			continue
-		}
-		in := RightsInput{Namespace: cfg.Namespace, Release: w.target.Release, Manifest: w.manifest,
-			Install: p.Action == ActionInstall, Atomic: cfg.Atomic, CleanupOnFail: cfg.CleanupOnFail, PruneHistory: cfg.MaxHistory > 0,
-			Registry: cfg.Scope.Registry, ControlPlane: w.target.Role == fleet.RoleControlPlane}
-		if b := baseRelease(w); b != nil && !in.Install {
-			in.Previous = b.Manifest
-		}
-		if p.Action == ActionResume {
-			in.Resumed = append(in.Resumed, in.Previous)
-			if w.last != nil {
-				in.Resumed = append(in.Resumed, w.last.Manifest)
-			}
-		}
-		for _, s := range p.Steps {
-			if s.Kind == StepJobs {
-				in.Jobs = append(in.Jobs, upgradepath.AdmissionJobs...)
-			}
-		}
-		for _, f := range w.crds {
-			in.CRDs = append(in.CRDs, f.Data)
-		}
-		if w.chart != nil {
-			for _, f := range w.chart.CRDFiles() {
-				in.ChartCRDs = append(in.ChartCRDs, f.Data)
-			}
-		}
-		out[p.Context] = append(out[p.Context], Rights(in, ClusterKindMapping(w.cluster))...)
-	}
-	return out
-}
-
 // ClusterKindMapping is the REST mapping of the cluster's kinds (nil when it cannot be had).
 func ClusterKindMapping(c *kube.Cluster) KindMapping {
 	if c == nil || c.Getter == nil {
@@ -314,20 +300,4 @@ func ClusterKindMapping(c *kube.Cluster) KindMapping {
 		}
 		return rm.Resource.Resource, rm.Scope.Name() == meta.RESTScopeNameNamespace, true
 	}
-}
-
-// doctorAccess is rights in the permissions check's terms.
-func doctorAccess(rights map[string][]authv1.ResourceAttributes) map[string][]doctor.Access {
-	if rights == nil {
-		return nil
-	}
-	out := make(map[string][]doctor.Access, len(rights))
-	for ctx, list := range rights {
-		acc := make([]doctor.Access, 0, len(list))
-		for _, r := range list {
-			acc = append(acc, doctor.Access{Verb: r.Verb, Group: r.Group, Resource: r.Resource, Namespace: r.Namespace, Name: r.Name})
-		}
-		out[ctx] = acc
-	}
-	return out
 }
