@@ -483,17 +483,17 @@ func TestWavesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"upgrade", "--pause-after-canary"}, "--canary"},
-		{[]string{"upgrade", "--max-parallel", "0"}, "--max-parallel"},
-		{[]string{"upgrade", "--max-failures", "-1"}, "--max-failures"},
-		{[]string{"upgrade", "--events", "-"}, "jsonl"},
-		{[]string{"rollback", "--max-parallel", "0"}, "--max-parallel"},
-		{[]string{"rollback", "--events", "-"}, "jsonl"},
+		{[]string{"upgrade", "--pause-after-canary"}, "--pause-after-canary needs --canary"},
+		{[]string{"upgrade", "--max-parallel", "0"}, "--max-parallel must be at least 1"},
+		{[]string{"upgrade", "--max-failures", "-1"}, "--max-failures must not be negative"},
+		{[]string{"upgrade", "--events", "-"}, "-o jsonl"},
+		{[]string{"rollback", "--max-parallel", "0"}, "--max-parallel must be at least 1"},
+		{[]string{"rollback", "--events", "-"}, "-o jsonl"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			r := Skoala(t, append(c.args, "--yes")...)
-			if r.Code != 2 || !strings.Contains(r.Stderr, c.want) || r.Stdout != "" {
+			if r.Code != 2 || !strings.Contains(r.Stderr, c.want) || strings.Contains(r.Stderr, "unknown flag") || r.Stdout != "" {
 				t.Errorf("exit %d, want 2, nothing on stdout and %q on stderr\n%s", r.Code, c.want, r)
 			}
 		})
