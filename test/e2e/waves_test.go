@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,8 +26,10 @@ const wavesDSNPassword = "W4ves-Canary-Pw"
 var wavesWorkspaces = []string{"workspace-1", "workspace-2", "workspace-3"}
 
 // revision is one Helm revision of a release: when Helm began it (helm history's `updated`, nanoseconds)
-// and when Helm last wrote its record (the release Secret's modifiedAt label, whole seconds: the end of
-// the operation, when Helm marked it deployed or failed).
+// and when its record was last written (the newest time of the release Secret's managedFields, whole
+// seconds: the end of the operation, when Helm marked it deployed or failed; a later revision that
+// supersedes it writes it again, so it is read right after the run). The Secret's modifiedAt label is no
+// clock: the Helm 4 SDK carries it over from the previous revision.
 type revision struct {
 	Context, Release string
 	Revision         int
@@ -38,7 +39,7 @@ type revision struct {
 
 func (r revision) String() string {
 	return fmt.Sprintf("%s/%s r%d %s %s [%s .. %s]", r.Context, r.Release, r.Revision, r.Chart, r.Status,
-		r.Start.Format("15:04:05.000"), r.End.Format("15:04:05"))
+		r.Start.UTC().Format("15:04:05.000"), r.End.UTC().Format("15:04:05"))
 }
 
 // helmRevisionTimes reads the newest revision of a release with the real helm CLI and its record's last write.
@@ -55,13 +56,25 @@ func helmRevisionTimes(t *testing.T, kubeContext, ns, release string) revision {
 		t.Fatalf("helm history of %s/%s: %v\n%s", kubeContext, release, err, r)
 	}
 	s := MustKubectl(t, "--context", kubeContext, "-n", ns, "get", "secret", fmt.Sprintf("sh.helm.release.v1.%s.v%d", release, h[0].Revision),
-		"-o", "jsonpath={.metadata.labels.modifiedAt}")
-	sec, err := strconv.ParseInt(strings.TrimSpace(s.Stdout), 10, 64)
-	if err != nil {
-		t.Fatalf("%s/%s r%d: the release Secret has no modifiedAt label: %q", kubeContext, release, h[0].Revision, s.Stdout)
+		"-o", "json", "--show-managed-fields")
+	var sec struct {
+		Metadata struct {
+			ManagedFields []struct {
+				Time time.Time `json:"time"`
+			} `json:"managedFields"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(s.Stdout), &sec); err != nil || len(sec.Metadata.ManagedFields) == 0 {
+		t.Fatalf("%s/%s r%d: the release Secret has no managedFields (%v)", kubeContext, release, h[0].Revision, err)
+	}
+	var end time.Time
+	for _, m := range sec.Metadata.ManagedFields {
+		if m.Time.After(end) {
+			end = m.Time
+		}
 	}
 	return revision{Context: kubeContext, Release: release, Revision: h[0].Revision, Status: h[0].Status,
-		Chart: h[0].Chart, Start: h[0].Updated, End: time.Unix(sec, 0)}
+		Chart: h[0].Chart, Start: h[0].Updated, End: end}
 }
 
 // wavesFleet is the fleet of the waves test: skoala on global, skoala-init on workspace-1..3.
@@ -338,8 +351,13 @@ func TestWaves(t *testing.T) {
 			w.want(t, after, "0.33.2", "workspace-1")
 		}
 		for _, c := range []string{"workspace-2", "workspace-3"} {
-			if n := len(of(evs, "helm-start", c)) + len(of(evs, "lock", c)) + len(of(evs, "backup", c)); n != 0 {
-				t.Errorf("%s: %d lock/backup/helm-start events after the canary failed", c, n)
+			if n := len(of(evs, "helm-start", c)) + len(of(evs, "jobs", c)) + len(of(evs, "crds", c)); n != 0 {
+				t.Errorf("%s: %d jobs/crds/helm-start events after the canary failed", c, n)
+			}
+			for _, d := range of(evs, "release-done", c) {
+				if d.Outcome == "upgraded" {
+					t.Errorf("%s: %+v after the canary failed", c, d)
+				}
 			}
 		}
 	})
