@@ -385,7 +385,7 @@ func TestWaves(t *testing.T) {
 		same(t, before, mid, "global", "workspace-2", "workspace-3")
 
 		s := Skoala(t, append([]string{"status"}, fleetArgs[:4]...)...)
-		if !strings.Contains(s.Stdout+s.Stderr, "paused") || !strings.Contains(s.Stdout+s.Stderr, "upgrade --resume") {
+		if !strings.Contains(s.Stdout+s.Stderr, "paused") || !strings.Contains(s.Stdout+s.Stderr, "--resume "+pausedRun) {
 			t.Errorf("status does not show the paused run and how to continue it:\n%s", s)
 		}
 
