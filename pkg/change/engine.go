@@ -27,6 +27,7 @@ import (
 // context's: an interruption).
 func Execute(ctx context.Context, d Deps, cfg Config, changes []*Change) (*Outcome, error) {
 	x := &run{d: d.withDefaults(), cfg: cfg, all: changes, out: &Outcome{}, inflight: map[*Change]bool{}}
+	x.runFn = x.runRelease
 	for _, c := range changes {
 		if !c.Passive {
 			x.todo = append(x.todo, c)
@@ -43,6 +44,18 @@ func Execute(ctx context.Context, d Deps, cfg Config, changes []*Change) (*Outco
 	}
 	err := x.run(ctx)
 	return x.out, err
+}
+
+// Announce sends the plan events of changes that will not be executed (a dry run, a refused or
+// unconfirmed plan): their run is "" (there is no journal entry).
+func Announce(d Deps, cfg Config, changes []*Change) {
+	d = d.withDefaults()
+	Schedule(changes, cfg.Waves)
+	for _, c := range changes {
+		e := PlanEvent(c, cfg.Namespace)
+		e.Verb = cfg.Verb
+		d.Observe(e)
+	}
 }
 
 // PlanEvent is the plan event of c, a release in namespace ns.
@@ -73,6 +86,8 @@ type run struct {
 	out      *Outcome
 	inflight map[*Change]bool
 	stop     bool
+	// runFn runs one change's steps (x.runRelease; the scheduler's tests give a fake).
+	runFn func(context.Context, *Change) bool
 }
 
 func (x *run) run(ctx context.Context) error {

@@ -138,8 +138,11 @@ func (x *run) runOne(ctx context.Context, c *Change) {
 	x.mu.Unlock()
 	x.emit(Event{Type: EventReleaseStart, Context: c.Context, Release: c.Release})
 	x.jr.update(x)
-	rctx, cancel := c.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the release
-	ok := x.runRelease(rctx, c)
+	rctx, cancel := context.WithCancel(ctx)
+	if c.lock != nil {
+		rctx, cancel = c.lock.Bind(ctx) // issue 12 §1: a lost lock cancels the release
+	}
+	ok := x.runFn(rctx, c)
 	cancel()
 	if ok && ctx.Err() != nil {
 		x.fail(c, OutcomeInterrupted, "interrupted: "+ctx.Err().Error(), "")

@@ -62,6 +62,23 @@ func Execute(ctx context.Context, d Deps, cfg Config, rep *Report, st *State) er
 	return err
 }
 
+// Announce sends the plan events of a plan that is not executed (a dry run, refused, not confirmed).
+func Announce(d Deps, cfg Config, rep *Report, st *State) {
+	states := map[string]ReleaseState{}
+	for _, rs := range st.Releases {
+		states[rs.Target.Context+"/"+rs.Target.Release] = rs
+	}
+	var changes []*change.Change
+	for i := range rep.Releases {
+		rp := &rep.Releases[i]
+		if rs := states[rp.Context+"/"+rp.Release]; Active(rp.Action) && rs.Cluster != nil {
+			changes = append(changes, &change.Change{Context: rp.Context, Role: rp.Role, Release: rp.Release, Chart: rp.Chart,
+				Action: rp.Action, FromVersion: rp.From, ToVersion: rp.To, FromRevision: rp.FromRevision})
+		}
+	}
+	change.Announce(change.Deps{Observe: d.Observe}, engineConfig(cfg, rep, st, len(changes)), changes)
+}
+
 func successMessage(n int) string {
 	return fmt.Sprintf("%d release(s) rolled back and verified", n)
 }

@@ -15,16 +15,17 @@ import (
 // Execute carries out a runnable plan with the change engine (pkg/change): locks, then backups of every
 // release, then the releases in waves, control plane first, stopping as the failure budget says. It
 // returns the plan's report with the outcome of the run and of each release (also with an error, which
-// is only the context's: an interruption). A plan that is not Runnable is returned as it is, and nothing
-// is observed.
+// is only the context's: an interruption). A plan that is not Runnable is returned as it is: only its
+// plan events are observed.
 func Execute(ctx context.Context, d Deps, p *Planned) (*Report, error) {
-	if !p.Runnable() {
-		return p.Report, nil
-	}
 	d = d.withDefaults()
 	changes := make([]*change.Change, len(p.works))
 	for i, w := range p.works {
 		changes[i] = w.change(p.cfg, d.Now())
+	}
+	if !p.Runnable() {
+		change.Announce(change.Deps{Observe: d.Observe}, p.engineConfig(), changes)
+		return p.Report, nil
 	}
 	out, err := change.Execute(ctx, change.Deps{Guard: d.Guard, Observe: d.Observe, Now: d.Now}, p.engineConfig(), changes)
 	rep := p.Report

@@ -34,6 +34,9 @@ func AddWaveFlags(cmd *cobra.Command, f *WaveFlags) {
 	fs.IntVar(&f.MaxParallel, "max-parallel", f.MaxParallel, "How many workspace releases change at once (the control plane and the canary always alone)")
 	fs.IntVar(&f.MaxFailures, "max-failures", f.MaxFailures, "How many failed workspace releases the run tolerates before no other release starts (releases in flight finish)")
 	fs.StringVar(&f.Events, "events", f.Events, "Write the run's events as JSON lines (schema skoala.events/v1) to this file (- for stdout, with -o jsonl)")
+	if o := fs.Lookup("output"); o != nil {
+		o.Usage += ", or jsonl (the event stream on stdout, nothing else there)"
+	}
 }
 
 // ValidateWaves checks the wave flags and -o jsonl; output is -o. It returns whether -o jsonl was given

@@ -108,6 +108,10 @@ func (o *Options) Run(ctx context.Context) error {
 		return gatherError(ctx, err)
 	}
 	if stop, err := o.confirm(rep); stop {
+		rollback.Announce(deps, cfg, rep, st)
+		if cerr := sink.Close(rep.Outcome, err); cerr != nil && err == nil {
+			return exit.New(exit.Failure, cerr, "")
+		}
 		return err
 	}
 	runErr := rollback.Execute(ctx, deps, cfg, rep, st)
