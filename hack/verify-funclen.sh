@@ -19,3 +19,4 @@ if [ -n "$bad" ]; then
   echo "Split them: a step each (see pkg/change/release.go)." >&2
   exit 1
 fi
+echo "verify-funclen: ok (no function over $MAX lines in pkg/change, pkg/upgrade, pkg/rollback)"

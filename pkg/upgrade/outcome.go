@@ -78,7 +78,7 @@ func (p *Planned) PreflightInput() PreflightInput {
 		if in.TargetVersion == "" || semver.Compare(rp.To, in.TargetVersion) > 0 {
 			in.TargetVersion = rp.To
 		}
-		if rp.Action == ActionResume || (w.last != nil && w.last.Status != "deployed") {
+		if rp.Action == ActionResume || (w.last != nil && w.last.Status != "deployed") || p.touched(rp) {
 			in.Recovering[rp.Context] = true
 		}
 	}
@@ -120,4 +120,14 @@ func (p *Planned) Cancel() {
 	p.stopped = true
 	p.Report.Outcome = OutcomeCancelled
 	p.Report.Message = "cancelled: nothing was changed"
+}
+
+// touched reports whether the run this plan resumes began to change rp (its steps may have left the
+// release half-prepared: the admission Jobs deleted, CRDs applied), which the upgrade repairs.
+func (p *Planned) touched(rp *ReleasePlan) bool {
+	if p.run == nil {
+		return false
+	}
+	jr := p.run.Find(rp.Context, rp.Release)
+	return jr != nil && jr.Outcome != OutcomeNotStarted && jr.Outcome != OutcomeUpToDate
 }

@@ -113,8 +113,9 @@ type Planned struct {
 	Offline bool
 	cfg     Config
 	works   []*work
-	// resume is the journal run this plan continues ("" for a new run).
+	// resume is the journal run this plan continues ("" for a new run), run its record.
 	resume string
+	run    *journal.Run
 	// stopped is set once the plan must not run: refused, a dry run, nothing to do, failed checks, not
 	// confirmed.
 	stopped bool
@@ -206,7 +207,7 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	for i, w := range ws {
 		w.plan = &rep.Releases[i]
 	}
-	p := &Planned{Report: rep, Offline: src.repo == nil, cfg: cfg, works: ws, resume: rep.Resumes}
+	p := &Planned{Report: rep, Offline: src.repo == nil, cfg: cfg, works: ws, resume: rep.Resumes, run: run}
 	p.decideOutcome()
 	return p, nil
 }
