@@ -30,8 +30,8 @@ func (m *measurer) wavesReset(real []string) func(context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = m.e.helm(ctx, "upgrade", "skoala-init", repoName+"/skoala-init", "--version", wavesFromV, "--kube-context", c,
-					"-n", nsWaves, "--reuse-values", "--history-max", "10", "--wait", "--timeout", "3m")
+				_, errs[i] = m.e.helm(ctx, "upgrade", "--install", "skoala-init", repoName+"/skoala-init", "--version", wavesFromV, "--kube-context", c,
+					"-n", nsWaves, "--create-namespace", "--reuse-values", "--history-max", "10", "--wait", "--timeout", "3m")
 			}()
 		}
 		wg.Wait()
