@@ -30,6 +30,11 @@ func (m *measurer) wavesReset(real []string) func(context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// The chart's admission Jobs have an immutable pod template: deleted first, as upgrade does.
+				if _, errs[i] = m.e.kubectl(ctx, "--context", c, "-n", nsWaves, "delete", "job", "gateway-api-admission",
+					"gateway-api-admission-patch", "--ignore-not-found", "--wait"); errs[i] != nil {
+					return
+				}
 				_, errs[i] = m.e.helm(ctx, "upgrade", "--install", "skoala-init", repoName+"/skoala-init", "--version", wavesFromV, "--kube-context", c,
 					"-n", nsWaves, "--create-namespace", "--reuse-values", "--history-max", "10", "--wait", "--timeout", "3m")
 			}()
