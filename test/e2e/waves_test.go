@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -216,6 +217,17 @@ func noSecret(t *testing.T, r Result) {
 	}
 }
 
+// resumeCommand is the arguments of the 'kubectl skoala upgrade ... --resume RUN' command that status printed
+// for run (the form the operator copies), without 'kubectl skoala'.
+func resumeCommand(t *testing.T, status Result, run string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`kubectl skoala (upgrade [^'"\n]*--resume[ =]` + regexp.QuoteMeta(run) + `)`).FindStringSubmatch(status.Stdout + status.Stderr)
+	if m == nil {
+		t.Fatalf("status names no 'kubectl skoala upgrade ... --resume %s' to continue the run:\n%s", run, status)
+	}
+	return strings.Fields(m[1])
+}
+
 // cordon makes new pods of a cluster unschedulable (its one kwok node), until the returned func runs.
 func cordon(t *testing.T, kubeContext string) func() {
 	t.Helper()
@@ -385,12 +397,12 @@ func TestWaves(t *testing.T) {
 		same(t, before, mid, "global", "workspace-2", "workspace-3")
 
 		s := Skoala(t, append([]string{"status"}, fleetArgs[:4]...)...)
-		if !strings.Contains(s.Stdout+s.Stderr, "paused") || !strings.Contains(s.Stdout+s.Stderr, "--resume "+pausedRun) {
-			t.Errorf("status does not show the paused run and how to continue it:\n%s", s)
+		if !strings.Contains(s.Stdout+s.Stderr, "paused") {
+			t.Errorf("status does not show the paused run:\n%s", s)
 		}
-
+		// The command status gives to continue, run as given (plus where the backups and events go).
 		ev = writtenDir(t, "events-resumed.jsonl")
-		r = Skoala(t, append(append([]string{"upgrade"}, fleetArgs...), "--resume", pausedRun, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
+		r = Skoala(t, append(resumeCommand(t, s, pausedRun), "--backup-dir", w.backups, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
 		noSecret(t, r)
 		if r.Code != 0 {
 			t.Fatalf("the resumed run exited %d, want 0\n%s", r.Code, r)
@@ -442,8 +454,9 @@ func TestWaves(t *testing.T) {
 		evs := w.events(t, ev, false)
 		killedRun = runOf(t, evs)
 
+		s := Skoala(t, append([]string{"status"}, fleetArgs[:4]...)...)
 		ev = writtenDir(t, "events-resumed.jsonl")
-		r := Skoala(t, append(append([]string{"upgrade"}, fleetArgs...), "--resume", killedRun, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
+		r := Skoala(t, append(resumeCommand(t, s, killedRun), "--backup-dir", w.backups, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
 		noSecret(t, r)
 		if r.Code != 0 {
 			t.Fatalf("the resumed run exited %d, want 0\n%s", r.Code, r)
