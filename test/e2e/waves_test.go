@@ -454,15 +454,18 @@ func TestWaves(t *testing.T) {
 		evs := w.events(t, ev, false)
 		killedRun = runOf(t, evs)
 
-		s := Skoala(t, append([]string{"status"}, fleetArgs[:4]...)...)
+		// --resume alone: the newest paused, failed or killed run, which is the killed one.
 		ev = writtenDir(t, "events-resumed.jsonl")
-		r := Skoala(t, append(resumeCommand(t, s, killedRun), "--backup-dir", w.backups, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
+		r := Skoala(t, append(append([]string{"upgrade"}, fleetArgs...), "--resume", "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
 		noSecret(t, r)
 		if r.Code != 0 {
 			t.Fatalf("the resumed run exited %d, want 0\n%s", r.Code, r)
 		}
 		evs = w.events(t, ev, true)
 		checkDone(t, evs, 0)
+		if got := runOf(t, evs); got != killedRun {
+			t.Errorf("--resume continued run %s, want the killed run %s", got, killedRun)
+		}
 		after := w.all(t)
 		w.want(t, after, "0.57.2", "global", "workspace-1", "workspace-2", "workspace-3")
 		same(t, atKill, after, "global", "workspace-1", "workspace-2")
