@@ -52,6 +52,11 @@ func TestEveryTypeValidates(t *testing.T) {
 	if len(evs) != len(good) || evs[7].Kind != "Deployment" || *evs[12].ExitCode != 3 || *evs[0].Wave != 0 {
 		t.Errorf("decoded %+v", evs)
 	}
+	// An install that failed before its helm call ends at revision 0.
+	failed := strings.Replace(good[10], `"to_revision":3`, `"to_revision":0`, 1)
+	if _, err := v.Stream(strings.NewReader(stream([]string{failed, good[12]}))); err != nil {
+		t.Errorf("release-done at revision 0: %v", err)
+	}
 	// A dry run's plan and done events have no run id yet.
 	dry := strings.Replace(stream([]string{good[0], good[12]}), `"run":"20261206T080000-ab12"`, `"run":""`, -1)
 	if _, err := v.Stream(strings.NewReader(dry)); err != nil {
@@ -78,6 +83,7 @@ func TestBadEventsAreRejected(t *testing.T) {
 		"an exit code outside the set":   full(`"type":"done","outcome":"upgraded","exit_code":7`),
 		"an empty run id in a lock":      strings.Replace(full(good[2]), `"run":"20261206T080000-ab12"`, `"run":""`, 1),
 		"a helm action outside the enum": full(`"type":"helm-start","context":"global","release":"skoala","action":"template"`),
+		"a rollback to revision 0":       full(`"type":"rollback","context":"global","release":"skoala","to_revision":0`),
 		"not JSON":                       `{"schema":`,
 	}
 	for name, line := range cases {
