@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hack/tools.sh builds the pinned binaries the local fleet and the e2e tests need, from the Go module proxy,
 # into .cache/bin. Each binary is rebuilt only when its pinned version changes (a stamp file records it).
-# Usage: hack/tools.sh [all|fleet|helm3|helm4|krew|toxiproxy|registry|crane|fuzz-go|...]
+# Usage: hack/tools.sh [all|fleet|helm3|helm4|krew|toxiproxy|registry|crane|deadcode|fuzz-go|...]
 # (fuzz-go is not a binary: it fetches the Go toolchain hack/fuzz.sh runs on into the Go module cache.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +17,9 @@ HELM4_VERSION=v4.3.2
 KREW_VERSION=v0.4.3
 TOXIPROXY_VERSION=v2.12.0
 REGISTRY_VERSION=v3.1.2
+# deadcode (hack/verify-deadcode.sh): golang.org/x/tools' unreachable-function finder, ~20 s cold (x/tools is
+# in the module cache already: the module's go.sum has it)
+DEADCODE_VERSION=v0.51.0
 # crane: the reference of the images-push benchmark, from the go-containerregistry version the plugin uses
 CRANE_VERSION=$(sed -n 's#^[[:space:]]*github.com/google/go-containerregistry \(v[^ ]*\).*#\1#p' "$ROOT/go.mod" | head -1)
 
@@ -127,12 +130,13 @@ fetch_fuzz_go() { "$ROOT/hack/fuzz.sh" --fetch; }
 build_registry() { goinstall registry "$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"; }
 # crane (go-containerregistry's CLI), for make bench's images push comparison only.
 build_crane() { goinstall crane "$CRANE_VERSION" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"; }
+build_deadcode() { goinstall deadcode "$DEADCODE_VERSION" "golang.org/x/tools/cmd/deadcode@$DEADCODE_VERSION"; }
 build_toxiproxy() { goinstall toxiproxy-server "$TOXIPROXY_VERSION" "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"; }
 
 targets=${*:-all}
 for t in $targets; do
   case $t in
-    all) build_control_plane; build_kwok; build_helm3; build_helm4; build_krew; build_registry; fetch_fuzz_go ;;
+    all) build_control_plane; build_kwok; build_helm3; build_helm4; build_krew; build_registry; build_deadcode; fetch_fuzz_go ;;
     fleet) build_control_plane; build_kwok; build_helm3 ;;
     control-plane) build_control_plane ;;
     kwok) build_kwok ;;
@@ -142,7 +146,8 @@ for t in $targets; do
     toxiproxy) build_toxiproxy ;;
     registry) build_registry ;;
     crane) build_crane ;;
+    deadcode) build_deadcode ;;
     fuzz-go) fetch_fuzz_go ;;
-    *) echo "hack/tools.sh: unknown target $t (all, fleet, control-plane, kwok, helm3, helm4, krew, toxiproxy, registry, crane, fuzz-go)" >&2; exit 2 ;;
+    *) echo "hack/tools.sh: unknown target $t (all, fleet, control-plane, kwok, helm3, helm4, krew, toxiproxy, registry, crane, deadcode, fuzz-go)" >&2; exit 2 ;;
   esac
 done

@@ -109,7 +109,7 @@ func mainErr() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep the fixtures, the latency proxies and a fleet this run started")
 	flag.BoolVar(&o.cleanup, "cleanup", false, "only remove what -keep left: the fixtures' namespaces and the latency proxies (the fleet stays)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target is missed, not only a request budget")
-	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,requests,images,baseline,verify,waves; baseline only with -baseline)")
+	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,kpanda,requests,images,baseline,verify,waves; baseline only with -baseline)")
 	flag.IntVar(&o.clusters, "clusters", 4, "CLUSTERS for hack/fleet.sh up when the fleet is not up (the waves section needs 4: global and three workspaces)")
 	flag.IntVar(&o.revisions, "revisions", 200, "revisions of the long-history release")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time allowed for one command")
@@ -175,7 +175,7 @@ func mainErr() int {
 }
 
 // sectionNames are the sections in the order they run.
-var sectionNames = []string{"startup", "single", "history", "fleet", "requests", "images", "baseline", "verify", "waves"}
+var sectionNames = []string{"startup", "single", "history", "fleet", "kpanda", "requests", "images", "baseline", "verify", "waves"}
 
 func knownSection(s string) bool {
 	for _, n := range sectionNames {
@@ -235,7 +235,7 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		Plugin: o.plugin, Baseline: o.baseline, Helm: e.Helm, Kubectl: e.Kubectl}
 	logf("machine: %d cores, load %s", runtime.NumCPU(), res.Machine.LoadStart)
 
-	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("requests") || o.want("baseline") || o.want("verify") || o.want("waves")
+	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("kpanda") || o.want("requests") || o.want("baseline") || o.want("verify") || o.want("waves")
 	if !needCluster && o.want("images") { // the fleet's registry only: no latency proxies, no fixtures
 		if err := e.ensureFleet(ctx, o.clusters); err != nil {
 			return nil, err
@@ -279,6 +279,7 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		{"single", m.single},
 		{"history", m.history},
 		{"fleet", m.fleet},
+		{"kpanda", m.kpanda},
 		{"requests", m.requests},
 		{"images", m.images},
 		{"baseline", m.baseline},

@@ -1,15 +1,11 @@
 package backup
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 const dsnValue = `skoala:Pa$$w0rd:@/?&=x@tcp(mysql.mcamel-system.svc:3306)/skoala?charset=utf8&parseTime=true`
@@ -115,22 +111,4 @@ func TestEnsureDirWarnsWhenOpen(t *testing.T) {
 	if err != nil || !strings.Contains(w, "chmod 700") {
 		t.Fatalf("%q %v", w, err)
 	}
-}
-
-func TestRender(t *testing.T) {
-	e := Entry{Meta: meta(), Path: "/b/x.yaml", ModeString: "-rw-------", Mode: 0o600}
-	e.Kind = KindValues
-	r := &Report{Schema: SchemaVersion, Dir: "/b", Entries: []Entry{e}, List: true}
-	var buf bytes.Buffer
-	if err := r.WriteTable(&buf, render.NewPalette(&buf, false)); err != nil {
-		t.Fatal(err)
-	}
-	golden.Assert(t, "list.txt", buf.Bytes())
-	buf.Reset()
-	r = &Report{Schema: SchemaVersion, Dir: "/b", Backups: []ReleaseBackup{{Meta: meta(), Files: []Written{{Path: "/b/x.yaml", Kind: KindValues}, {Path: "/b/x.redacted.yaml", Kind: KindValues, Redacted: true}}}}}
-	_ = r.WriteTable(&buf, render.NewPalette(&buf, false))
-	golden.Assert(t, "written.txt", buf.Bytes())
-	buf.Reset()
-	_ = r.WriteJSON(&buf)
-	golden.Assert(t, "written.json", buf.Bytes())
 }

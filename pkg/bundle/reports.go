@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
+	"github.com/skoala-dev/kubectl-skoala/pkg/encode"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
@@ -20,7 +21,7 @@ func StatusReport(src fleet.ClusterSource, env helmsdk.Env, repo string, cfg sta
 		rep := status.Gather(ctx, src, cfg)
 		rep.Warnings = append(rep.Warnings, warnings...)
 		var b bytes.Buffer
-		err := rep.WriteJSON(&b)
+		err := encode.JSON(&b, rep)
 		return b.Bytes(), err
 	}}
 }
@@ -33,7 +34,7 @@ func DoctorReport(deps doctor.Deps, cfg doctor.Config) Report {
 			return nil, err
 		}
 		var b bytes.Buffer
-		err = rep.WriteJSON(&b)
+		err = encode.JSON(&b, rep)
 		return b.Bytes(), err
 	}}
 }
@@ -46,7 +47,7 @@ func VerifyReport(src fleet.ClusterSource, cfg verify.Config) Report {
 		cfg.Images, cfg.Chart, cfg.Provenance = nil, nil, nil
 		rep := verify.Gather(ctx, src, cfg)
 		var b bytes.Buffer
-		err := rep.WriteJSON(&b)
+		err := encode.JSON(&b, rep)
 		return b.Bytes(), err
 	}}
 }

@@ -3,14 +3,10 @@
 package catalog
 
 import (
-	"fmt"
-	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/semver"
 	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
@@ -86,55 +82,4 @@ func Build(idx *helmsdk.Index, repo *helmsdk.RepoStatus, charts []string, all bo
 		rep.Charts = append(rep.Charts, cr)
 	}
 	return rep
-}
-
-// WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
-// WriteTable writes a table per chart, as 'helm search repo --versions' does, with the installed versions
-// marked.
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
-	var b strings.Builder
-	if r.Repository != nil {
-		fmt.Fprintf(&b, "repository: %s (%s)\n\n", r.Repository.Name, r.Repository.URL)
-	}
-	for i, c := range r.Charts {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		rows := make([][]render.Cell, 0, len(c.Versions))
-		for _, v := range c.Versions {
-			note := ""
-			lvl := render.None
-			switch {
-			case len(v.InstalledOn) > 0:
-				note = "installed: " + strings.Join(v.InstalledOn, ", ")
-				lvl = render.OK
-			case v.Latest:
-				note = "latest"
-			case v.Prerelease:
-				note = "pre-release"
-				lvl = render.Unknown
-			}
-			if v.Latest && len(v.InstalledOn) > 0 {
-				note = "latest, " + note
-			}
-			rows = append(rows, []render.Cell{
-				render.C(c.Chart), render.C(v.Version), render.C(v.AppVersion),
-				render.C(v.Created.Format("2006-01-02")), render.L(lvl, note),
-			})
-		}
-		b.WriteString(p.Table([]string{"chart", "version", "app version", "created", ""}, rows))
-		if len(c.Versions) == 0 {
-			fmt.Fprintf(&b, "no versions of %s in the index\n", c.Chart)
-		}
-	}
-	for _, wm := range r.Warnings {
-		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), wm)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -120,11 +120,13 @@ func (f *FleetFlags) resolveKpanda(g *Globals, cp string) ([]fleet.Target, error
 	out := []fleet.Target{{Context: cp, Role: fleet.RoleControlPlane, Release: f.SkoalaRelease}}
 	var unreached []fleet.Target
 	f.Unreached = nil
+	proven := []fleet.Target{out[0]}
 	for _, m := range found.Members {
 		t := fleet.Target{Context: m.Context, Role: fleet.RoleWorkspace, Release: f.InitRelease, Registered: m.Cluster.Name}
 		switch {
 		case m.Reached() && m.Context != "":
 			out = append(out, t)
+			proven = append(proven, t)
 		case m.Reached():
 			t.Context = m.Cluster.Name
 			out = append(out, t)
@@ -136,6 +138,7 @@ func (f *FleetFlags) resolveKpanda(g *Globals, cp string) ([]fleet.Target, error
 		}
 	}
 	g.Clusters = src
+	saveGuess(fac, cp, proven)
 	return append(out, unreached...), nil
 }
 

@@ -130,7 +130,7 @@ func verbPath(c *cobra.Command) string {
 }
 
 // Main runs the command line and returns the exit code. It is the one place that prints an error. Every
-// byte the verbs write to stdout and stderr goes through the redactor (redact.Writer), and so does the
+// byte the verbs write to stdout and stderr goes through the redactor (redact.ScrubWriter), and so does the
 // final error line and its hint. Cobra's own help and usage text (static text of this tool, where
 // "user:password@tcp(...)" is a placeholder) is written to the streams as they are.
 func Main(streams genericiooptions.IOStreams, args []string) int {

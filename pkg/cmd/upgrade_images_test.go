@@ -1,9 +1,13 @@
 package cmd
 
 import (
+	"context"
+	"encoding/pem"
 	"io"
 	"log"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,7 +25,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
+	"github.com/skoala-dev/kubectl-skoala/pkg/images/imagestest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
@@ -94,6 +100,8 @@ func TestImagesVerb(t *testing.T) {
 		cases = append(cases, cmdTestCase{name: "images list --chart -o " + o, golden: "images-list-" + o, clusters: chartFleet(),
 			args: append([]string{"images", "list", "-w", "workspace-1", "--image-registry", "registry.site:5000", "-o", o}, testCharts...)})
 	}
+	cases = append(cases, cmdTestCase{name: "images list of a workspace chart for the control plane alone: no release uses it, exit 1 with a hint",
+		golden: "images-list-no-release", code: 1, clusters: chartFleet(), args: []string{"images", "list", "--chart", "testdata/charts/skoala-init"}})
 	// images check over go-containerregistry's in-memory registry (plain HTTP): every image of the fleet
 	// but seata-operator's is there. (The address masked is 127.0.0.1 and an ephemeral port, always of five
 	// digits on Linux: the table's columns stay where the golden has them.)
@@ -106,6 +114,57 @@ func TestImagesVerb(t *testing.T) {
 		cases = append(cases, cmdTestCase{name: "images check -o " + o + ": a missing image exits 3", golden: "images-check-" + o, code: 3, clusters: chartFleet(), mask: mask, args: checkArgs(o)})
 	}
 	runCmdTests(t, cases)
+}
+
+// TestUpgradeBundleRefusal: upgrade --bundle refuses (exit 3, nothing changed) when the registry lacks an
+// image of the bundle's chart, and prints the check's report in the -o format: the missing images are in
+// the JSON and YAML too (it was a table whatever -o said).
+func TestUpgradeBundleRefusal(t *testing.T) {
+	host, caFile := emptyTLSRegistry(t)
+	files, err := imagestest.ChartDirFiles("testdata/charts/skoala", "0.57.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command runs in the bundle's folder and names it relatively: the fix command in the output is then
+	// as long on every run (YAML folds long lines). The goldens are read from the package's folder.
+	pkgDir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundleDir := t.TempDir()
+	const bundle = "skoala_0.57.2.bundle.tar"
+	if err := imagestest.WriteBundle(filepath.Join(bundleDir, bundle), []string{"release.daocloud.io/skoala/hive:v0.57.2"}, files, "s390x", "r22", 16); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{"table", "json", "yaml"} {
+		t.Run("upgrade --bundle -o "+o+": a missing image exits 3, its report in that format", func(t *testing.T) {
+			t.Chdir(bundleDir)
+			stdout, stderr, code := runCmd(t, context.Background(), cmdTestCase{clusters: chartFleet(), mask: map[string]string{host: "$REGISTRY"},
+				args: []string{"upgrade", "-w", "workspace-1", "--backup-dir", "/backups", "--bundle", bundle, "--image-registry", host,
+					"--registry-ca-file", caFile, "-o", o}})
+			if err := os.Chdir(pkgDir); err != nil {
+				t.Fatal(err)
+			}
+			if code != 3 {
+				t.Errorf("exit code %d, want 3\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			golden.Assert(t, "upgrade-bundle-missing-"+o+".out", []byte(stdout))
+			golden.Assert(t, "upgrade-bundle-missing-"+o+".err", []byte(stderr))
+		})
+	}
+}
+
+// emptyTLSRegistry serves go-containerregistry's in-memory registry, empty, over TLS on loopback, and returns
+// its host:port and the file of its CA (upgrade has no --plain-http).
+func emptyTLSRegistry(t *testing.T) (string, string) {
+	t.Helper()
+	srv := httptest.NewTLSServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(srv.URL, "https://"), caFile
 }
 
 // testRegistry serves go-containerregistry's in-memory registry on loopback with an image at

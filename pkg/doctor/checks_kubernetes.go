@@ -44,6 +44,10 @@ func kubernetesChecks() []Check {
 func checkReachable(ctx context.Context, e *Env) Outcome {
 	if e.cs.connErr != nil {
 		msg, hint := kube.Explain(e.cs.connErr, "", "")
+		if e.Target.Registered != "" && e.Target.Context == e.Target.Registered {
+			// A registered cluster with no context of its own (--fleet kpanda): the name is the registry's.
+			return Fail(hint, "registered cluster %s: %s", e.Target.Registered, msg)
+		}
 		return Fail(hint, "context %s: %s", e.Target.Context, msg)
 	}
 	info, err := e.ServerVersion(ctx)

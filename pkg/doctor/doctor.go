@@ -26,7 +26,7 @@
 // (runner.go) runs the independent checks of each cluster concurrently, each within its own timeout and the
 // whole within Config.Timeout; a check whose permissions are denied (SelfSubjectAccessReview) is skipped as
 // "forbidden", and a check whose needs failed is skipped. The runner never prints: it hands each Result to an
-// optional observer and returns the Report; the renderers (render.go) are separate.
+// optional observer and returns the Report; the doctor command (pkg/cmd/doctor, render.go) prints it.
 //
 // Passwords never leave this package: every message and hint is scrubbed of the DSN password and of every
 // secret found in the release values before it becomes a Result.

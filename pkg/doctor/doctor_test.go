@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +18,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/encode"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 func TestHealthyFleetPassesEveryCheck(t *testing.T) {
@@ -419,47 +420,35 @@ func goldenReport(t *testing.T) *Report {
 	return rep
 }
 
-func TestGolden(t *testing.T) {
-	rep := goldenReport(t)
-	var plain, color, js, ym bytes.Buffer
-	if err := rep.WriteTable(&plain, render.NewPalette(&plain, false)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteTable(&color, render.NewPalette(&color, true)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteYAML(&ym); err != nil {
-		t.Fatal(err)
-	}
-	for i, line := range strings.Split(plain.String(), "\n") {
-		if n := len([]rune(line)); n > Width {
-			t.Errorf("line %d is %d columns wide (max %d): %q", i+1, n, Width, line)
-		}
-	}
-	if strings.Contains(plain.String(), "\x1b[") || strings.Contains(js.String(), "\x1b[") || strings.Contains(ym.String(), "\x1b[") {
-		t.Error("colour escape codes outside the colour table")
-	}
-	if !strings.Contains(color.String(), "\x1b[") {
-		t.Error("no colour in the colour table")
-	}
-	golden.Assert(t, "doctor.txt", plain.Bytes())
-	golden.Assert(t, "doctor-color.txt", color.Bytes())
-	golden.Assert(t, "doctor.json", js.Bytes())
-	golden.Assert(t, "doctor.yaml", ym.Bytes())
+// tableOnly is what the table shows of a check beyond the JSON view: the folded skips and their names.
+type tableOnly struct {
+	Cascade     bool   `json:"cascade,omitempty"`
+	Description string `json:"description"`
 }
 
+// TestGolden pins the report in the doctor command's testdata (pkg/cmd/doctor renders every view of it):
+// doctor.json is the JSON view, doctor-table.json what the table needs beyond it.
+func TestGolden(t *testing.T) {
+	rep := goldenReport(t)
+	extra := make([]tableOnly, len(rep.Checks))
+	for i, c := range rep.Checks {
+		extra[i] = tableOnly{Cascade: c.Cascade, Description: c.Description}
+	}
+	golden.AssertModel(t, "../cmd/doctor/testdata/doctor.json", rep)
+	golden.AssertModel(t, "../cmd/doctor/testdata/doctor-table.json", extra)
+}
+
+// assertNoPassword checks the whole report, the fields no JSON shows included: a view prints only what
+// the report holds.
 func assertNoPassword(t *testing.T, rep *Report) {
 	t.Helper()
-	var plain, js, ym bytes.Buffer
-	_ = rep.WriteTable(&plain, render.NewPalette(&plain, false))
-	_ = rep.WriteJSON(&js)
-	_ = rep.WriteYAML(&ym)
-	for name, out := range map[string]string{"table": plain.String(), "json": js.String(), "yaml": ym.String()} {
+	var js bytes.Buffer
+	if err := encode.JSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"report": fmt.Sprintf("%+v", *rep), "json": js.String()} {
 		if strings.Contains(out, TestPassword) {
-			t.Errorf("the DSN password appears in the %s output", name)
+			t.Errorf("the DSN password appears in the %s", name)
 		}
 	}
 }
@@ -516,5 +505,20 @@ func TestImageCheckOK(t *testing.T) {
 	}
 	if got.Version != "0.57.2" || len(got.Fleet.Targets) != len(f.cfg.Targets) {
 		t.Errorf("the check was asked %+v", got)
+	}
+}
+
+// TestRegisteredClusterWithoutContextIsNamedAsTheRegistrys: a cluster of DCE's registry that no context
+// reaches (--fleet kpanda) is named as the registry names it, not as a context the kubeconfig does not have.
+func TestRegisteredClusterWithoutContextIsNamedAsTheRegistrys(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Targets = append(f.cfg.Targets, fleet.Target{Context: "lost-ws", Role: fleet.RoleWorkspace, Release: "skoala-init", Registered: "lost-ws"})
+	rep := f.run(t)
+	r := get(t, rep, IDReachable, "lost-ws")
+	if r.Status != StatusFail || !strings.HasPrefix(r.Message, "registered cluster lost-ws: ") {
+		t.Errorf("a registered cluster without a context: %+v", r)
+	}
+	if r := get(t, rep, IDReachable, "workspace-1"); r.Status != StatusOK {
+		t.Errorf("workspace-1: %+v", r)
 	}
 }

@@ -184,11 +184,6 @@ func classify(op, name string, err error) error {
 	return oe
 }
 
-// IsPendingError reports whether err is Helm's refusal to touch a release another operation holds.
-func IsPendingError(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "another operation (install/upgrade/rollback) is in progress")
-}
-
 // Upgrade upgrades release name to chart ch with exactly opts.Values as its user-supplied values.
 func (c *Client) Upgrade(ctx context.Context, name string, ch *Chart, opts UpgradeOptions) (*Release, error) {
 	if ch == nil || ch.raw == nil {

@@ -88,8 +88,11 @@ func ChartsFromRepository(ctx context.Context, env helmsdk.Env, want, version st
 				cv = &v
 			}
 		}
+		if cv == nil && to == "" {
+			return nil, fmt.Errorf("repository %s has no version of %s", repo.Name, n)
+		}
 		if cv == nil {
-			return nil, fmt.Errorf("repository %s has no %s %s", repo.Name, n, orDash(to))
+			return nil, fmt.Errorf("repository %s has no %s %s", repo.Name, n, to)
 		}
 		ch, err := helmsdk.DownloadChart(ctx, repo, *cv, timeout)
 		if err != nil {

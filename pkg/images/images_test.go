@@ -14,14 +14,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/muesli/termenv"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images/imagestest"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 const (
@@ -322,7 +319,8 @@ func TestList(t *testing.T) {
 	if strings.Join(rep.Images, " ") != strings.Join(want, " ") {
 		t.Fatalf("images %v, want %v", rep.Images, want)
 	}
-	goldenReport(t, "list", rep)
+	// The images command's test (pkg/cmd/images) renders every view of it.
+	golden.AssertModel(t, "../cmd/images/testdata/list.json", rep)
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -339,49 +337,4 @@ func TestLoadConfig(t *testing.T) {
 	if _, err := NewLoadConfig(LoadConfigInput{RepoKind: "s3"}); err == nil || !strings.Contains(err.Error(), `unknown chart repository kind "s3"`) {
 		t.Fatalf("err %v", err)
 	}
-}
-
-type reportWriter interface {
-	WriteJSON(w io.Writer) error
-	WriteYAML(w io.Writer) error
-}
-
-func goldenReport(t *testing.T, name string, r reportWriter) {
-	t.Helper()
-	lipgloss.SetColorProfile(termenv.Ascii)
-	var js, ys, tb bytes.Buffer
-	if err := r.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.WriteYAML(&ys); err != nil {
-		t.Fatal(err)
-	}
-	type tabler interface {
-		WriteTable(io.Writer, *render.Palette) error
-	}
-	if err := r.(tabler).WriteTable(&tb, render.NewPalette(&tb, false)); err != nil {
-		t.Fatal(err)
-	}
-	golden.Assert(t, name+".json", js.Bytes())
-	golden.Assert(t, name+".yaml", ys.Bytes())
-	golden.Assert(t, name+".txt", tb.Bytes())
-}
-
-func TestRenderers(t *testing.T) {
-	goldenReport(t, "push", &PushReport{Registry: "reg.local:8443", Bundles: []string{"skoala_0.57.2.bundle.tar"}, Pushed: 1, Present: 1, Conflict: 1, Failed: 1,
-		Images: []PushedImage{
-			{Source: "release.daocloud.io/skoala/hive:v0.57.2", Target: "reg.local:8443/skoala/hive:v0.57.2", Digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111", Platforms: []string{"linux/amd64", "linux/arm64"}, Result: ResultPushed},
-			{Source: "release.daocloud.io/skoala/sesame:v0.57.2", Target: "reg.local:8443/skoala/sesame:v0.57.2", Digest: "sha256:2222222222222222222222222222222222222222222222222222222222222222", Platforms: []string{"linux/amd64"}, Result: ResultPresent},
-			{Source: "release.daocloud.io/skoala/skoala-ui:v0.57.2", Target: "reg.local:8443/skoala/skoala-ui:v0.57.2", Digest: "sha256:3333333333333333333333333333333333333333333333333333333333333333", Platforms: []string{"linux/amd64"}, Result: ResultConflict, Existing: "sha256:4444444444444444444444444444444444444444444444444444444444444444", Message: "the registry's reg.local:8443/skoala/skoala-ui:v0.57.2 is sha256:4444, not the bundle's sha256:3333: left as it is (--overwrite replaces it)"},
-			{Source: "release.daocloud.io/istio/proxyv2:1.20.0", Target: "reg.local:8443/istio/proxyv2:1.20.0", Platforms: []string{"linux/amd64"}, Result: ResultFailed, Message: "PUT https://reg.local:8443/v2/istio/proxyv2/manifests/1.20.0: DENIED"},
-		}})
-	goldenReport(t, "check-missing", &CheckReport{Architectures: []string{"amd64", "arm64"}, Present: 1, Missing: 2,
-		Fixes: []string{"kubectl skoala images push --bundle skoala_0.57.2.bundle.tar --registry reg.local:8443"},
-		Images: []CheckedImage{
-			{Need: Need{Image: "reg.local:8443/skoala/hive:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckPresent, Platforms: []string{"linux/amd64", "linux/arm64"}, Digest: "sha256:1111"},
-			{Need: Need{Image: "reg.local:8443/skoala/sesame:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckMissing, Message: "not in the registry"},
-			{Need: Need{Image: "reg.local:8443/skoala/skoala-ui:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckMissingPlatform, Platforms: []string{"linux/amd64"}, MissingArchitectures: []string{"arm64"}, Message: "no arm64 image (the registry has linux/amd64)"},
-		}})
-	goldenReport(t, "check-ok", &CheckReport{Architectures: []string{"amd64"}, Present: 1,
-		Images: []CheckedImage{{Need: Need{Image: "reg.local:8443/skoala/hive:v0.57.2", Chart: "skoala", Version: "0.57.2"}, Result: CheckPresent, Platforms: []string{"linux/amd64"}}}})
 }

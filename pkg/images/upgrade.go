@@ -82,34 +82,18 @@ func ExtractBundles(in BundleUpgrade) (*Offline, error) {
 // fleet is not read twice); nil reads them here. A missing image is a *MissingImagesError (with the
 // report).
 func (off *Offline) Check(ctx context.Context, in BundleUpgrade) (*CheckReport, error) {
-	cfg := in.Fleet
-	cfg.Targets = nil
-	for _, t := range in.Fleet.Targets {
-		if off.charts.ByName[t.Chart()] != nil {
-			cfg.Targets = append(cfg.Targets, t)
-		}
-	}
-	var rels []ReleaseValues
+	var list *ListReport
 	var archs []string
 	var err error
 	if in.Releases != nil {
-		for _, r := range in.Releases {
-			if off.charts.ByName[r.Chart] != nil {
-				rels = append(rels, r)
-			}
-		}
-		archs, err = FleetArchitectures(ctx, cfg)
+		list, archs, err = off.listOf(ctx, in)
 	} else {
-		rels, archs, err = ReadFleet(ctx, cfg)
+		list, archs, err = off.charts.list(ctx, in.Fleet, in.ImageRegistry, in.Values)
 	}
 	if err != nil {
 		return nil, err
 	}
-	list, err := List(off.charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := Check(ctx, CheckConfig{Needs: list.Needs(off.charts.FixCommand(in.Tool, strings.Trim(in.ImageRegistry, "/"))), Architectures: archs, Options: in.Options})
+	rep, err := off.charts.check(ctx, list, archs, in.ImageRegistry, in.Tool, in.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +101,25 @@ func (off *Offline) Check(ctx context.Context, in BundleUpgrade) (*CheckReport, 
 		return rep, &MissingImagesError{Report: rep}
 	}
 	return rep, nil
+}
+
+// listOf lists the images of in.Releases that use the bundles' charts, and reads the nodes'
+// architectures (the releases themselves are not read again).
+func (off *Offline) listOf(ctx context.Context, in BundleUpgrade) (*ListReport, []string, error) {
+	fc := in.Fleet
+	fc.Targets = off.charts.targets(fc.Targets)
+	archs, err := FleetArchitectures(ctx, fc)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rels []ReleaseValues
+	for _, r := range in.Releases {
+		if off.charts.ByName[r.Chart] != nil {
+			rels = append(rels, r)
+		}
+	}
+	list, err := List(off.charts.ByName, rels, strings.Trim(in.ImageRegistry, "/"), in.Values)
+	return list, archs, err
 }
 
 // ExtractChart writes original-chart/ into dir/<chart> and returns that folder.
@@ -154,12 +157,9 @@ type TargetCheck struct {
 // releases with global.imageRegistry=Registry and checks that the registry holds every image for the
 // nodes' architectures.
 func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
-	cfg := in.Fleet
-	cfg.Targets = nil
 	names := map[string]bool{}
 	for _, t := range in.Fleet.Targets {
 		names[t.Chart()] = true
-		cfg.Targets = append(cfg.Targets, t)
 	}
 	var charts []string
 	for _, n := range []string{product.ChartSkoala, product.ChartInit} {
@@ -171,14 +171,9 @@ func CheckTarget(ctx context.Context, in TargetCheck) (*CheckReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rels, archs, err := ReadFleet(ctx, cfg)
+	list, archs, err := ch.list(ctx, in.Fleet, in.Registry, in.Values)
 	if err != nil {
 		return nil, err
 	}
-	registry := strings.Trim(in.Registry, "/")
-	list, err := List(ch.ByName, rels, registry, in.Values)
-	if err != nil {
-		return nil, err
-	}
-	return Check(ctx, CheckConfig{Needs: list.Needs(ch.FixCommand(in.Tool, registry)), Architectures: archs, Options: in.Options})
+	return ch.check(ctx, list, archs, in.Registry, in.Tool, in.Options)
 }

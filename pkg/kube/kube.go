@@ -145,8 +145,13 @@ func (f *Factory) Cluster(name string) (*Cluster, error) {
 		return nil, err
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if prev, ok := f.clusters[name]; ok {
+		// Built twice at once (a speculative read beside discovery): one client per context, so that
+		// both share its connections.
+		return prev, nil
+	}
 	f.clusters[name] = c
-	f.mu.Unlock()
 	return c, nil
 }
 

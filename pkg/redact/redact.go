@@ -231,14 +231,11 @@ func argListSecrets(l []any) map[int]bool {
 	return out
 }
 
-// Writer returns a writer that masks every Write with String before passing it to w: the command's
-// stdout and stderr go through it, so no output path can skip the redactor. Each Write is masked on its
-// own (the plugin writes whole lines, tables and documents), so a prompt with no newline shows at once.
-// The writer keeps w's file descriptor (Fd), so terminal detection still sees a terminal.
-func Writer(w io.Writer) io.Writer { return ScrubWriter(w, nil) }
-
-// ScrubWriter is Writer that also masks every one of secrets (Scrub), such as those of the command line
-// (ArgSecrets).
+// ScrubWriter returns a writer that masks every Write with String, and every one of secrets (Scrub, such as
+// those of the command line: ArgSecrets), before passing it to w: the command's stdout and stderr go through
+// it, so no output path can skip the redactor. Each Write is masked on its own (the plugin writes whole
+// lines, tables and documents), so a prompt with no newline shows at once. The writer keeps w's file
+// descriptor (Fd), so terminal detection still sees a terminal.
 func ScrubWriter(w io.Writer, secrets []string) io.Writer {
 	if f, ok := w.(interface{ Fd() uintptr }); ok {
 		return &fdWriter{writer{w, secrets}, f.Fd()}

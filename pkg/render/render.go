@@ -3,7 +3,6 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,7 +12,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"golang.org/x/term"
-	"sigs.k8s.io/yaml"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/encode"
 )
 
 // Format is an output format of a reporting verb.
@@ -50,6 +50,21 @@ type Writer interface {
 	WriteYAML(w io.Writer) error
 }
 
+// View is the Writer of a report whose JSON and YAML are the report itself and whose table table writes: a
+// verb's view is its table function (in its command package), the rest is shared.
+func View[T any](report T, table func(w io.Writer, p *Palette, report T) error) Writer {
+	return view[T]{report, table}
+}
+
+type view[T any] struct {
+	report T
+	table  func(io.Writer, *Palette, T) error
+}
+
+func (v view[T]) WriteTable(w io.Writer, p *Palette) error { return v.table(w, p, v.report) }
+func (v view[T]) WriteJSON(w io.Writer) error              { return WriteJSON(w, v.report) }
+func (v view[T]) WriteYAML(w io.Writer) error              { return WriteYAML(w, v.report) }
+
 // Write writes r to w in format f. The palette styles the table; nil means no colour.
 func Write(w io.Writer, f Format, r Writer, p *Palette) error {
 	switch f {
@@ -64,23 +79,11 @@ func Write(w io.Writer, f Format, r Writer, p *Palette) error {
 	return r.WriteTable(w, p)
 }
 
-// WriteJSON writes v as indented JSON.
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+// WriteJSON writes v as indented JSON (encode.JSON: the same bytes a domain package stores).
+func WriteJSON(w io.Writer, v any) error { return encode.JSON(w, v) }
 
-// WriteYAML writes v as YAML (through its JSON form, so the field names are the JSON ones).
-func WriteYAML(w io.Writer, v any) error {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
+// WriteYAML writes v as YAML (encode.YAML), with the JSON field names.
+func WriteYAML(w io.Writer, v any) error { return encode.YAML(w, v) }
 
 // ColorModes lists the accepted --color values.
 var ColorModes = []string{"auto", "always", "never"}
@@ -231,6 +234,14 @@ func (p *Palette) Table(headers []string, rows [][]Cell) string {
 		lines[i] = strings.TrimRight(lines[i], " ")
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// OrDash is s, or "-" when s is empty: a table cell or a word with nothing to show.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // Wrap splits text into lines of at most width columns, at spaces. Width is display width (ansi.StringWidth:

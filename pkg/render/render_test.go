@@ -99,3 +99,23 @@ func TestWriteDispatchesOnTheFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestViewWritesTheReportAsJSONAndYAMLAndItsTableByItsFunction(t *testing.T) {
+	type report struct {
+		Name string `json:"name"`
+	}
+	table := func(w io.Writer, p *Palette, r *report) error {
+		_, err := io.WriteString(w, "NAME\n"+r.Name+"\n")
+		return err
+	}
+	v := View(&report{Name: "skoala"}, table)
+	for f, want := range map[Format]string{Table: "NAME\nskoala\n", JSON: "{\n  \"name\": \"skoala\"\n}\n", YAML: "name: skoala\n"} {
+		var b bytes.Buffer
+		if err := Write(&b, f, v, nil); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("Write(%s) = %q, want %q", f, b.String(), want)
+		}
+	}
+}

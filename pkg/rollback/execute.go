@@ -221,10 +221,3 @@ func jobsOf(objs []helmsdk.ManifestObject) []string {
 	}
 	return out
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

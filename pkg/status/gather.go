@@ -39,6 +39,30 @@ type Config struct {
 	SkipComponents bool
 	// Journal also reads the journal of upgrade and rollback runs on the control plane.
 	Journal bool
+	// Prefetched are rows Read already read (a speculative read beside the discovery of the fleet): a
+	// target of Targets with a reachable row of the same context, role, release and registered name is
+	// not read again.
+	Prefetched []Cluster
+}
+
+// Read reads every target as Gather does, and only that: the rows, for Config.Prefetched of a later
+// Gather. Index, Repo and ExitOnUpgrade are not needed (they count in Gather's comparison).
+func Read(ctx context.Context, src fleet.ClusterSource, cfg Config) []Cluster {
+	rows := make([]Cluster, len(cfg.Targets))
+	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t fleet.Target) {
+		rows[i] = gatherCluster(ctx, src, cfg, t)
+	})
+	return rows
+}
+
+// prefetched returns the reachable row read before for t (nil when there is none).
+func prefetched(cfg Config, t fleet.Target) *Cluster {
+	for i, c := range cfg.Prefetched {
+		if c.Reachable && c.Context == t.Context && c.Role == t.Role && c.Registered == t.Registered && c.release == t.Release {
+			return &cfg.Prefetched[i]
+		}
+	}
+	return nil
 }
 
 // Gather reads every target concurrently, each bounded by its own timeout. An unreachable cluster becomes
@@ -46,6 +70,10 @@ type Config struct {
 func Gather(ctx context.Context, src fleet.ClusterSource, cfg Config) *Report {
 	rep := &Report{Schema: SchemaVersion, Namespace: cfg.Namespace, Repository: cfg.Repo, Clusters: make([]Cluster, len(cfg.Targets))}
 	kube.ForEach(ctx, cfg.Targets, cfg.MaxConcurrency, cfg.ClusterTimeout, func(ctx context.Context, i int, t fleet.Target) {
+		if p := prefetched(cfg, t); p != nil {
+			rep.Clusters[i] = *p
+			return
+		}
 		rep.Clusters[i] = gatherCluster(ctx, src, cfg, t)
 	})
 	compare(rep, cfg)
@@ -82,7 +110,7 @@ func helmApp(ctx context.Context, kc *kube.Cluster, ns, release string) (name, e
 }
 
 func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t fleet.Target) (c Cluster) {
-	c = Cluster{Context: t.Context, Role: t.Role, Registered: t.Registered, Releases: []Release{}}
+	c = Cluster{Context: t.Context, Role: t.Role, Registered: t.Registered, Releases: []Release{}, release: t.Release}
 	kc, err := src.Cluster(t.Context)
 	if err != nil {
 		c.Error, c.Hint = kube.Explain(err, "", "")
@@ -138,7 +166,7 @@ func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t f
 			// A registered cluster that does not run the microservice engine: listed, never installed to.
 			rel.Status, rel.Error = StatusNoInit, ""
 		} else {
-			rel.Hint = installHint(cfg, t)
+			rel.needsInstallHint = true // compare writes it: it names the repository, read beside the clusters
 		}
 		c.Releases = append(c.Releases, rel)
 		return c
@@ -184,12 +212,13 @@ func gatherCluster(ctx context.Context, src fleet.ClusterSource, cfg Config, t f
 	return c
 }
 
-func installHint(cfg Config, t fleet.Target) string {
+func installHint(cfg Config, c *Cluster, r *Release) string {
 	repo := product.RepoName
 	if cfg.Repo != nil && cfg.Repo.Name != "" {
 		repo = cfg.Repo.Name
 	}
-	return fmt.Sprintf("install it with 'helm upgrade --install %s %s/%s -n %s --create-namespace --kube-context %s'", t.Release, repo, t.Chart(), cfg.Namespace, t.Context)
+	t := fleet.Target{Context: c.Context, Role: c.Role, Release: r.Name}
+	return fmt.Sprintf("install it with 'helm upgrade --install %s %s/%s -n %s --create-namespace --kube-context %s'", r.Name, repo, t.Chart(), cfg.Namespace, c.Context)
 }
 
 // compare fills latest versions, upgrade availability, skew and the problem count.
@@ -212,6 +241,9 @@ func compare(rep *Report, cfg Config) {
 		}
 		for ri := range c.Releases {
 			r := &c.Releases[ri]
+			if r.needsInstallHint {
+				r.Hint = installHint(cfg, c, r)
+			}
 			if r.Problem() {
 				rep.Problems++
 			}

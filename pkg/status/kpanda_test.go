@@ -1,7 +1,6 @@
 package status
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 // unreached is a registered cluster without a credential, as --fleet kpanda's cluster source gives it.
@@ -55,17 +53,5 @@ func TestGoldenKpanda(t *testing.T) {
 	if c := rep.Clusters[2]; c.Reachable || c.Hint == "" {
 		t.Errorf("workspace-3: %+v", c)
 	}
-	var plain, js, ym bytes.Buffer
-	if err := rep.WriteTable(&plain, render.NewPalette(&plain, false)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteYAML(&ym); err != nil {
-		t.Fatal(err)
-	}
-	golden.Assert(t, "status-kpanda.txt", plain.Bytes())
-	golden.Assert(t, "status-kpanda.json", js.Bytes())
-	golden.Assert(t, "status-kpanda.yaml", ym.Bytes())
+	golden.AssertModel(t, "../cmd/status/testdata/status-kpanda.json", rep)
 }

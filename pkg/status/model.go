@@ -1,6 +1,6 @@
 // Package status implements 'kubectl skoala status': what is installed on every cluster of the fleet, is it
 // healthy, and what can it be upgraded to. Gather builds the Report (a plain view model with a stable JSON
-// schema); the renderers in render.go print it.
+// schema); the status command (pkg/cmd/status, render.go) prints it.
 package status
 
 import (
@@ -89,6 +89,8 @@ type Cluster struct {
 	journalErr string
 	// kpandaErr says why kpanda's HelmApps could not be read ("" when they could, or none is served).
 	kpandaErr string
+	// release is the target's release (the row of a Config.Prefetched is matched on it).
+	release string
 }
 
 // Release is a release found (or looked for) in a cluster.
@@ -117,6 +119,9 @@ type Release struct {
 	Components []inspect.Component `json:"components"`
 	Error      string              `json:"error,omitempty"`
 	Hint       string              `json:"hint,omitempty"`
+
+	// needsInstallHint: not installed, and the hint says how to install it (Gather's comparison writes it).
+	needsInstallHint bool
 }
 
 // Status values besides Helm's own (deployed, failed, pending-install, pending-upgrade, pending-rollback,

@@ -65,3 +65,35 @@ func TestControlPlaneReadsTheJournalBesideTheReleases(t *testing.T) {
 type roundSource map[string]*kube.Cluster
 
 func (s roundSource) Cluster(name string) (*kube.Cluster, error) { return s[name], nil }
+
+// failSource fails every cluster: a Gather that reads nothing of it shows the rows it was given.
+type failSource struct{ asked []string }
+
+func (s *failSource) Cluster(name string) (*kube.Cluster, error) {
+	s.asked = append(s.asked, name)
+	return nil, &kube.UnknownContextError{Context: name}
+}
+
+// TestPrefetchedRowsAreNotReadAgain: a row read beside the discovery (Config.Prefetched) counts for the
+// target of the same context, role, release and registered name, and only for it.
+func TestPrefetchedRowsAreNotReadAgain(t *testing.T) {
+	ws := fleet.Target{Context: "workspace-1", Role: fleet.RoleWorkspace, Release: "skoala-init", Registered: "ws-one"}
+	row := Cluster{Context: ws.Context, Role: ws.Role, Registered: ws.Registered, Reachable: true, release: ws.Release,
+		Releases: []Release{{Name: "skoala-init", Namespace: ns, Installed: true, Version: "0.28.0", Status: "deployed"}}}
+	src := &failSource{}
+	rep := Gather(context.Background(), src, Config{Namespace: ns, Targets: []fleet.Target{ws}, Prefetched: []Cluster{row}, ClusterTimeout: time.Second})
+	if len(src.asked) != 0 || !rep.Clusters[0].Reachable || rep.Clusters[0].Releases[0].Version != "0.28.0" {
+		t.Errorf("asked %v; row %+v", src.asked, rep.Clusters[0])
+	}
+	// The same context proven as another registered cluster, or an unreachable row: read again.
+	for _, pre := range []Cluster{
+		func() Cluster { r := row; r.Registered = "ws-two"; return r }(),
+		func() Cluster { r := row; r.Reachable = false; return r }(),
+	} {
+		src := &failSource{}
+		rep := Gather(context.Background(), src, Config{Namespace: ns, Targets: []fleet.Target{ws}, Prefetched: []Cluster{pre}, ClusterTimeout: time.Second})
+		if len(src.asked) != 1 || rep.Clusters[0].Reachable {
+			t.Errorf("prefetched %+v: asked %v, row %+v", pre, src.asked, rep.Clusters[0])
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package status
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -24,7 +23,6 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 const ns = "skoala-system"
@@ -293,26 +291,6 @@ func TestGolden(t *testing.T) {
 			break
 		}
 	}
-	var plain, color, js, ym bytes.Buffer
-	if err := rep.WriteTable(&plain, render.NewPalette(&plain, false)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteTable(&color, render.NewPalette(&color, true)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.WriteYAML(&ym); err != nil {
-		t.Fatal(err)
-	}
-	for i, line := range strings.Split(plain.String(), "\n") {
-		if len([]rune(line)) > 100 {
-			t.Errorf("line %d is %d columns wide (max 100): %q", i+1, len([]rune(line)), line)
-		}
-	}
-	golden.Assert(t, "status.txt", plain.Bytes())
-	golden.Assert(t, "status-color.txt", color.Bytes())
-	golden.Assert(t, "status.json", js.Bytes())
-	golden.Assert(t, "status.yaml", ym.Bytes())
+	// The command's test (pkg/cmd/status) renders every view of this model.
+	golden.AssertModel(t, "../cmd/status/testdata/status.json", rep)
 }

@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// absent is how a field the live object lacks is shown.
-const absent = "(absent)"
+// Absent is how a field the live object lacks is shown.
+const Absent = "(absent)"
 
 // Ignore is a JSON pointer (a prefix: everything under it is ignored) that drift leaves out, for every
 // object or only for objects of one kind and name ("Deployment/hive:/spec/replicas").
@@ -91,7 +91,7 @@ func (d *differ) ignored(p string) bool {
 }
 
 func (d *differ) add(p string, chart, live any, liveOK bool) {
-	f := Field{Path: p, Chart: show(chart), Live: absent}
+	f := Field{Path: p, Chart: show(chart), Live: Absent}
 	if liveOK {
 		f.Live = show(live)
 	}
@@ -185,7 +185,7 @@ func (d *differ) secretData(p string, plain bool, chart, live any) {
 		}
 		lv, ok := l[k].(string)
 		if !ok {
-			d.out = append(d.out, Field{Path: fp, Live: absent, Hidden: true})
+			d.out = append(d.out, Field{Path: fp, Live: Absent, Hidden: true})
 			continue
 		}
 		lb, _ := base64.StdEncoding.DecodeString(lv)

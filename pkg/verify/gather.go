@@ -61,7 +61,7 @@ func Gather(ctx context.Context, src fleet.ClusterSource, cfg Config) *Report {
 			rep.Differences++
 		}
 		for _, r := range c.Releases {
-			rep.Differences += r.differences()
+			rep.Differences += r.Differences()
 		}
 	}
 	return rep

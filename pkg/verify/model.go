@@ -2,7 +2,7 @@
 // the fleet it compares the release's manifest with the live objects (drift), the chart's CRD files with
 // the live CRDs, the release record's size with the API server's limit, the images the chart renders with
 // the ones running and the registry's digests, and the chart's provenance. Gather builds the Report (a plain
-// view model with a stable JSON schema) and changes nothing; the renderers in render.go print it.
+// view model with a stable JSON schema) and changes nothing; the verify command (pkg/cmd/verify) prints it.
 package verify
 
 // SchemaVersion is the version of the JSON/YAML schema of the report.
@@ -149,8 +149,8 @@ type Skipped struct {
 	Right string `json:"right"`
 }
 
-// differences counts what differs in the release.
-func (r Release) differences() int {
+// Differences counts what differs in the release.
+func (r Release) Differences() int {
 	n := len(r.Missing) + len(r.NotInManifest)
 	for _, d := range r.Drift {
 		n += len(d.Fields)

@@ -17,11 +17,11 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/yaml"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/encode"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/golden"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk/helmtest"
 	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
-	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 const ns = "skoala-system"
@@ -182,7 +182,7 @@ func TestGatherReportsDriftWithPathsAndValues(t *testing.T) {
 		t.Errorf("differences %d, want 5", rep.Differences)
 	}
 	var b bytes.Buffer
-	_ = rep.WriteJSON(&b)
+	_ = encode.JSON(&b, rep)
 	if strings.Contains(b.String(), "secret]") || strings.Contains(b.String(), "ZGF0YWJhc2U6IFtzZWNyZXRd") {
 		t.Errorf("a Secret value leaked into the report:\n%s", b.String())
 	}
@@ -258,7 +258,8 @@ func TestCompareCRD(t *testing.T) {
 	}
 }
 
-func TestRenderers(t *testing.T) {
+// TestGolden pins the report the verify command's test (pkg/cmd/verify) renders every view of.
+func TestGolden(t *testing.T) {
 	crd := obj("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gateways.x\nspec:\n  scope: Namespaced\n  versions:\n  - {name: v1, served: false, storage: true}\n")
 	cfg, cs := driftConfig(dynamicClient(append(liveObjects(), crd)...))
 	cs["workspace-1"] = &kube.Cluster{Context: "workspace-1", Client: fake.NewSimpleClientset()}
@@ -268,15 +269,7 @@ func TestRenderers(t *testing.T) {
 		obj("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gateways.x\nspec:\n  versions:\n  - {name: v1, served: true, storage: true}\n").Object, crd.Object)}
 	rep.Clusters[0].Releases[0].Size = SizeOf("secret/sh.helm.release.v1.skoala.v2", 2, 996147)
 	rep.Differences++
-	var plain, js, ym bytes.Buffer
-	if err := render.Write(&plain, render.Table, rep, render.NewPalette(&plain, false)); err != nil {
-		t.Fatal(err)
-	}
-	_ = rep.WriteJSON(&js)
-	_ = rep.WriteYAML(&ym)
-	golden.Assert(t, "verify.txt", plain.Bytes())
-	golden.Assert(t, "verify.json", js.Bytes())
-	golden.Assert(t, "verify.yaml", ym.Bytes())
+	golden.AssertModel(t, "../cmd/verify/testdata/verify.json", rep)
 }
 
 func TestImagesReportATagPushedAgain(t *testing.T) {

@@ -167,6 +167,31 @@ func TestImagesOfflineUpgrade(t *testing.T) {
 		if after := releaseRevisions(t, "global", ns, "skoala"); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Errorf("the release changed: %v -> %v", before, after)
 		}
+		// -o json: the same refusal, and stdout is the check's report as JSON (it was a table whatever -o said).
+		r = SkoalaEnv(t, env, append(args, "-o", "json")...)
+		var rep struct {
+			Missing int `json:"missing"`
+			Images  []struct {
+				Image  string `json:"image"`
+				Result string `json:"result"`
+			} `json:"images"`
+		}
+		if r.Code != 3 {
+			t.Fatalf("-o json: exit %d, want 3\n%s", r.Code, r)
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+			t.Fatalf("-o json: stdout is not the check's JSON report: %v\n%s", err, r.Stdout)
+		}
+		missing := map[string]bool{}
+		for _, im := range rep.Images {
+			missing[im.Image] = im.Result != "present"
+		}
+		if rep.Missing == 0 || !missing[target+"/skoala/hive:v"+version] {
+			t.Errorf("-o json: the report does not name %s/skoala/hive:v%s missing:\n%s", target, version, r.Stdout)
+		}
+		if after := releaseRevisions(t, "global", ns, "skoala"); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("-o json: the release changed: %v -> %v", before, after)
+		}
 	})
 	t.Run("push of both bundles for amd64 and arm64, then the check passes", func(t *testing.T) {
 		args := append(append([]string{"images", "push", "--registry", target, "--ca-file", reg.CAFile, "-o", "json"}, amd...), arm...)

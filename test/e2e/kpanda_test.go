@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -205,13 +206,51 @@ func TestKpandaFleet(t *testing.T) {
 			t.Errorf("workspace-9 (no context): %+v", w3)
 		}
 		doc := Skoala(t, "doctor", "--fleet", "kpanda", "-n", ns, "--timeout", "30s")
-		if doc.Code != 3 || !strings.Contains(doc.Stdout, "context workspace-9: no credential (no context of the kubeconfig reaches kube-system UID") {
+		if doc.Code != 3 || !strings.Contains(doc.Stdout, "registered cluster workspace-9: no credential (no context of the kubeconfig reaches") {
 			t.Errorf("doctor: exit %d, want 3 and workspace-9's reason\n%s", doc.Code, doc)
 		}
 		// Without workspace-2's context, the working kubeconfig in kpanda-system's Secret is not used.
 		table := SkoalaEnv(t, env, "status", "--fleet", "kpanda", "-n", ns, "--timeout", "20s")
 		if table.Code != 3 || !strings.Contains(table.Stdout, "unreachable: no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-2"]) {
 			t.Errorf("table without workspace-2's context: exit %d\n%s", table.Code, table)
+		}
+	})
+
+	t.Run("with the last run's guess, each workspace's identity GET and reads go in one round", func(t *testing.T) {
+		home := t.TempDir()
+		reqlog := filepath.Join(home, "requests.log")
+		henv := []string{"HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "SKOALA_REQUEST_LOG=" + reqlog}
+		first := SkoalaEnv(t, henv, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
+		firstLog := readFileT(t, reqlog)
+		_ = os.Remove(reqlog)
+		second := SkoalaEnv(t, henv, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
+		secondLog := readFileT(t, reqlog)
+		if first.Code != 3 || second.Code != 3 || first.Stdout != second.Stdout {
+			t.Fatalf("the run with a guess differs from the run without one\nfirst: %s\nsecond: %s", first, second)
+		}
+		// Without a guess: the reads follow the identity GET. With it: the release records of workspace-1
+		// are asked for before the identity GET is answered.
+		idEnd, readStart := requestTimes(t, firstLog, "workspace-1", ns)
+		if readStart < idEnd {
+			t.Errorf("without a guess the reads did not wait for the identity (%.1f < %.1f ms):\n%s", readStart, idEnd, firstLog)
+		}
+		idEnd, readStart = requestTimes(t, secondLog, "workspace-1", ns)
+		if readStart >= idEnd {
+			t.Errorf("with the guess the reads waited for the identity (%.1f >= %.1f ms): two rounds\n%s", readStart, idEnd, secondLog)
+		}
+		guesses, _ := filepath.Glob(filepath.Join(home, "cache", "kubectl-skoala", "kpanda-*.json"))
+		if len(guesses) != 1 {
+			t.Fatalf("guess files %v", guesses)
+		}
+		// A guess that no longer holds (workspace-1's cluster at workspace-2's context) is read, never shown.
+		stale := `{"schema":"skoala.kpanda-guess/v1","controlPlane":"global","targets":[{"context":"global","role":"control-plane","release":"skoala"},` +
+			`{"context":"workspace-2","role":"workspace","release":"skoala-init","registered":"workspace-1"}]}`
+		if err := os.WriteFile(guesses[0], []byte(stale), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		third := SkoalaEnv(t, henv, "status", "--fleet", "kpanda", "-n", ns, "-o", "json", "--timeout", "20s")
+		if third.Stdout != first.Stdout {
+			t.Errorf("a stale guess changed the report\nwant: %s\ngot: %s", first.Stdout, third)
 		}
 	})
 
@@ -328,4 +367,41 @@ func TestKpandaFleet(t *testing.T) {
 			t.Errorf("exit %d (want 3: workspace-9 has no credential), %d clusters read (want 3)\n%s", r.Code, reached, r)
 		}
 	})
+}
+
+func readFileT(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// requestTimes reads a SKOALA_REQUEST_LOG: on context kctx, when the identity GET (namespace kube-system)
+// was answered and when the list of the release records of namespace ns was sent (ms since the start).
+func requestTimes(t *testing.T, log, kctx, ns string) (identityEnd, readStart float64) {
+	t.Helper()
+	identityEnd, readStart = -1, -1
+	for _, line := range strings.Split(log, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 6 || f[0] != kctx || f[1] != "GET" {
+			continue
+		}
+		start, err1 := strconv.ParseFloat(f[4], 64)
+		dur, err2 := strconv.ParseFloat(f[5], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("request log line %q", line)
+		}
+		switch path, _, _ := strings.Cut(f[2], "?"); path {
+		case "/api/v1/namespaces/kube-system":
+			identityEnd = start + dur
+		case "/api/v1/namespaces/" + ns + "/secrets":
+			readStart = start
+		}
+	}
+	if identityEnd < 0 || readStart < 0 {
+		t.Fatalf("no identity GET or release read of %s in the request log:\n%s", kctx, log)
+	}
+	return identityEnd, readStart
 }

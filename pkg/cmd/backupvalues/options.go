@@ -78,8 +78,7 @@ func (o *Options) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	rep.List = o.List
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, tableOf(o.List))); err != nil {
 		return err
 	}
 	if len(rep.Errors) > 0 {

@@ -147,7 +147,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return exit.Failf("check the directory of --file and its free space, or raise --max-size", "%v", err)
 	}
-	if err := o.g.Write(o.format, sum); err != nil {
+	if err := o.g.Write(o.format, render.View(sum, writeTable)); err != nil {
 		return err
 	}
 	if sum.Gaps > 0 {
@@ -179,7 +179,7 @@ func (p *progress) update(s bundle.Progress) {
 		return
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "\r\x1b[K%s", bundle.ProgressLine(s))
+	fmt.Fprintf(p.w, "\r\x1b[K%s", progressLine(s))
 	p.drew = true
 }
 

@@ -132,7 +132,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, writeTable)); err != nil {
 		return err
 	}
 	if rep.Failed() || (o.Strict && rep.FailedStrict()) {

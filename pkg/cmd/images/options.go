@@ -2,7 +2,6 @@ package images
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +15,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
-	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
-	"github.com/skoala-dev/kubectl-skoala/pkg/product"
 	"github.com/skoala-dev/kubectl-skoala/pkg/redact"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
@@ -161,7 +158,7 @@ func (o *PushOptions) Run(cmd *cobra.Command) error {
 	if err := images.RecordPush(images.DefaultPushRecord(), rep, time.Now()); err != nil {
 		o.g.Warnf("%v (verify cannot tell whether these tags are pushed again)", err)
 	}
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, writePushTable)); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -249,44 +246,28 @@ func (t *TargetFlags) validate() error {
 	return t.Fleet.Validate()
 }
 
-// gather renders the target charts for the fleet: the list, the charts and the nodes' architectures.
-func (t *TargetFlags) gather(ctx context.Context, g *cli.Globals) (*images.ListReport, *images.Charts, []string, error) {
-	var charts *images.Charts
-	var err error
-	switch {
-	case len(t.Bundles) > 0:
-		charts, _, err = images.ChartsFromBundles(t.Bundles)
-	case len(t.Charts) > 0:
-		charts, err = images.ChartsFromPaths(t.Charts)
-	default:
-		charts, err = images.ChartsFromRepository(ctx, g.Helm, t.Repo, t.Version, []string{product.ChartSkoala, product.ChartInit}, t.Refresh, t.Fleet.ClusterTimeout)
-	}
-	if err != nil {
-		return nil, nil, nil, registryError(err)
-	}
+// config is the library's configuration of the flags: the charts' source, the fleet, the registry.
+func (t *TargetFlags) config(g *cli.Globals) (images.ListConfig, error) {
 	targets, err := t.Fleet.Resolve(g)
 	if err != nil {
-		return nil, nil, nil, err
+		return images.ListConfig{}, err
 	}
-	var fts []fleet.Target
-	for _, tg := range targets {
-		if charts.ByName[tg.Chart()] != nil {
-			fts = append(fts, tg)
-		}
+	return images.ListConfig{
+		Source: images.Source{Bundles: t.Bundles, Charts: t.Charts, Env: g.Helm, Repo: t.Repo, Version: t.Version,
+			Refresh: t.Refresh, Timeout: t.Fleet.ClusterTimeout},
+		Fleet: images.FleetConfig{Clusters: g.Factory(), Targets: targets, Namespace: g.Namespace(), Driver: g.Helm.Driver,
+			Timeout: t.Fleet.ClusterTimeout},
+		ImageRegistry: t.ImageRegistry, Values: upgrade.ImageValues, Tool: g.Name,
+	}, nil
+}
+
+// listError maps list's and check's errors onto the exit codes, with their hints.
+func listError(err error) error {
+	var ne *images.NoReleaseError
+	if errors.As(err, &ne) {
+		return exit.Failf(ne.Hint(), "%s", ne.Error())
 	}
-	if len(fts) == 0 {
-		return nil, nil, nil, exit.Failf("give the chart of the control plane (skoala) or of a workspace (skoala-init, with -w)", "no release of the fleet uses the given charts")
-	}
-	rels, archs, err := images.ReadFleet(ctx, images.FleetConfig{Clusters: g.Factory(), Targets: fts, Namespace: g.Namespace(),
-		Driver: g.Helm.Driver, Timeout: t.Fleet.ClusterTimeout})
-	if err != nil {
-		return nil, nil, nil, exit.Failf("", "%s", err.Error())
-	}
-	rep, err := images.List(charts.ByName, rels, strings.Trim(t.ImageRegistry, "/"), upgrade.ImageValues)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return rep, charts, archs, nil
+	return registryError(err)
 }
 
 // ListOptions are the options of images list.
@@ -305,11 +286,15 @@ func (o *ListOptions) Validate() error { return o.Target.validate() }
 
 // Run lists the images.
 func (o *ListOptions) Run(cmd *cobra.Command) error {
-	rep, _, _, err := o.Target.gather(cli.RunContext(cmd), o.g)
+	cfg, err := o.Target.config(o.g)
 	if err != nil {
 		return err
 	}
-	return o.g.Write(o.Target.format, rep)
+	rep, err := images.ListImages(cli.RunContext(cmd), cfg)
+	if err != nil {
+		return listError(err)
+	}
+	return o.g.Write(o.Target.format, render.View(rep, writeListTable))
 }
 
 // CheckOptions are the options of images check.
@@ -342,17 +327,15 @@ func (o *CheckOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	list, charts, archs, err := o.Target.gather(ctx, o.g)
+	cfg, err := o.Target.config(o.g)
 	if err != nil {
 		return err
 	}
-	registry := strings.Trim(o.Target.ImageRegistry, "/")
-	ropts.Host = images.RegistryHost(registry)
-	rep, err := images.Check(ctx, images.CheckConfig{Needs: list.Needs(charts.FixCommand(o.g.Name, registry)), Architectures: archs, Options: ropts})
+	rep, err := images.CheckImages(ctx, cfg, ropts)
 	if err != nil {
-		return registryError(err)
+		return listError(err)
 	}
-	if err := o.g.Write(o.Target.format, rep); err != nil {
+	if err := o.g.Write(o.Target.format, render.View(rep, WriteCheckTable)); err != nil {
 		return err
 	}
 	if !rep.OK() {

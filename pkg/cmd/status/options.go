@@ -33,24 +33,34 @@ func (o *Options) Validate() error {
 
 // Run gathers and prints the report.
 func (o *Options) Run(ctx context.Context) error {
-	targets, err := o.Fleet.ResolveClusters(o.g)
-	if err != nil {
-		return err
-	}
-	fac := o.g.Factory()
-	repo, idx, warnings := helmsdk.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
-	rep := status.Gather(ctx, fac, status.Config{
+	cfg := status.Config{
 		Namespace:      o.g.Namespace(),
-		Targets:        targets,
 		Driver:         o.g.Helm.Driver,
 		ClusterTimeout: o.Fleet.ClusterTimeout,
 		MaxConcurrency: o.Fleet.MaxConcurrency,
-		Index:          idx,
-		Repo:           repo,
 		ExitOnUpgrade:  o.ExitCode,
 		Name:           o.g.Name,
 		Journal:        true,
-	})
+	}
+	// --fleet kpanda: the clusters the last run proved are read beside this run's discovery, which proves
+	// them again before a row counts (one round per cluster; docs/kpanda.md).
+	prefetched := o.speculate(ctx, cfg)
+	var repo *status.Repository
+	var idx *helmsdk.Index
+	var warnings []string
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		repo, idx, warnings = helmsdk.LoadRepository(ctx, o.g.Helm, o.Repo, o.Refresh, o.Fleet.ClusterTimeout)
+	}()
+	targets, err := o.Fleet.ResolveClusters(o.g)
+	<-loaded
+	cfg.Prefetched = <-prefetched
+	if err != nil {
+		return err
+	}
+	cfg.Targets, cfg.Index, cfg.Repo = targets, idx, repo
+	rep := status.Gather(ctx, o.g.Factory(), cfg)
 	rep.Warnings = append(rep.Warnings, warnings...)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -60,13 +70,13 @@ func (o *Options) Run(ctx context.Context) error {
 		c := rep.Clusters[0]
 		if rep.Journal != nil && rep.Journal.LastRun != nil {
 			// The journal was readable (a read-only identity may read it but not the release records): show it.
-			if err := o.g.Write(o.format, rep); err != nil {
+			if err := o.g.Write(o.format, render.View(rep, writeTable)); err != nil {
 				return err
 			}
 		}
 		return exit.Failf(c.Hint, "cluster %s: %s", c.Context, c.Error)
 	}
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, writeTable)); err != nil {
 		return err
 	}
 	if rep.Repository != nil && rep.Repository.Error != "" && o.format != render.Table {
@@ -76,4 +86,19 @@ func (o *Options) Run(ctx context.Context) error {
 		return exit.Silent{Code: exit.Problems}
 	}
 	return nil
+}
+
+// speculate starts reading the guessed fleet of --fleet kpanda (cli.FleetFlags.Guess); the channel gives
+// the rows (none without a guess).
+func (o *Options) speculate(ctx context.Context, cfg status.Config) <-chan []status.Cluster {
+	out := make(chan []status.Cluster, 1)
+	guess := o.Fleet.Guess(o.g)
+	if len(guess) == 0 {
+		out <- nil
+		return out
+	}
+	cfg.Targets = guess
+	fac := o.g.Factory()
+	go func() { out <- status.Read(ctx, fac, cfg) }()
+	return out
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"os"
 
+	imagescmd "github.com/skoala-dev/kubectl-skoala/pkg/cmd/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
 	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/images"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
 
@@ -36,16 +38,23 @@ func (o *Options) offlineCharts() (*images.Offline, func(), error) {
 }
 
 // checkBundleImages refuses (exit 3, nothing changed) when the registry lacks an image the upgrade
-// needs, for the releases as the plan read them.
+// needs, for the releases as the plan read them (p nil: a plan that failed; the check reads them).
 func (o *Options) checkBundleImages(ctx context.Context, off *images.Offline, targets []fleet.Target, p *upgrade.Planned) error {
 	if off == nil {
 		return nil
 	}
-	rep, err := off.Check(ctx, o.bundleUpgrade("", targets, p.ImageReleases()))
+	var rels []images.ReleaseValues
+	if p != nil {
+		rels = p.ImageReleases()
+	}
+	rep, err := off.Check(ctx, o.bundleUpgrade("", targets, rels))
 	var me *images.MissingImagesError
 	switch {
 	case errors.As(err, &me):
-		_ = rep.WriteTable(o.g.Streams.Out, o.g.Palette(o.g.Streams.Out))
+		// The check's report, in the -o format (it was always a table), then the refusal.
+		if werr := o.g.Write(o.format, render.View(rep, imagescmd.WriteCheckTable)); werr != nil {
+			return werr
+		}
 		return exit.New(exit.Problems, err, me.Hint())
 	case err != nil:
 		return exit.New(exit.Failure, err, "")

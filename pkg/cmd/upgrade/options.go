@@ -201,6 +201,9 @@ func (o *Options) prepare(ctx context.Context) (upgrade.Config, func(), error) {
 	if err != nil {
 		return upgrade.Config{}, noop, err
 	}
+	if err := o.checkCanary(targets); err != nil {
+		return upgrade.Config{}, noop, err
+	}
 	if err := cli.CheckIdentity(ctx, o.g, targets, o.Fleet.ClusterTimeout); err != nil {
 		return upgrade.Config{}, noop, err
 	}
@@ -223,11 +226,33 @@ func (o *Options) prepare(ctx context.Context) (upgrade.Config, func(), error) {
 	return cfg, cleanup, nil
 }
 
+// checkCanary refuses a --canary that is not a workspace of the run.
+func (o *Options) checkCanary(targets []fleet.Target) error {
+	if o.Canary == "" {
+		return nil
+	}
+	var ws []string
+	for _, t := range targets {
+		if t.Role == fleet.RoleWorkspace {
+			if t.Context == o.Canary {
+				return nil
+			}
+			ws = append(ws, t.Context)
+		}
+	}
+	return exit.New(exit.Usage, fmt.Errorf("--canary %s is not a workspace of this run", o.Canary),
+		fmt.Sprintf("give one of its workspaces (%s), or add it with -w", strings.Join(ws, ", ")))
+}
+
 // plan plans, prints the plan, runs the pre-upgrade checks, confirms and executes; a nil report is an
 // error before the plan.
 func (o *Options) plan(ctx context.Context, deps upgrade.Deps, cfg upgrade.Config) (*upgrade.Report, error) {
 	p, err := upgrade.Plan(ctx, deps, cfg)
 	if err != nil {
+		// A missing image of --bundle is said before why the plan failed (a bundle of one chart, say).
+		if cerr := o.checkBundleImages(ctx, o.offline, cfg.Targets, nil); cerr != nil {
+			return nil, cerr
+		}
 		return nil, planError(err)
 	}
 	if err := o.checkBundleImages(ctx, o.offline, cfg.Targets, p); err != nil {

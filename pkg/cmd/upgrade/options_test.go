@@ -14,6 +14,7 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/upgrade"
 )
@@ -92,6 +93,10 @@ func TestValidate(t *testing.T) {
 	}{
 		{"the defaults", func(o *Options) {}, ""},
 		{"a bad -o", func(o *Options) { o.Output = "xml" }, "unknown output format"},
+		{"--pause-after-canary without --canary", func(o *Options) { o.PauseAfterCanary = true }, "--pause-after-canary needs --canary"},
+		{"--resume with --dry-run", func(o *Options) { o.Resume = "latest"; o.DryRun = true }, "--resume and --dry-run are mutually exclusive"},
+		{"--max-parallel 0", func(o *Options) { o.Waves.MaxParallel = 0 }, "--max-parallel must be at least 1"},
+		{"--events - without -o jsonl", func(o *Options) { o.Waves.Events = "-" }, "give -o jsonl"},
 		{"--version not semver", func(o *Options) { o.Version = "latest" }, "--version: "},
 		{"--version and --to-latest-patch", func(o *Options) { o.Version = "0.57.2"; o.ToLatestPatch = true }, "--version and --to-latest-patch are mutually exclusive"},
 		{"--chart and --to-latest-patch", func(o *Options) { o.Charts = []string{"c"}; o.ToLatestPatch = true }, "--chart and --to-latest-patch are mutually exclusive"},
@@ -148,5 +153,22 @@ func TestMaxHistoryFromHelm(t *testing.T) {
 		if err != nil || cfg.MaxHistory != c.want {
 			t.Errorf("HELM_MAX_HISTORY=%q (set %v): MaxHistory %d %v, want %d", c.env, c.set, cfg.MaxHistory, err, c.want)
 		}
+	}
+}
+
+func TestCheckCanary(t *testing.T) {
+	o := &Options{Canary: "workspace-9"}
+	targets := []fleet.Target{{Context: "global", Role: fleet.RoleControlPlane}, {Context: "workspace-1", Role: fleet.RoleWorkspace}}
+	err := o.checkCanary(targets)
+	if exit.CodeOf(err) != exit.Usage || !strings.Contains(exit.HintOf(err), "workspace-1") {
+		t.Errorf("err %v hint %q", err, exit.HintOf(err))
+	}
+	o.Canary = "global"
+	if o.checkCanary(targets) == nil {
+		t.Errorf("the control plane taken as a canary")
+	}
+	o.Canary = "workspace-1"
+	if err := o.checkCanary(targets); err != nil {
+		t.Error(err)
 	}
 }

@@ -168,7 +168,7 @@ func (o *Options) Run(ctx context.Context) error {
 		c := rep.Clusters[0]
 		return exit.Failf(c.Hint, "cluster %s: %s", c.Context, c.Error)
 	}
-	if err := o.g.Write(o.format, rep); err != nil {
+	if err := o.g.Write(o.format, render.View(rep, writeTable)); err != nil {
 		return err
 	}
 	if rep.Differences > 0 {

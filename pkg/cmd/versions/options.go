@@ -77,5 +77,5 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	rep := catalog.Build(idx, repo, o.Charts, o.All, st)
 	rep.Warnings = warnings
-	return o.g.Write(o.format, rep)
+	return o.g.Write(o.format, render.View(rep, writeTable))
 }

@@ -5,27 +5,22 @@ import (
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/images"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// WriteJSON writes the push report as JSON.
-func (r *PushReport) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the push report as YAML.
-func (r *PushReport) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
 func pushLevel(result string) render.Level {
 	switch result {
-	case ResultPushed, ResultPresent:
+	case images.ResultPushed, images.ResultPresent:
 		return render.OK
-	case ResultConflict:
+	case images.ResultConflict:
 		return render.Warn
 	}
 	return render.Error
 }
 
-// WriteTable writes one row per image, the messages of those not pushed, and a summary line.
-func (r *PushReport) WriteTable(w io.Writer, p *render.Palette) error {
+// writePushTable writes one row per image, the messages of those not pushed, and a summary line.
+func writePushTable(w io.Writer, p *render.Palette, r *images.PushReport) error {
 	var b strings.Builder
 	rows := make([][]render.Cell, 0, len(r.Images))
 	for _, im := range r.Images {
@@ -51,35 +46,30 @@ func shortDigest(d string) string {
 	return d
 }
 
-// WriteJSON writes the check report as JSON.
-func (r *CheckReport) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the check report as YAML.
-func (r *CheckReport) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
 func checkLevel(result string) render.Level {
 	switch result {
-	case CheckPresent:
+	case images.CheckPresent:
 		return render.OK
 	}
 	return render.Error
 }
 
-// WriteTable writes one row per image, then each missing one with the command that pushes it.
-func (r *CheckReport) WriteTable(w io.Writer, p *render.Palette) error {
+// WriteCheckTable writes one row per image, then each missing one with the command that pushes it: the
+// table of 'images check' and of the refusal of 'upgrade --bundle' when the registry lacks an image.
+func WriteCheckTable(w io.Writer, p *render.Palette, r *images.CheckReport) error {
 	var b strings.Builder
 	rows := make([][]render.Cell, 0, len(r.Images))
 	for _, im := range r.Images {
 		rows = append(rows, []render.Cell{render.C(im.Image), render.C(im.Chart + " " + im.Version),
-			render.C(orDash(strings.Join(im.Platforms, ","))), render.L(checkLevel(im.Result), im.Result)})
+			render.C(render.OrDash(strings.Join(im.Platforms, ","))), render.L(checkLevel(im.Result), im.Result)})
 	}
 	b.WriteString(p.Table([]string{"image", "chart", "platforms", "result"}, rows))
-	fmt.Fprintf(&b, "\nnode architectures: %s\n", orDash(strings.Join(r.Architectures, ", ")))
+	fmt.Fprintf(&b, "\nnode architectures: %s\n", render.OrDash(strings.Join(r.Architectures, ", ")))
 	if r.OK() {
 		fmt.Fprintf(&b, "%s every one of the %d image(s) is in the registry\n", p.State(render.OK, "ok"), len(r.Images))
 	} else {
 		for _, im := range r.Images {
-			if im.Result != CheckPresent {
+			if im.Result != images.CheckPresent {
 				fmt.Fprintf(&b, "%s %s: %s\n", p.State(render.Error, im.Result), im.Image, im.Message)
 			}
 		}
@@ -92,21 +82,8 @@ func (r *CheckReport) WriteTable(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// WriteJSON writes the list as JSON.
-func (r *ListReport) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the list as YAML.
-func (r *ListReport) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
-// WriteTable writes per release the chart and each image with the workloads using it.
-func (r *ListReport) WriteTable(w io.Writer, p *render.Palette) error {
+// writeListTable writes per release the chart and each image with the workloads using it.
+func writeListTable(w io.Writer, p *render.Palette, r *images.ListReport) error {
 	var b strings.Builder
 	for i, rel := range r.Releases {
 		if i > 0 {

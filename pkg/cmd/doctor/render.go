@@ -6,24 +6,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/doctor"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 // Width is the width the table wraps messages and hints at.
 const Width = 100
 
-var glyphs = map[Status]string{StatusOK: "✓ ok  ", StatusWarn: "! warn", StatusFail: "✗ fail", StatusSkip: "- skip"}
+var glyphs = map[doctor.Status]string{doctor.StatusOK: "✓ ok  ", doctor.StatusWarn: "! warn", doctor.StatusFail: "✗ fail", doctor.StatusSkip: "- skip"}
 
-var levels = map[Status]render.Level{StatusOK: render.OK, StatusWarn: render.Warn, StatusFail: render.Error, StatusSkip: render.Unknown}
+var levels = map[doctor.Status]render.Level{doctor.StatusOK: render.OK, doctor.StatusWarn: render.Warn, doctor.StatusFail: render.Error, doctor.StatusSkip: render.Unknown}
 
-// WriteTable renders the report for a person: the categories in their fixed order, under each the clusters,
+// writeTable renders the report for a person: the categories in their fixed order, under each the clusters,
 // one line per check with its verdict (glyph and word), the hint indented under every warning, failure and
 // skip that has one, and a summary line. Colour comes from the palette (lipgloss, only on a terminal).
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+func writeTable(w io.Writer, p *render.Palette, r *doctor.Report) error {
 	var b strings.Builder
 	const indent = "    "
 	const cont = "        "
-	cat := CategoryID("")
+	cat := doctor.CategoryID("")
 	cluster := "\x00"
 	for i := 0; i < len(r.Checks); i++ {
 		c := r.Checks[i]
@@ -60,7 +61,7 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 		for _, l := range lines[1:] {
 			b.WriteString(indent + cont + l + "\n")
 		}
-		if c.Hint != "" && c.Status != StatusOK {
+		if c.Hint != "" && c.Status != doctor.StatusOK {
 			hl := render.Wrap("hint: "+c.Hint, Width-len(indent)-len(cont))
 			for _, l := range hl {
 				b.WriteString(indent + cont + p.Faint(l) + "\n")
@@ -70,7 +71,7 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	if len(r.Checks) > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString(r.summaryLine(p) + "\n")
+	b.WriteString(summaryLine(r, p) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -82,7 +83,7 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func (r *Report) summaryLine(p *render.Palette) string {
+func summaryLine(r *doctor.Report, p *render.Palette) string {
 	s := r.Summary
 	counts := fmt.Sprintf("%d ok, %s, %d failed, %d skipped", s.OK, plural(s.Warn, "warning", "warnings"), s.Fail, s.Skip)
 	where := plural(len(r.Clusters), "cluster", "clusters")
@@ -91,9 +92,9 @@ func (r *Report) summaryLine(p *render.Palette) string {
 	}
 	mode := ""
 	switch r.Mode {
-	case ModePreInstall:
+	case doctor.ModePreInstall:
 		mode = " before install"
-	case ModePreUpgrade:
+	case doctor.ModePreUpgrade:
 		mode = " before the upgrade to " + r.Target
 	}
 	switch {
@@ -104,9 +105,3 @@ func (r *Report) summaryLine(p *render.Palette) string {
 	}
 	return p.State(render.OK, "✓ doctor"+mode+": all checks passed") + fmt.Sprintf(" (%s; %s)", counts, where)
 }
-
-// WriteJSON writes the report's stable schema as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the report's stable schema as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }

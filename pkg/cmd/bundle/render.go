@@ -5,19 +5,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/bundle"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// WriteJSON writes the summary as JSON.
-func (s *Summary) WriteJSON(w io.Writer) error { return render.WriteJSON(w, s) }
-
-// WriteYAML writes the summary as YAML.
-func (s *Summary) WriteYAML(w io.Writer) error { return render.WriteYAML(w, s) }
-
-// WriteTable writes where the archive is, one row per cluster, and every part it lacks or cut.
-func (s *Summary) WriteTable(w io.Writer, p *render.Palette) error {
+// writeTable writes where the archive is, one row per cluster, and every part it lacks or cut.
+func writeTable(w io.Writer, p *render.Palette, s *bundle.Summary) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "bundle: %s (%s, %d files, bound %s)\n\n", s.File, HumanBytes(s.Bytes), s.Files, HumanBytes(s.MaxSize))
+	fmt.Fprintf(&b, "bundle: %s (%s, %d files, bound %s)\n\n", s.File, humanBytes(s.Bytes), s.Files, humanBytes(s.MaxSize))
 	var rows [][]render.Cell
 	for _, c := range s.Clusters {
 		state := render.L(render.OK, "complete")
@@ -28,12 +23,12 @@ func (s *Summary) WriteTable(w io.Writer, p *render.Palette) error {
 			state = render.L(render.Warn, fmt.Sprintf("%d gaps", c.Gaps))
 		}
 		rows = append(rows, []render.Cell{render.C(c.Context), render.C(strings.ReplaceAll(c.Role, "-", " ")), render.C(c.Dir + "/"),
-			render.C(fmt.Sprint(c.Files)), render.C(HumanBytes(c.Bytes)), state})
+			render.C(fmt.Sprint(c.Files)), render.C(humanBytes(c.Bytes)), state})
 	}
 	b.WriteString(p.Table([]string{"cluster", "role", "folder", "files", "size", "state"}, rows))
-	var gaps, absent []Skip
+	var gaps, absent []bundle.Skip
 	for _, sk := range s.Skipped {
-		if IsGap(sk.Reason) {
+		if bundle.IsGap(sk.Reason) {
 			gaps = append(gaps, sk)
 		} else {
 			absent = append(absent, sk)
@@ -53,12 +48,12 @@ func (s *Summary) WriteTable(w io.Writer, p *render.Palette) error {
 		fmt.Fprintf(&b, "\nnot present (not a gap): %s\n", parts(absent))
 	}
 	if len(s.Cut) > 0 {
-		fmt.Fprintf(&b, "\ncut to fit %s:\n", HumanBytes(s.MaxSize))
+		fmt.Fprintf(&b, "\ncut to fit %s:\n", humanBytes(s.MaxSize))
 		for _, c := range s.Cut {
 			if c.KeptBytes == 0 {
-				fmt.Fprintf(&b, "  %s: left out (%s)\n", c.Path, HumanBytes(c.Bytes))
+				fmt.Fprintf(&b, "  %s: left out (%s)\n", c.Path, humanBytes(c.Bytes))
 			} else {
-				fmt.Fprintf(&b, "  %s: %s of %s kept (the newest lines)\n", c.Path, HumanBytes(c.KeptBytes), HumanBytes(c.Bytes))
+				fmt.Fprintf(&b, "  %s: %s of %s kept (the newest lines)\n", c.Path, humanBytes(c.KeptBytes), humanBytes(c.Bytes))
 			}
 		}
 	}
@@ -72,7 +67,7 @@ func (s *Summary) WriteTable(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-func parts(ss []Skip) string {
+func parts(ss []bundle.Skip) string {
 	var names []string
 	for _, s := range ss {
 		names = append(names, where(s))
@@ -80,7 +75,7 @@ func parts(ss []Skip) string {
 	return strings.Join(names, ", ")
 }
 
-func where(s Skip) string {
+func where(s bundle.Skip) string {
 	if s.Cluster == "" {
 		return s.Part
 	}
@@ -94,8 +89,8 @@ func clusters(n int) string {
 	return fmt.Sprintf("%d clusters", n)
 }
 
-// HumanBytes prints a size in B, KiB or MiB.
-func HumanBytes(n int64) string {
+// humanBytes prints a size in B, KiB or MiB.
+func humanBytes(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
@@ -105,7 +100,7 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// ProgressLine is the live line on a terminal.
-func ProgressLine(p Progress) string {
-	return fmt.Sprintf("bundle: %d/%d clusters, %d files, %s", p.ClustersDone, p.Clusters, p.Files, HumanBytes(p.Bytes))
+// progressLine is the live line on a terminal.
+func progressLine(p bundle.Progress) string {
+	return fmt.Sprintf("bundle: %d/%d clusters, %d files, %s", p.ClustersDone, p.Clusters, p.Files, humanBytes(p.Bytes))
 }

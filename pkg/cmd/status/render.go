@@ -7,17 +7,12 @@ import (
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/inspect"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/status"
 )
 
-// WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
-// WriteTable writes one block per cluster: the release line, the versions line, the skew line for a
+// writeTable writes one block per cluster: the release line, the versions line, the skew line for a
 // workspace, and a table of components. Every state is a word; colour only repeats it.
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+func writeTable(w io.Writer, p *render.Palette, r *status.Report) error {
 	var b strings.Builder
 	if r.Repository != nil {
 		if r.Repository.Error != "" {
@@ -46,7 +41,7 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 		writeCluster(&b, p, c)
 	}
 	b.WriteString("\n")
-	b.WriteString(r.summary(p))
+	b.WriteString(summary(r, p))
 	for _, wmsg := range r.Warnings {
 		fmt.Fprintf(&b, "%s %s\n", p.State(render.Warn, "warning:"), wmsg)
 	}
@@ -56,7 +51,7 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 
 func roleWords(role string) string { return strings.ReplaceAll(role, "-", " ") }
 
-func writeCluster(b *strings.Builder, p *render.Palette, c Cluster) {
+func writeCluster(b *strings.Builder, p *render.Palette, c status.Cluster) {
 	role := roleWords(c.Role)
 	if c.Registered != "" && c.Registered != c.Context {
 		role += ", kpanda cluster " + c.Registered
@@ -80,7 +75,7 @@ func statusLevel(s string) render.Level {
 		return render.OK
 	case strings.HasPrefix(s, "pending"), s == "uninstalling", s == "superseded":
 		return render.Warn
-	case s == StatusUnknown, s == StatusNoInit:
+	case s == status.StatusUnknown, s == status.StatusNoInit:
 		return render.Unknown
 	}
 	return render.Error
@@ -98,7 +93,7 @@ func skewLevel(s string) render.Level {
 	return render.Unknown
 }
 
-func writeRelease(b *strings.Builder, p *render.Palette, c Cluster, r Release) {
+func writeRelease(b *strings.Builder, p *render.Palette, c status.Cluster, r status.Release) {
 	if !r.Installed {
 		fmt.Fprintf(b, "  release   %s %s\n", r.Name, p.State(statusLevel(r.Status), r.Status))
 		if r.Error != "" {
@@ -115,9 +110,9 @@ func writeRelease(b *strings.Builder, p *render.Palette, c Cluster, r Release) {
 	case r.Latest == "":
 		fmt.Fprintf(b, "  versions  %s\n", p.State(render.Unknown, "unknown (no repository index)"))
 	case r.UpgradeAvailable:
-		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, dash(r.LatestPatch), p.State(render.Warn, "upgrade available"))
+		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, render.OrDash(r.LatestPatch), p.State(render.Warn, "upgrade available"))
 	default:
-		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, dash(r.LatestPatch), p.State(render.OK, "up to date"))
+		fmt.Fprintf(b, "  versions  latest %s, latest patch %s: %s\n", r.Latest, render.OrDash(r.LatestPatch), p.State(render.OK, "up to date"))
 	}
 	if c.Role == "workspace" {
 		with := r.SkewWith
@@ -147,7 +142,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, c Cluster, r Release) {
 			render.L(readyLevel(comp), fmt.Sprintf("%d/%d", comp.Ready, comp.Desired)),
 			render.L(containersLevel(comp), containers(comp)),
 			render.L(restartLevel(comp.Restarts), fmt.Sprint(comp.Restarts)),
-			render.C(dash(comp.Tag)),
+			render.C(render.OrDash(comp.Tag)),
 			render.L(tagLevel(comp.TagMatch), comp.TagMatch),
 			render.L(stateLevel(comp.State), comp.State),
 		})
@@ -234,7 +229,7 @@ func stateLevel(s string) render.Level {
 	return render.Error
 }
 
-func (r *Report) summary(p *render.Palette) string {
+func summary(r *status.Report, p *render.Palette) string {
 	n := len(r.Clusters)
 	unreachable, bad := 0, 0
 	for _, c := range r.Clusters {
@@ -271,11 +266,4 @@ func (r *Report) summary(p *render.Palette) string {
 		parts = append(parts, fmt.Sprintf("%d upgrade(s) available", extra))
 	}
 	return fmt.Sprintf("%d %s, %s: %s\n", n, word, p.State(render.Error, fmt.Sprintf("%d problem(s)", r.Problems)), strings.Join(parts, ", "))
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

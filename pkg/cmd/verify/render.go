@@ -6,22 +6,17 @@ import (
 	"strings"
 
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
+	"github.com/skoala-dev/kubectl-skoala/pkg/verify"
 )
-
-// WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
 
 // hiddenValue is what the table shows for a Secret value: never the value, never its digest.
 const hiddenValue = "(hidden)"
 
-// WriteTable writes one block per cluster: the release line, then a table of drifted fields (object,
+// writeTable writes one block per cluster: the release line, then a table of drifted fields (object,
 // JSON pointer, chart value, live value), the missing and unmanaged objects, the CRDs and images that
 // differ (those that match in one line each), the release record's size, the provenance and what was
 // skipped. Every state is a word.
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+func writeTable(w io.Writer, p *render.Palette, r *verify.Report) error {
 	var b strings.Builder
 	for i, c := range r.Clusters {
 		if i > 0 {
@@ -61,7 +56,7 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
+func writeRelease(b *strings.Builder, p *render.Palette, rel verify.Release) {
 	if !rel.Installed || rel.Error != "" && rel.Chart == "" {
 		fmt.Fprintf(b, "  release %s: %s %s\n", rel.Name, p.State(render.Error, "error:"), rel.Error)
 		if rel.Hint != "" {
@@ -71,7 +66,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 		return
 	}
 	state := p.State(render.OK, "matches the release")
-	if d := rel.differences(); d > 0 {
+	if d := rel.Differences(); d > 0 {
 		state = p.State(render.Error, fmt.Sprintf("%d %s", d, plural(d, "difference")))
 	}
 	fmt.Fprintf(b, "  release %s: %s %s, revision %d, %d %s compared: %s\n", rel.Name, rel.Chart, rel.Version, rel.Revision, rel.Objects, plural(rel.Objects, "object"), state)
@@ -85,7 +80,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 				chart, live := f.Chart, f.Live
 				if f.Hidden {
 					chart = hiddenValue
-					if live != absent {
+					if live != verify.Absent {
 						live = hiddenValue + ", digests differ"
 					}
 				}
@@ -104,7 +99,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 		var rows [][]render.Cell
 		same := 0
 		for _, c := range rel.CRDs {
-			if c.State == CRDSame {
+			if c.State == verify.CRDSame {
 				same++
 				continue
 			}
@@ -124,7 +119,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 	if s := rel.Size; s != nil {
 		l, note := render.OK, ""
 		if s.Warning {
-			l, note = render.Warn, fmt.Sprintf(" (warning: %d%% or more; the next upgrade may not fit)", SizeWarnPercent)
+			l, note = render.Warn, fmt.Sprintf(" (warning: %d%% or more; the next upgrade may not fit)", verify.SizeWarnPercent)
 		}
 		fmt.Fprintf(b, "  release record: %s, %s of %s: %s%s\n", s.Object, bytesText(s.Bytes), bytesText(s.Limit), p.State(l, fmt.Sprintf("%.1f%%", s.Percent)), note)
 	}
@@ -134,10 +129,10 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 		for _, im := range rel.Images {
 			l := render.Error
 			switch im.State {
-			case ImageSame:
+			case verify.ImageSame:
 				same++
 				continue
-			case ImageUnknownDigest, ImageNotRunning:
+			case verify.ImageUnknownDigest, verify.ImageNotRunning:
 				l = render.Unknown
 			}
 			rows = append(rows, []render.Cell{render.C(im.Workload + "/" + im.Container), render.L(l, im.State), render.C(im.Running), render.C(shortDigest(im.RunningDigest)), render.C(shortDigest(im.RegistryDigest)), render.C(im.Detail)})
@@ -152,9 +147,9 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 	if pv := rel.Provenance; pv != nil {
 		l := render.OK
 		switch pv.State {
-		case ProvenanceFailed:
+		case verify.ProvenanceFailed:
 			l = render.Error
-		case ProvenanceUnsigned, ProvenanceNotChecked:
+		case verify.ProvenanceUnsigned, verify.ProvenanceNotChecked:
 			l = render.Unknown
 		}
 		line := p.State(l, pv.State)
@@ -169,7 +164,7 @@ func writeRelease(b *strings.Builder, p *render.Palette, rel Release) {
 	writeSkipped(b, p, rel)
 }
 
-func writeSkipped(b *strings.Builder, p *render.Palette, rel Release) {
+func writeSkipped(b *strings.Builder, p *render.Palette, rel verify.Release) {
 	for _, s := range rel.Skipped {
 		fmt.Fprintf(b, "  %s %s (%s)\n", p.State(render.Warn, "skipped:"), s.What, s.Right)
 	}

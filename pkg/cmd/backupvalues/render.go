@@ -1,47 +1,22 @@
-package backup
+package backupvalues
 
 import (
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/skoala-dev/kubectl-skoala/pkg/backup"
 	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
-// SchemaVersion is the version of the JSON/YAML schema of the backup-values reports.
-const SchemaVersion = "skoala.backup/v1"
-
-// Report is what 'backup-values' did (or, with --list, found).
-type Report struct {
-	Schema string `json:"schema"`
-	Dir    string `json:"dir"`
-	// Backups are the files written, one group per release (not with --list).
-	Backups []ReleaseBackup `json:"backups,omitempty"`
-	// Entries are the files found (--list).
-	Entries []Entry `json:"entries,omitempty"`
-	// Errors are per-release failures (a cluster that could not be read...).
-	Errors   []string `json:"errors,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
-	// List makes the table show Entries (--list) rather than Backups.
-	List bool `json:"-"`
+// tableOf writes the files written, or with list (--list) the files found, as a table.
+func tableOf(list bool) func(io.Writer, *render.Palette, *backup.Report) error {
+	return func(w io.Writer, p *render.Palette, r *backup.Report) error { return writeTable(w, p, r, list) }
 }
 
-// ReleaseBackup is the files written for one release.
-type ReleaseBackup struct {
-	Meta
-	Files []Written `json:"files"`
-}
-
-// WriteJSON writes the report as JSON.
-func (r *Report) WriteJSON(w io.Writer) error { return render.WriteJSON(w, r) }
-
-// WriteYAML writes the report as YAML.
-func (r *Report) WriteYAML(w io.Writer) error { return render.WriteYAML(w, r) }
-
-// WriteTable writes the files written, or with --list the files found, as a table.
-func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
+func writeTable(w io.Writer, p *render.Palette, r *backup.Report, list bool) error {
 	var b strings.Builder
-	if r.List {
+	if list {
 		if len(r.Entries) == 0 {
 			fmt.Fprintf(&b, "no backups in %s\n", r.Dir)
 		} else {
@@ -92,10 +67,10 @@ func (r *Report) WriteTable(w io.Writer, p *render.Palette) error {
 	return err
 }
 
-func kindWord(m Meta) string {
+func kindWord(m backup.Meta) string {
 	k := m.Kind
 	if k == "" {
-		k = KindValues
+		k = backup.KindValues
 	}
 	if m.Redacted {
 		k += " (redacted)"
@@ -103,7 +78,7 @@ func kindWord(m Meta) string {
 	return k
 }
 
-func modeLevel(e Entry) render.Level {
+func modeLevel(e backup.Entry) render.Level {
 	if e.Mode&0o077 != 0 && !e.Redacted {
 		return render.Warn
 	}
