@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -134,14 +133,4 @@ func (v *Validator) Lines(r io.Reader) ([]Event, error) {
 		return out, fmt.Errorf("the stream is empty")
 	}
 	return out, nil
-}
-
-// File validates the stream in a file.
-func (v *Validator) File(path string) ([]Event, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return v.Stream(f)
 }
