@@ -176,6 +176,23 @@ func (w *wavesFleet) events(t *testing.T, path string, complete bool) []eventsch
 	return evs
 }
 
+// resume runs an upgrade --resume command (two at a time, events to ev) and wants it to end well and to
+// continue run.
+func (w *wavesFleet) resume(t *testing.T, args []string, ev, run string) []eventschema.Event {
+	t.Helper()
+	r := Skoala(t, append(args, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
+	noSecret(t, r)
+	if r.Code != 0 {
+		t.Fatalf("the resumed run exited %d, want 0\n%s", r.Code, r)
+	}
+	evs := w.events(t, ev, true)
+	checkDone(t, evs, 0)
+	if got := runOf(t, evs); got != run {
+		t.Errorf("the resumed run's events name run %s, want %s", got, run)
+	}
+	return evs
+}
+
 // runOf is the run id of a stream.
 func runOf(t *testing.T, evs []eventschema.Event) string {
 	t.Helper()
@@ -402,16 +419,7 @@ func TestWaves(t *testing.T) {
 		}
 		// The command status gives to continue, run as given (plus where the backups and events go).
 		ev = writtenDir(t, "events-resumed.jsonl")
-		r = Skoala(t, append(resumeCommand(t, s, pausedRun), "--backup-dir", w.backups, "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
-		noSecret(t, r)
-		if r.Code != 0 {
-			t.Fatalf("the resumed run exited %d, want 0\n%s", r.Code, r)
-		}
-		evs = w.events(t, ev, true)
-		checkDone(t, evs, 0)
-		if got := runOf(t, evs); got != pausedRun {
-			t.Errorf("the resumed run's events name run %s, want %s", got, pausedRun)
-		}
+		evs = w.resume(t, append(resumeCommand(t, s, pausedRun), "--backup-dir", w.backups), ev, pausedRun)
 		after := w.all(t)
 		w.want(t, after, "0.35.0", "global", "workspace-1", "workspace-2", "workspace-3")
 		same(t, mid, after, "global", "workspace-1")
@@ -456,16 +464,7 @@ func TestWaves(t *testing.T) {
 
 		// --resume alone: the newest paused, failed or killed run, which is the killed one.
 		ev = writtenDir(t, "events-resumed.jsonl")
-		r := Skoala(t, append(append([]string{"upgrade"}, fleetArgs...), "--resume", "--max-parallel", "2", "--timeout", "2m", "--yes", "--events", ev)...)
-		noSecret(t, r)
-		if r.Code != 0 {
-			t.Fatalf("the resumed run exited %d, want 0\n%s", r.Code, r)
-		}
-		evs = w.events(t, ev, true)
-		checkDone(t, evs, 0)
-		if got := runOf(t, evs); got != killedRun {
-			t.Errorf("--resume continued run %s, want the killed run %s", got, killedRun)
-		}
+		evs = w.resume(t, append(append([]string{"upgrade"}, fleetArgs...), "--resume"), ev, killedRun)
 		after := w.all(t)
 		w.want(t, after, "0.57.2", "global", "workspace-1", "workspace-2", "workspace-3")
 		same(t, atKill, after, "global", "workspace-1", "workspace-2")
