@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,8 +29,15 @@ func (x *run) runRelease(ctx context.Context, c *Change) bool {
 	if c.Unlock != nil && !x.unlock(ctx, c) {
 		return false
 	}
-	if c.RollbackTo != nil && !x.rollbackFirst(ctx, c) {
-		return false
+	if c.RollbackTo != nil {
+		// The interrupted revision's Jobs carry its pod template, which the rollback cannot patch back
+		// (immutable): they go first. The revision rolled back to creates its own, deleted below.
+		if len(c.Jobs) > 0 && !x.deleteJobs(ctx, c) {
+			return false
+		}
+		if !x.rollbackFirst(ctx, c) {
+			return false
+		}
 	}
 	if len(c.Jobs) > 0 && !x.deleteJobs(ctx, c) {
 		return false
@@ -96,7 +104,11 @@ func (x *run) deleteJobs(ctx context.Context, c *Change) bool {
 		msg, hint := kube.Explain(err, "delete", "jobs in namespace "+ns)
 		return x.fail(c, OutcomeFailed, "deleting the Jobs: "+msg, hint)
 	}
-	c.jobsDeleted = append(c.jobsDeleted, c.Jobs...)
+	for _, j := range c.Jobs {
+		if !slices.Contains(c.jobsDeleted, j) {
+			c.jobsDeleted = append(c.jobsDeleted, j)
+		}
+	}
 	x.did(c, StepJobs)
 	x.emit(Event{Type: EventJobs, Context: c.Context, Release: c.Release, Names: c.Jobs})
 	x.progress(c, "deleted Jobs %s", strings.Join(c.Jobs, ", "))

@@ -67,6 +67,30 @@ func TestUpgradeFromBundles(t *testing.T) {
 			t.Errorf("architectures %v", rep.Architectures)
 		}
 	})
+	t.Run("given the releases the plan read, the check reads no release again (issue 22: one read of the fleet)", func(t *testing.T) {
+		for _, c := range clusters {
+			c.Client.(*fake.Clientset).ClearActions()
+		}
+		off, err := ExtractBundles(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		given := in
+		given.Releases = []ReleaseValues{{Context: "global", Role: "control-plane", Release: "skoala", Namespace: "skoala-system", Chart: "skoala", Installed: "0.57.0"},
+			{Context: "workspace-1", Role: "workspace", Release: "skoala-init", Namespace: "skoala-system", Chart: "skoala-init", Installed: "0.57.0"}}
+		rep, err := off.Check(ctx, given)
+		var me *MissingImagesError
+		if !errors.As(err, &me) || strings.Join(rep.Architectures, ",") != "amd64,arm64" || !strings.Contains(err.Error(), host+"/site/skoala/hive:v0.57.2 (missing)") {
+			t.Fatalf("err %v report %+v", err, rep)
+		}
+		for name, c := range clusters {
+			for _, a := range c.Client.(*fake.Clientset).Actions() {
+				if a.GetResource().Resource == "secrets" {
+					t.Errorf("%s: the check read the releases again (%s secrets)", name, a.GetVerb())
+				}
+			}
+		}
+	})
 	t.Run("an amd64-only push still lacks the arm64 images of the workspace", func(t *testing.T) {
 		if _, err := Push(ctx, PushConfig{Bundles: openBundles(t, sk, ini), Registry: host + "/site", Options: opts}); err != nil {
 			t.Fatal(err)

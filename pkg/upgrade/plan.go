@@ -175,12 +175,17 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("reading the releases: %w", err)
 	}
+	run, err := resumed(ctx, &cfg, ws)
+	if err != nil {
+		return nil, err
+	}
 	if err := targetVersions(cfg, src, ws); err != nil {
 		return nil, err
 	}
-	run, err := resumed(ctx, cfg, ws)
-	if err != nil {
-		return nil, err
+	if run != nil {
+		if err := resumeTarget(cfg, run, ws); err != nil {
+			return nil, err
+		}
 	}
 	for _, w := range ws {
 		decide(cfg, w)
@@ -212,17 +217,20 @@ func Plan(ctx context.Context, d Deps, cfg Config) (*Planned, error) {
 	return p, nil
 }
 
-// resumed is the run --resume continues (nil without --resume), once the plan's target is checked
-// against it.
-func resumed(ctx context.Context, cfg Config, ws []*work) (*journal.Run, error) {
+// resumed is the run --resume continues (nil without --resume). Without --version or --to-latest-patch,
+// the resumed run goes where the run went: its target becomes cfg's version.
+func resumed(ctx context.Context, cfg *Config, ws []*work) (*journal.Run, error) {
 	if cfg.Resume == "" {
 		return nil, nil
 	}
-	run, err := resumeRun(ctx, cfg, ws)
+	run, err := resumeRun(ctx, *cfg, ws)
 	if err != nil {
 		return nil, err
 	}
-	return run, resumeTarget(cfg, run, ws)
+	if cfg.Version == "" && !cfg.ToLatestPatch && len(cfg.Charts) == 0 {
+		cfg.Version = run.Target
+	}
+	return run, nil
 }
 
 // sources are where the charts come from.

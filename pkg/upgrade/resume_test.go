@@ -1,11 +1,17 @@
 package upgrade
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/skoala-dev/kubectl-skoala/pkg/fleet"
 	"github.com/skoala-dev/kubectl-skoala/pkg/helmsdk"
 	"github.com/skoala-dev/kubectl-skoala/pkg/journal"
+	"github.com/skoala-dev/kubectl-skoala/pkg/kube"
 )
 
 func resumeWork(ctx string, rev int, status, version, to, action string) *work {
@@ -58,5 +64,34 @@ func TestLastResumable(t *testing.T) {
 	runs = append([]journal.Run{{ID: "new", Kind: journal.KindUpgrade, Outcome: OutcomeUpgraded}}, runs...)
 	if r := journal.LastResumable(runs); r != nil {
 		t.Errorf("an older run behind a finished one: %+v", r)
+	}
+}
+
+// A resumed run goes where the run went: without --version (or --to-latest-patch, or --chart) the run's
+// target is the plan's version, not the newest in the repository; a --version given is kept (and checked
+// against the run by resumeTarget).
+func TestResumeDefaultsToTheRunsTarget(t *testing.T) {
+	cs := fake.NewClientset()
+	store := &journal.Store{Client: cs, Namespace: testNS}
+	if err := store.Begin(context.Background(), journal.Run{ID: "r1", Kind: journal.KindUpgrade, Target: "0.35.0", Outcome: journal.OutcomePaused}); err != nil {
+		t.Fatal(err)
+	}
+	ws := []*work{{target: fleet.Target{Context: "global", Role: fleet.RoleControlPlane, Release: "skoala"}, cluster: &kube.Cluster{Context: "global", Client: cs}}}
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Resume: ResumeLatest}, "0.35.0"},
+		{Config{Resume: "r1"}, "0.35.0"},
+		{Config{Resume: "r1", Version: "0.57.2"}, "0.57.2"},
+		{Config{Resume: "r1", ToLatestPatch: true}, ""},
+		{Config{Resume: "r1", Charts: []string{"skoala-0.57.2.tgz"}}, ""},
+	} {
+		cfg := tc.cfg
+		cfg.Namespace, cfg.RequestTimeout = testNS, 10*time.Second
+		run, err := resumed(context.Background(), &cfg, ws)
+		if err != nil || run == nil || run.ID != "r1" || cfg.Version != tc.want {
+			t.Errorf("%+v: run %v, err %v, version %q, want %q", tc.cfg, run, err, cfg.Version, tc.want)
+		}
 	}
 }

@@ -64,7 +64,7 @@ registry override in the saved values).
 --dry-run renders the upgrade server-side and prints the unified diff of the values and of every
 resource, and changes nothing.`,
 		Example: example,
-		Args:    cobra.NoArgs,
+		Args:    resumeArg(o),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(cmd); err != nil {
 				return err
@@ -108,4 +108,16 @@ resource, and changes nothing.`,
 	fs.StringVar(&o.Resume, "resume", o.Resume, "Continue a paused, failed or killed upgrade run of the journal (default: the newest one): only what is left, to the run's target version")
 	fs.Lookup("resume").NoOptDefVal = upgrade.ResumeLatest
 	return cmd
+}
+
+// resumeArg takes 'upgrade --resume RUN' as the run to resume, as every hint prints it: pflag gives a bare
+// --resume its default (the newest resumable run) and leaves RUN an argument. Any other argument is refused.
+func resumeArg(o *Options) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 && cmd.Flags().Changed("resume") && o.Resume == upgrade.ResumeLatest {
+			o.Resume = args[0]
+			return nil
+		}
+		return cobra.NoArgs(cmd, args)
+	}
 }

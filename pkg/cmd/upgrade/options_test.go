@@ -172,3 +172,29 @@ func TestCheckCanary(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestResumeTakesTheRunAsItsArgument: 'upgrade --resume RUN', the form every hint and status print, names
+// the run (pflag gives a bare --resume its default and leaves RUN an argument); an argument without
+// --resume is refused.
+func TestResumeTakesTheRunAsItsArgument(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--resume", "20261206T080207Z-432447", "--dry-run"}, "--resume and --dry-run are mutually exclusive"},
+		{[]string{"--resume=20261206T080207Z-432447", "--dry-run"}, "--resume and --dry-run are mutually exclusive"},
+		{[]string{"--resume", "--dry-run"}, "--resume and --dry-run are mutually exclusive"},
+		{[]string{"20261206T080207Z-432447"}, `unknown command "20261206T080207Z-432447"`},
+		{[]string{"--resume", "a", "b"}, `unknown command "a"`},
+	} {
+		g := cli.NewGlobals(genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+		cmd := NewCmdUpgrade(g)
+		cmd.SetArgs(c.args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err %v, want %q", c.args, err, c.want)
+		}
+	}
+}
