@@ -1,7 +1,8 @@
 # kubectl-skoala: build, test, package.  `make help` lists the targets.
 #
 # The README's test command is `make test`: it builds the pinned tools (.cache/bin), the binary, runs the
-# unit tests, starts a local fleet of CLUSTERS=3 real control planes, runs the e2e tests against it and
+# unit tests, starts a local fleet of CLUSTERS=4 real control planes (a control plane and three
+# workspaces: the waves of upgrade need a canary and two more), runs the e2e tests against it and
 # always stops the fleet again. Its output ends with go test's own summary lines.
 
 SHELL := bash
@@ -26,7 +27,7 @@ DESTDIR ?=
 
 # cluster-up / cluster-down / demo; `make test` uses TEST_CLUSTERS
 CLUSTERS ?= 2
-TEST_CLUSTERS ?= 3
+TEST_CLUSTERS ?= 4
 E2E_TIMEOUT ?= 40m
 E2E_RUN ?=
 TEST_LOG_DIR ?= $(CACHE)/test-logs
@@ -81,7 +82,7 @@ test-e2e: build ## E2E tests of bin/kubectl-skoala against the running fleet (ma
 
 # One shell script (.ONESHELL). Each phase is timed; the fleet is stopped whatever happened (also on
 # SIGINT/SIGTERM); the exit code is the first failing phase's; the last lines are go test's summaries.
-test: ## tools + build + unit + fleet up (CLUSTERS=3) + e2e + fleet down (always)
+test: ## tools + build + unit + fleet up (CLUSTERS=4) + e2e + fleet down (always)
 	@set +e
 	logs='$(TEST_LOG_DIR)'
 	mkdir -p "$$logs" && rm -f "$$logs"/unit.log "$$logs"/e2e.log

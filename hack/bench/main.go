@@ -8,9 +8,9 @@
 // when a request budget is exceeded (a regression), 2 on a usage error, and 0 otherwise, even when a
 // latency target is missed (the table says by how much), unless -strict is given.
 //
-// What it sets up, and takes down again unless -keep: the fleet when it is not up (CLUSTERS=3), the latency
+// What it sets up, and takes down again unless -keep: the fleet when it is not up (CLUSTERS=4), the latency
 // proxies (hack/latency.sh: global-lat and ws-lat-1..20), and the fixtures in namespaces bench-main,
-// bench-hist (200 revisions), bench-mysql and bench-insight of every cluster.
+// bench-hist (200 revisions), bench-mysql, bench-insight and bench-waves (section waves) of every cluster.
 package main
 
 import (
@@ -109,8 +109,8 @@ func mainErr() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep the fixtures, the latency proxies and a fleet this run started")
 	flag.BoolVar(&o.cleanup, "cleanup", false, "only remove what -keep left: the fixtures' namespaces and the latency proxies (the fleet stays)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target is missed, not only a request budget")
-	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,kpanda,requests,images,baseline,verify; baseline only with -baseline)")
-	flag.IntVar(&o.clusters, "clusters", 3, "CLUSTERS for hack/fleet.sh up when the fleet is not up")
+	flag.StringVar(&only, "only", "", "run only these sections (comma list of startup,single,history,fleet,kpanda,requests,images,baseline,verify,waves; baseline only with -baseline)")
+	flag.IntVar(&o.clusters, "clusters", 4, "CLUSTERS for hack/fleet.sh up when the fleet is not up (the waves section needs 4: global and three workspaces)")
 	flag.IntVar(&o.revisions, "revisions", 200, "revisions of the long-history release")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time allowed for one command")
 	flag.StringVar(&render, "render", "", "only write the .md table of a recorded results JSON again (after a change of the table's format)")
@@ -175,7 +175,7 @@ func mainErr() int {
 }
 
 // sectionNames are the sections in the order they run.
-var sectionNames = []string{"startup", "single", "history", "fleet", "kpanda", "requests", "images", "baseline", "verify"}
+var sectionNames = []string{"startup", "single", "history", "fleet", "kpanda", "requests", "images", "baseline", "verify", "waves"}
 
 func knownSection(s string) bool {
 	for _, n := range sectionNames {
@@ -235,7 +235,7 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		Plugin: o.plugin, Baseline: o.baseline, Helm: e.Helm, Kubectl: e.Kubectl}
 	logf("machine: %d cores, load %s", runtime.NumCPU(), res.Machine.LoadStart)
 
-	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("kpanda") || o.want("requests") || o.want("baseline") || o.want("verify")
+	needCluster := o.want("single") || o.want("history") || o.want("fleet") || o.want("kpanda") || o.want("requests") || o.want("baseline") || o.want("verify") || o.want("waves")
 	if !needCluster && o.want("images") { // the fleet's registry only: no latency proxies, no fixtures
 		if err := e.ensureFleet(ctx, o.clusters); err != nil {
 			return nil, err
@@ -284,6 +284,7 @@ func benchmark(ctx context.Context, o options) (*Results, error) {
 		{"images", m.images},
 		{"baseline", m.baseline},
 		{"verify", m.verify},
+		{"waves", m.waves},
 	}
 	for _, s := range sections {
 		if !o.want(s.name) {

@@ -157,6 +157,9 @@ type Item struct {
 	// Make, when set, gives the commands of each run instead of Cmds (which then only name them in the
 	// report): a push into a registry path of the run's own.
 	Make func() []Cmd
+	// Before, when set, runs before each run and is not measured: it puts back what the run changes (the
+	// waves section's upgrades).
+	Before func(context.Context) error
 }
 
 // runItem runs the commands of an item back to back: wall and CPU add up, memory is the largest.
@@ -165,6 +168,11 @@ func runItem(ctx context.Context, it Item, timeout time.Duration) (Sample, error
 	cmds := it.Cmds
 	if it.Make != nil {
 		cmds = it.Make()
+	}
+	if it.Before != nil {
+		if err := it.Before(ctx); err != nil {
+			return total, fmt.Errorf("before %s: %w", it.ID, err)
+		}
 	}
 	for _, c := range cmds {
 		s, _, err := run(ctx, c, timeout)

@@ -31,7 +31,7 @@ const (
 	repoName = "skoala-release"
 )
 
-var benchNamespaces = []string{nsMain, nsHist, nsMySQL, nsInsight}
+var benchNamespaces = []string{nsMain, nsHist, nsMySQL, nsInsight, nsWaves}
 
 // Env is the machine the benchmark runs on: the fleet, the tools and the environment of every command.
 type Env struct {

@@ -44,9 +44,9 @@ func TestHintsNameTheRepositoryInEffect(t *testing.T) {
 	}
 }
 
-// TestAllContextsNeverInstalls: 'upgrade --all-contexts --yes' over the fleet's kubeconfig, where
-// workspace-2 has no skoala-init, upgrades global and workspace-1 and leaves workspace-2 untouched (no
-// release, no namespace), even with --install.
+// TestAllContextsNeverInstalls: 'upgrade --all-contexts --yes' over the fleet's kubeconfig, where only
+// workspace-1 of the workspaces has skoala-init, upgrades global and workspace-1 and leaves every other
+// workspace (workspace-2, workspace-3, ...) untouched (no release, no namespace), even with --install.
 func TestAllContextsNeverInstalls(t *testing.T) {
 	ns := freshNamespace(t, "allc")
 	installUpgradeFleet(t, ns, "0.57.0", []string{"workspace-1"})
@@ -55,19 +55,29 @@ func TestAllContextsNeverInstalls(t *testing.T) {
 		t.Fatalf("upgrade exit %d, want 0\n%s", r.Code, r)
 	}
 	u := parseUpgrade(t, r)
+	seen := map[string]bool{}
 	for _, rel := range u.Releases {
+		seen[rel.Context] = true
 		want := "upgrade"
-		if rel.Context == "workspace-2" {
+		if rel.Context != "global" && rel.Context != "workspace-1" {
 			want = "skipped"
 		}
 		if rel.Action != want {
 			t.Errorf("%s/%s: action %s, want %s", rel.Context, rel.Release, rel.Action, want)
 		}
 	}
-	if k := Kubectl(t, "--context", "workspace-2", "get", "namespace", ns); k.Code == 0 {
-		t.Errorf("namespace %s was created on workspace-2:\n%s", ns, k)
-	}
-	if h := Helm(t, "status", "skoala-init", "--kube-context", "workspace-2", "-n", ns); h.Code == 0 {
-		t.Errorf("skoala-init was installed on workspace-2:\n%s", h)
+	for _, c := range fleet.Clusters {
+		if !seen[c] {
+			t.Errorf("the plan of --all-contexts lacks context %s:\n%s", c, r.Stdout)
+		}
+		if c == "global" || c == "workspace-1" {
+			continue
+		}
+		if k := Kubectl(t, "--context", c, "get", "namespace", ns); k.Code == 0 {
+			t.Errorf("namespace %s was created on %s:\n%s", ns, c, k)
+		}
+		if h := Helm(t, "status", "skoala-init", "--kube-context", c, "-n", ns); h.Code == 0 {
+			t.Errorf("skoala-init was installed on %s:\n%s", c, h)
+		}
 	}
 }

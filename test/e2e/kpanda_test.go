@@ -133,8 +133,8 @@ func fakeKpandaAPI(t *testing.T, kubeconfigs map[string]string) (string, *atomic
 
 // TestKpandaFleet runs --fleet kpanda against a global cluster holding the fixture CRD of DCE's cluster
 // registry and Cluster objects for workspace-1, workspace-2 (the other spelling, kubeSystemId) and
-// workspace-3, a cluster no context reaches (the fleet of CLUSTERS=3 has global, workspace-1 and
-// workspace-2). The kpanda API path reaches workspace-2 from a kubeconfig without its context.
+// workspace-9, a cluster no context reaches (the fleet has global and workspace-1..3; this test reads
+// global, workspace-1 and workspace-2). The kpanda API path reaches workspace-2 from a kubeconfig without its context.
 func TestKpandaFleet(t *testing.T) {
 	if len(fleet.Clusters) < 3 {
 		t.Fatalf("this test needs the fleet of CLUSTERS=3 (global, workspace-1, workspace-2), got %v", fleet.Clusters)
@@ -151,12 +151,12 @@ func TestKpandaFleet(t *testing.T) {
 	for _, c := range []string{"global", "workspace-1", "workspace-2"} {
 		uid[c] = kubeSystemUID(t, c)
 	}
-	uid["workspace-3"] = "00000000-0000-4000-8000-000000000003" // registered, but no context reaches it
+	uid["workspace-9"] = "00000000-0000-4000-8000-000000000003" // registered, but no context reaches it
 	kubectlApply(t, "global", strings.Join([]string{
 		kpandaCluster("kpanda-global-cluster", "kubeSystemID", uid["global"], true, nil),
 		kpandaCluster("workspace-1", "kubeSystemID", uid["workspace-1"], false, nil),
 		kpandaCluster("workspace-2", "kubeSystemId", uid["workspace-2"], false, map[string]any{"conditions": []any{map[string]any{"type": "Running", "status": "True"}}}),
-		kpandaCluster("workspace-3", "kubeSystemID", uid["workspace-3"], false, nil),
+		kpandaCluster("workspace-9", "kubeSystemID", uid["workspace-9"], false, nil),
 	}, "\n"))
 	installFleet(t, ns, "0.28.1", map[string]string{"workspace-1": "0.28.0"})
 
@@ -195,19 +195,19 @@ func TestKpandaFleet(t *testing.T) {
 		for i, c := range s.Clusters {
 			got[c.Registered] = i
 		}
-		w1, w2, w3 := s.Clusters[got["workspace-1"]], s.Clusters[got["workspace-2"]], s.Clusters[got["workspace-3"]]
+		w1, w2, w3 := s.Clusters[got["workspace-1"]], s.Clusters[got["workspace-2"]], s.Clusters[got["workspace-9"]]
 		if !w1.Reachable || w1.Context != "workspace-1" || w1.Releases[0].Version != "0.28.0" {
 			t.Errorf("workspace-1: %+v", w1)
 		}
 		if !w2.Reachable || w2.Releases[0].Status != "no skoala-init" {
 			t.Errorf("workspace-2 (kubeSystemId spelling, no skoala-init): %+v", w2)
 		}
-		if w3.Reachable || !strings.HasPrefix(w3.Error, "no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-3"]) || !strings.Contains(w3.Hint, "--dce-token-file") {
-			t.Errorf("workspace-3 (no context): %+v", w3)
+		if w3.Reachable || !strings.HasPrefix(w3.Error, "no credential (no context of the kubeconfig reaches kube-system UID "+uid["workspace-9"]) || !strings.Contains(w3.Hint, "--dce-token-file") {
+			t.Errorf("workspace-9 (no context): %+v", w3)
 		}
 		doc := Skoala(t, "doctor", "--fleet", "kpanda", "-n", ns, "--timeout", "30s")
-		if doc.Code != 3 || !strings.Contains(doc.Stdout, "registered cluster workspace-3: no credential (no context of the kubeconfig reaches") {
-			t.Errorf("doctor: exit %d, want 3 and workspace-3's reason\n%s", doc.Code, doc)
+		if doc.Code != 3 || !strings.Contains(doc.Stdout, "registered cluster workspace-9: no credential (no context of the kubeconfig reaches") {
+			t.Errorf("doctor: exit %d, want 3 and workspace-9's reason\n%s", doc.Code, doc)
 		}
 		// Without workspace-2's context, the working kubeconfig in kpanda-system's Secret is not used.
 		table := SkoalaEnv(t, env, "status", "--fleet", "kpanda", "-n", ns, "--timeout", "20s")
@@ -299,11 +299,11 @@ func TestKpandaFleet(t *testing.T) {
 
 	t.Run("upgrade refuses to leave a registered cluster behind", func(t *testing.T) {
 		r := Skoala(t, "upgrade", "--fleet", "kpanda", "--dry-run", "-n", ns, "--version", "0.28.1", "--timeout", "30s")
-		if r.Code != 3 || !strings.Contains(r.Stderr, "workspace-3 (no credential) cannot be reached") || !strings.Contains(r.Stderr, "--skip-unreachable") {
-			t.Errorf("exit %d, want 3 naming workspace-3\n%s", r.Code, r)
+		if r.Code != 3 || !strings.Contains(r.Stderr, "workspace-9 (no credential) cannot be reached") || !strings.Contains(r.Stderr, "--skip-unreachable") {
+			t.Errorf("exit %d, want 3 naming workspace-9\n%s", r.Code, r)
 		}
 		r = Skoala(t, "upgrade", "--fleet", "kpanda", "--skip-unreachable", "--dry-run", "-n", ns, "--version", "0.28.1", "--timeout", "30s")
-		if r.Code != 0 || !strings.Contains(r.Stdout, "skipped workspace-3 (--skip-unreachable): no credential (no context") || !strings.Contains(r.Stdout, "no skoala-init on registered cluster workspace-2") {
+		if r.Code != 0 || !strings.Contains(r.Stdout, "skipped workspace-9 (--skip-unreachable): no credential (no context") || !strings.Contains(r.Stdout, "no skoala-init on registered cluster workspace-2") {
 			t.Errorf("--skip-unreachable: exit %d, want 0 and the skipped cluster in the plan\n%s", r.Code, r)
 		}
 	})
@@ -321,13 +321,13 @@ func TestKpandaFleet(t *testing.T) {
 			switch c.Registered {
 			case "workspace-2":
 				ok = c.Reachable && c.Context == "workspace-2" && c.Releases[0].Status == "no skoala-init"
-			case "workspace-3":
+			case "workspace-9":
 				w3 = c.Error
 			}
 		}
-		// workspace-3 (the API does not know it either) still makes it exit 3.
+		// workspace-9 (the API does not know it either) still makes it exit 3.
 		if r.Code != 3 || !ok || served.Load() != 1 || !strings.Contains(w3, "the kpanda API answered 404") {
-			t.Errorf("exit %d, workspace-2 reached: %v, kubeconfigs served %d (want 1), workspace-3: %q\n%s", r.Code, ok, served.Load(), w3, r)
+			t.Errorf("exit %d, workspace-2 reached: %v, kubeconfigs served %d (want 1), workspace-9: %q\n%s", r.Code, ok, served.Load(), w3, r)
 		}
 		bad := filepath.Join(t.TempDir(), "bad-token")
 		_ = os.WriteFile(bad, []byte("wrong\n"), 0o600)
@@ -364,7 +364,7 @@ func TestKpandaFleet(t *testing.T) {
 			}
 		}
 		if r.Code != 3 || reached != 3 {
-			t.Errorf("exit %d (want 3: workspace-3 has no credential), %d clusters read (want 3)\n%s", r.Code, reached, r)
+			t.Errorf("exit %d (want 3: workspace-9 has no credential), %d clusters read (want 3)\n%s", r.Code, reached, r)
 		}
 	})
 }

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	f, err := loadFleet()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "\nE2E: the local fleet is not usable: %v\n"+
-			"E2E: start it with 'make cluster-up CLUSTERS=3' (or run everything with 'make test'), then run 'make test-e2e'.\n\n", err)
+			"E2E: start it with 'make cluster-up CLUSTERS=4' (or run everything with 'make test'), then run 'make test-e2e'.\n\n", err)
 		os.Exit(1)
 	}
 	fleet = f

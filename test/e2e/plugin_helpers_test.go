@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -287,5 +288,64 @@ func (s *helmSandbox) mustRun(t testing.TB, args ...string) Result {
 	if r.Code != 0 {
 		t.Fatalf("%s failed:\n%s", filepath.Base(s.helm), r)
 	}
+	return r
+}
+
+// background is a run of the plugin started with startSkoala and not waited for yet.
+type background struct {
+	cmd            *exec.Cmd
+	stdout, stderr lockedBuffer
+	exited         chan struct{}
+	err            error
+}
+
+// startSkoala starts the plugin under test with the fleet's environment and returns at once; wait ends it.
+func startSkoala(t testing.TB, args ...string) *background {
+	t.Helper()
+	b := &background{cmd: exec.Command(fleet.Skoala, args...), exited: make(chan struct{})}
+	b.cmd.Env = fleet.BaseEnv(t)
+	b.cmd.Stdout, b.cmd.Stderr = &b.stdout, &b.stderr
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.signal(os.Kill) })
+	go func() { b.err = b.cmd.Wait(); close(b.exited) }()
+	return b
+}
+
+// ended reports whether the process has exited.
+func (b *background) ended() bool {
+	select {
+	case <-b.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// signal sends sig to the process unless it has exited.
+func (b *background) signal(sig os.Signal) {
+	if !b.ended() {
+		_ = b.cmd.Process.Signal(sig)
+	}
+}
+
+// wait waits for the process (at most 2 minutes) and captures its output as Run does; Code is -1 when a
+// signal ended it.
+func (b *background) wait(t testing.TB) Result {
+	t.Helper()
+	select {
+	case <-b.exited:
+	case <-time.After(2 * time.Minute):
+		b.signal(os.Kill)
+		<-b.exited
+		t.Errorf("%v did not end within 2m", b.cmd.Args)
+	}
+	r := Result{Args: append([]string{filepath.Base(b.cmd.Path)}, b.cmd.Args[1:]...), Stdout: b.stdout.String(), Stderr: b.stderr.String()}
+	var ee *exec.ExitError
+	if errors.As(b.err, &ee) {
+		r.Code = ee.ExitCode()
+	}
+	capture(t, r)
 	return r
 }
