@@ -12,6 +12,7 @@ import (
 	"github.com/skoala-dev/kubectl-skoala/pkg/cli"
 	"github.com/skoala-dev/kubectl-skoala/pkg/events"
 	"github.com/skoala-dev/kubectl-skoala/pkg/exit"
+	"github.com/skoala-dev/kubectl-skoala/pkg/render"
 )
 
 // OutputJSONL is -o jsonl: the event stream on stdout, and nothing else there.
@@ -118,8 +119,8 @@ func (s *Sink) Close(outcome string, err error) error {
 // Progress renders the progress events of a run on w: without a terminal one line per step, on a
 // terminal the live view (one line per release in flight).
 func Progress(w io.Writer) change.Observer {
-	if f, ok := w.(*os.File); ok && IsTerminal(f) {
-		return newLiveView(f).observe
+	if render.IsTerminal(w) { // an *os.File, or the redacting writer over one (as Main gives every verb)
+		return newLiveView(w).observe
 	}
 	var mu sync.Mutex
 	return func(e change.Event) {
