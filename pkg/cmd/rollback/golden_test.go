@@ -38,13 +38,17 @@ func executedReport() *rollback.Report {
 
 func TestExecutedRollbackGolden(t *testing.T) {
 	rep := executedReport()
-	var table, js bytes.Buffer
+	var table, js, yml bytes.Buffer
 	if err := (view{rep}).WriteTable(&table, render.NewPalette(&table, false)); err != nil {
 		t.Fatal(err)
 	}
 	if err := (view{rep}).WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
+	if err := (view{rep}).WriteYAML(&yml); err != nil {
+		t.Fatal(err)
+	}
 	golden.Assert(t, "executed.txt", table.Bytes())
 	golden.Assert(t, "executed.json", js.Bytes())
+	golden.Assert(t, "executed.yaml", yml.Bytes())
 }
