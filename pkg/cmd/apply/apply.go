@@ -133,7 +133,7 @@ func WriteResults(b *strings.Builder, p *render.Palette, title string, results [
 			rev = fmt.Sprint(r.Revision)
 		}
 		rows = append(rows, []render.Cell{render.C(r.Context), render.C(r.Release), render.C(r.From), render.C(r.To),
-			render.L(r.Level, r.Outcome), render.C(rev), render.C(OrDash(r.Duration)), render.C(r.Backup)})
+			render.L(r.Level, r.Outcome), render.C(rev), render.C(render.OrDash(r.Duration)), render.C(r.Backup)})
 	}
 	b.WriteString(p.Table([]string{"cluster", "release", "from", "to", "result", "revision", "took", "backup"}, rows))
 	for _, r := range results {
@@ -145,12 +145,4 @@ func WriteResults(b *strings.Builder, p *render.Palette, title string, results [
 			fmt.Fprintf(b, "  steps done: %s\n", strings.Join(r.Done, ", "))
 		}
 	}
-}
-
-// OrDash is s, or "-" when empty.
-func OrDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -197,4 +197,4 @@ func writeResultTo(w io.Writer, r *rollback.Report, p *render.Palette) error {
 	return err
 }
 
-var orDash = apply.OrDash
+var orDash = render.OrDash

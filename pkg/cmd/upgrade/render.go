@@ -249,4 +249,4 @@ func preflightLine(c upgrade.PreflightCheck) string {
 	return fmt.Sprintf("FAIL  [%s] %s: %s", where, c.ID, c.Message)
 }
 
-var orDash = apply.OrDash
+var orDash = render.OrDash
